@@ -1,0 +1,68 @@
+/* The box: one driver interface for every isolation tier (DESIGN.md §1).
+ * The supervisor only sees struct box and its driver; the process tier is
+ * the first driver, landlock and vm follow behind the same calls. */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "common/err.h"
+#include "policy/policy.h"
+
+/* Who the agent is on the host side of the user namespace. */
+struct box_identity {
+        uid_t uid;
+        gid_t gid;
+        bool invoker_root; /* agentbox itself runs as uid 0 */
+};
+
+/* Everything a driver needs, prepared on the host side. */
+struct box_spec {
+        const struct policy *policy; /* workspace already resolved */
+        char *const *argv;           /* the command */
+        char **envp;                 /* the box's whole environment */
+        struct box_identity id;
+};
+
+struct box;
+
+struct box_driver {
+        const char *name;
+        /* Start the box running spec->argv.  On success *out owns the box. */
+        int (*spawn)(const struct box_spec *spec, struct box **out,
+                     struct ab_err *err);
+        /* Deliver a signal to the box's command (through its init). */
+        int (*signal)(struct box *b, int sig);
+        /* Collect the exit status once box_pidfd() is readable; returns the
+         * exit code agentbox should exit with. */
+        int (*reap)(struct box *b, struct ab_err *err);
+        void (*destroy)(struct box *b);
+};
+
+struct box {
+        const struct box_driver *driver;
+        int pidfd;       /* readable when the box has exited */
+        pid_t pid;
+        char *note;      /* what the driver chose, for --verbose */
+};
+
+const struct box_driver *box_driver_for(enum policy_isolation iso);
+
+/* Inside-box identity (DESIGN.md §2). */
+#define BOX_UID 1000
+#define BOX_GID 1000
+#define BOX_USER "agent"
+#define BOX_HOME "/home/agent"
+#define BOX_HOSTNAME "agentbox"
+
+/* Decide the host identity: the invoking user, or the workspace's owner
+ * when invoked as root. */
+int box_identity_resolve(const char *workspace, struct box_identity *out,
+                         struct ab_err *err);
+
+/* Build the box's environment from the policy and the host's environment.
+ * The host environment is not inherited except what the policy passes. */
+int box_env_build(const struct policy *p, char *const *host_env,
+                  const char *shell, char ***out, struct ab_err *err);
+void box_env_free(char **env);
+const char *box_env_get(char *const *env, const char *name);

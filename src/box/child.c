@@ -1,0 +1,135 @@
+/* The process tier, child side: everything between clone and exec.  Each
+ * step is checked; any failure ends the box before the command runs. */
+#include <errno.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "internal.h"
+
+extern char **environ;
+
+static _Noreturn void vdie(int e, const char *fmt, va_list ap)
+{
+        char msg[1024];
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        if (e)
+                dprintf(STDERR_FILENO, "agentbox: box setup failed: %s: %s\n",
+                        msg, strerror(e));
+        else
+                dprintf(STDERR_FILENO, "agentbox: box setup failed: %s\n",
+                        msg);
+        _exit(EXIT_AGENTBOX);
+}
+
+void box_die(const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        vdie(0, fmt, ap);
+}
+
+void box_die_errno(int e, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        vdie(e, fmt, ap);
+}
+
+/* The child shares the supervisor's initial environment block, which
+ * /proc/1/environ would show.  Wipe it: the box gets only spec->envp. */
+static void scrub_host_environ(void)
+{
+        for (char **e = environ; e && *e; e++)
+                explicit_bzero(*e, strlen(*e));
+        environ = NULL;
+}
+
+static void become_agent(const struct box_spec *spec)
+{
+        /* The creator's own ids are mapped already when it is the agent's
+         * host identity; otherwise (root invoking for another owner) switch
+         * to them.  Root also drops its supplementary groups. */
+        if (spec->id.invoker_root && setgroups(0, NULL) < 0)
+                box_die_errno(errno, "setgroups");
+        if (setresgid(BOX_GID, BOX_GID, BOX_GID) < 0)
+                box_die_errno(errno, "setresgid(%d)", BOX_GID);
+        if (setresuid(BOX_UID, BOX_UID, BOX_UID) < 0)
+                box_die_errno(errno, "setresuid(%d)", BOX_UID);
+}
+
+static void loopback_up(void)
+{
+        _cleanup_close_ int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (s < 0)
+                box_die_errno(errno, "socket for lo");
+        struct ifreq ifr = {0};
+        strcpy(ifr.ifr_name, "lo");
+        if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+                box_die_errno(errno, "reading lo's flags");
+        ifr.ifr_flags |= IFF_UP;
+        if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+                box_die_errno(errno, "bringing up lo");
+}
+
+static void wait_for_go(int sync_fd)
+{
+        char c = 0;
+        ssize_t n;
+        do
+                n = read(sync_fd, &c, 1);
+        while (n < 0 && errno == EINTR);
+        /* EOF: the supervisor failed or died; it reports why. */
+        if (n != 1 || c != 'G')
+                _exit(EXIT_AGENTBOX);
+        close(sync_fd);
+}
+
+void box_child_main(const struct box_spec *spec, int sync_fd)
+{
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+                box_die_errno(errno, "PR_SET_PDEATHSIG");
+        scrub_host_environ();
+        /* Nothing of the host's open files may follow us in, except the
+         * standard streams (checked by the supervisor) and the sync pipe. */
+        if (sync_fd > 3 && close_range(3, (unsigned)sync_fd - 1, 0) < 0)
+                box_die_errno(errno, "close_range");
+        if (close_range((unsigned)sync_fd + 1, ~0U, 0) < 0)
+                box_die_errno(errno, "close_range");
+        wait_for_go(sync_fd);
+        if (prctl(PR_SET_DUMPABLE, 0) < 0)
+                box_die_errno(errno, "PR_SET_DUMPABLE");
+
+        become_agent(spec);
+        if (unshare(CLONE_NEWCGROUP) < 0)
+                box_die_errno(errno, "new cgroup namespace");
+        if (sethostname(BOX_HOSTNAME, strlen(BOX_HOSTNAME)) < 0)
+                box_die_errno(errno, "sethostname");
+        loopback_up();
+        box_rootfs_setup(spec);
+
+        /* Counted per user namespace and uid (Linux >= 5.14), so this caps
+         * the box's own processes whoever invoked agentbox. */
+        struct rlimit rl = {spec->policy->pids_max, spec->policy->pids_max};
+        if (setrlimit(RLIMIT_NPROC, &rl) < 0)
+                box_die_errno(errno, "RLIMIT_NPROC");
+
+        struct ab_err err = {0};
+        if (box_caps_drop(&err) < 0 ||
+            box_landlock_apply(spec->policy->workspace, &err) < 0 ||
+            box_seccomp_apply(&err) < 0)
+                box_die("%s", err.msg);
+        box_init_run(spec);
+}

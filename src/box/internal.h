@@ -1,0 +1,33 @@
+/* Process-tier internals shared by the files of src/box/. */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "box.h"
+
+/* Child side, between clone and exec: print "agentbox: <msg>" and
+ * _exit(125).  There is nobody to return an error to. */
+_Noreturn void box_die(const char *fmt, ...)
+        __attribute__((format(printf, 1, 2)));
+_Noreturn void box_die_errno(int e, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+
+/* The child's whole life: set up the root, harden, become pid 1. */
+_Noreturn void box_child_main(const struct box_spec *spec, int sync_fd);
+
+/* Build the box's root and pivot into it (rootfs.c). */
+void box_rootfs_setup(const struct box_spec *spec);
+
+/* Hardening steps (harden.c); each returns 0 or -errno and fills err. */
+int box_caps_drop(struct ab_err *err);
+int box_landlock_apply(const char *workspace, struct ab_err *err);
+int box_seccomp_apply(struct ab_err *err);
+
+/* pid 1: run argv with envp, forward signals, reap, exit with its status. */
+_Noreturn void box_init_run(const struct box_spec *spec);
+
+/* Process cap (pids.c).  Host side, root only: a pids cgroup holding pid.
+ * Returns 0 and sets *path (to remove later) or -errno. */
+int box_pids_cgroup_create(pid_t pid, unsigned max, char **path);
+void box_pids_cgroup_remove(const char *path);

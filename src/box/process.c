@@ -1,0 +1,195 @@
+/* The process tier, host side: clone3 into fresh namespaces, write the id
+ * maps, put the child under the pids cap, then let it go. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/fileio.h"
+#include "common/util.h"
+#include "internal.h"
+
+static const struct box_driver process_driver;
+
+struct process_box {
+        struct box pub;
+        char *cgroup;
+};
+
+static int write_id_map(pid_t pid, const char *file, unsigned inside,
+                        unsigned outside)
+{
+        char path[64], line[64];
+        snprintf(path, sizeof(path), "/proc/%ld/%s", (long)pid, file);
+        snprintf(line, sizeof(line), "%u %u 1\n", inside, outside);
+        return fileio_write_str(path, line);
+}
+
+static int setup_ids(pid_t pid, const struct box_identity *id,
+                     struct ab_err *err)
+{
+        char path[64];
+        int r;
+        /* An unprivileged user may map its gid only after giving up
+         * setgroups(); root keeps it so the child can drop root's groups. */
+        if (!id->invoker_root) {
+                snprintf(path, sizeof(path), "/proc/%ld/setgroups", (long)pid);
+                r = fileio_write_str(path, "deny");
+                if (r < 0)
+                        return err_setx(err, r, "cannot write %s", path);
+        }
+        r = write_id_map(pid, "uid_map", BOX_UID, id->uid);
+        if (r < 0)
+                return err_setx(err, r, "cannot map uid %u into the box",
+                                (unsigned)id->uid);
+        r = write_id_map(pid, "gid_map", BOX_GID, id->gid);
+        if (r < 0)
+                return err_setx(err, r, "cannot map gid %u into the box",
+                                (unsigned)id->gid);
+        return 0;
+}
+
+static int clone_box(int *pidfd, struct ab_err *err)
+{
+        struct clone_args args = {
+                .flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID |
+                         CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
+                         CLONE_PIDFD,
+                .pidfd = (uint64_t)(uintptr_t)pidfd,
+                .exit_signal = SIGCHLD,
+        };
+        long pid = syscall(SYS_clone3, &args, sizeof(args));
+        if (pid < 0) {
+                int e = errno;
+                if (e == EPERM || e == ENOSPC || e == EINVAL)
+                        return err_setx(
+                                err, -e,
+                                "cannot create the box's namespaces (clone3 "
+                                "with new user, mount, pid, net, ipc and uts "
+                                "namespaces); this host may forbid "
+                                "unprivileged user namespaces (check sysctl "
+                                "kernel.unprivileged_userns_clone, "
+                                "user.max_user_namespaces and AppArmor's "
+                                "restrict_unprivileged_userns)");
+                return err_setx(err, -e, "cannot create the box (clone3)");
+        }
+        return (int)pid;
+}
+
+static int process_spawn(const struct box_spec *spec, struct box **out,
+                         struct ab_err *err)
+{
+        int sync[2];
+        if (pipe2(sync, O_CLOEXEC) < 0)
+                return err_setx(err, -errno, "pipe");
+        _cleanup_close_ int rd = sync[0], wr = sync[1];
+        int pidfd = -1;
+
+        fflush(NULL);
+        int pid = clone_box(&pidfd, err);
+        if (pid < 0)
+                return pid;
+        if (pid == 0) {
+                closep(&wr);
+                box_child_main(spec, rd);
+        }
+        closep(&rd);
+
+        _cleanup_free_ struct process_box *b = calloc(1, sizeof(*b));
+        int r = b ? setup_ids(pid, &spec->id, err)
+                  : err_set(err, -ENOMEM, "out of memory");
+        if (r == 0) {
+                r = box_pids_cgroup_create(pid, spec->policy->pids_max,
+                                           &b->cgroup);
+                if (r < 0 && spec->id.invoker_root &&
+                    spec->policy->verbose)
+                        fprintf(stderr,
+                                "agentbox: no pids cgroup (%s); the process "
+                                "cap is RLIMIT_NPROC in the box's user "
+                                "namespace\n",
+                                strerror(-r));
+                r = 0;
+        }
+        if (r == 0 && fileio_write_all(wr, "G", 1) < 0)
+                r = err_setx(err, -errno, "cannot start the box");
+        if (r < 0) {
+                /* Closing the pipe without "G" makes the child exit; kill
+                 * it anyway so nothing half set up survives. */
+                syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+                waitpid(pid, NULL, 0);
+                if (b && b->cgroup)
+                        box_pids_cgroup_remove(b->cgroup);
+                if (b)
+                        free(b->cgroup);
+                close(pidfd);
+                return r;
+        }
+        b->pub.driver = &process_driver;
+        b->pub.pidfd = pidfd;
+        b->pub.pid = pid;
+        if (asprintf(&b->pub.note, "process tier; pids cap %u by %s",
+                     spec->policy->pids_max,
+                     b->cgroup ? b->cgroup
+                               : "RLIMIT_NPROC in the box's user namespace") <
+            0)
+                b->pub.note = NULL;
+        *out = &((struct process_box *)steal_ptr(&b))->pub;
+        return 0;
+}
+
+static int process_signal(struct box *b, int sig)
+{
+        if (syscall(SYS_pidfd_send_signal, b->pidfd, sig, NULL, 0) < 0)
+                return -errno;
+        return 0;
+}
+
+static int process_reap(struct box *b, struct ab_err *err)
+{
+        siginfo_t si = {0};
+        if (waitid(P_PIDFD, (id_t)b->pidfd, &si, WEXITED) < 0)
+                return err_setx(err, -errno, "waiting for the box");
+        if (si.si_code == CLD_EXITED)
+                return si.si_status;
+        return 128 + si.si_status;
+}
+
+static void process_destroy(struct box *pub)
+{
+        struct process_box *b = (struct process_box *)pub;
+        if (!b)
+                return;
+        if (b->cgroup) {
+                box_pids_cgroup_remove(b->cgroup);
+                free(b->cgroup);
+        }
+        if (pub->pidfd >= 0)
+                close(pub->pidfd);
+        free(pub->note);
+        free(b);
+}
+
+static const struct box_driver process_driver = {
+        .name = "process",
+        .spawn = process_spawn,
+        .signal = process_signal,
+        .reap = process_reap,
+        .destroy = process_destroy,
+};
+
+const struct box_driver *box_driver_for(enum policy_isolation iso)
+{
+        switch (iso) {
+        case POLICY_ISOLATION_PROCESS:
+                return &process_driver;
+        }
+        return NULL;
+}

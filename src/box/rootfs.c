@@ -1,0 +1,399 @@
+/* The box's root: a fresh tmpfs holding read-only views of the system, a
+ * minimal /dev, a fresh /proc, private tmpfs scratch space and home, and the
+ * workspace.  Sources are cloned (open_tree) before anything is mounted, so
+ * a workspace under /tmp is unaffected by the new root living there. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/fileio.h"
+#include "common/util.h"
+#include "internal.h"
+
+#define NEWROOT "/tmp"
+#define STAGE "/.agentbox-stage"
+
+enum src_kind { SRC_RO, SRC_RW, SRC_DEV };
+
+struct src {
+        char host[PATH_MAX];
+        char box[PATH_MAX];
+        enum src_kind kind;
+        bool optional;
+        int fd;
+};
+
+#define MAX_SRCS 24
+
+struct plan {
+        struct src s[MAX_SRCS];
+        size_t n;
+};
+
+static void plan_add(struct plan *p, const char *host, const char *box,
+                     enum src_kind kind, bool optional)
+{
+        if (p->n >= MAX_SRCS)
+                box_die("too many mounts");
+        struct src *s = &p->s[p->n++];
+        snprintf(s->host, sizeof(s->host), "%s", host);
+        snprintf(s->box, sizeof(s->box), "%s", box);
+        s->kind = kind;
+        s->optional = optional;
+        s->fd = -1;
+}
+
+/* Clone one source as a detached mount tree and set its flags. */
+static void clone_src(struct src *s)
+{
+        int fd = open_tree(AT_FDCWD, s->host,
+                           OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+        if (fd < 0) {
+                if (s->optional && errno == ENOENT)
+                        return;
+                box_die_errno(errno, "cannot bind %s into the box", s->host);
+        }
+        struct mount_attr a = {.attr_set = MOUNT_ATTR_NOSUID};
+        if (s->kind == SRC_RO)
+                a.attr_set |= MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV;
+        else if (s->kind == SRC_RW)
+                a.attr_set |= MOUNT_ATTR_NODEV;
+        else
+                a.attr_set |= MOUNT_ATTR_NOEXEC;
+        if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a,
+                          sizeof(a)) < 0)
+                box_die_errno(errno, "cannot make %s %s", s->host,
+                              s->kind == SRC_RO ? "read-only" : "nosuid");
+        s->fd = fd;
+}
+
+static void mkdir_p(const char *path, mode_t mode)
+{
+        char buf[PATH_MAX];
+        snprintf(buf, sizeof(buf), "%s", path);
+        for (char *p = buf + 1; *p; p++) {
+                if (*p != '/')
+                        continue;
+                *p = 0;
+                if (mkdir(buf, mode) < 0 && errno != EEXIST)
+                        box_die_errno(errno, "mkdir %s", buf);
+                *p = '/';
+        }
+        if (mkdir(buf, mode) < 0 && errno != EEXIST)
+                box_die_errno(errno, "mkdir %s", buf);
+}
+
+static void touch(const char *path, mode_t mode)
+{
+        int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, mode);
+        if (fd < 0)
+                box_die_errno(errno, "create %s", path);
+        close(fd);
+}
+
+static void place_src(struct src *s)
+{
+        char dst[PATH_MAX];
+        if (s->fd < 0)
+                return;
+        if (snprintf(dst, sizeof(dst), NEWROOT "%s", s->box) >=
+            (int)sizeof(dst))
+                box_die("path too long: %s", s->box);
+        struct stat st;
+        if (fstat(s->fd, &st) < 0)
+                box_die_errno(errno, "stat %s", s->host);
+        if (S_ISDIR(st.st_mode))
+                mkdir_p(dst, 0755);
+        else
+                touch(dst, 0644);
+        if (move_mount(s->fd, "", AT_FDCWD, dst, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                box_die_errno(errno, "cannot mount %s at %s", s->host, s->box);
+        close(s->fd);
+        s->fd = -1;
+}
+
+static void mount_tmpfs(const char *box, const char *opts, unsigned long fl)
+{
+        char dst[PATH_MAX];
+        snprintf(dst, sizeof(dst), NEWROOT "%s", box);
+        mkdir_p(dst, 0755);
+        if (mount("tmpfs", dst, "tmpfs", MS_NOSUID | MS_NODEV | fl, opts) < 0)
+                box_die_errno(errno, "cannot mount a tmpfs at %s", box);
+}
+
+static void plan_system(struct plan *p, const struct box_spec *spec)
+{
+        plan_add(p, "/usr", "/usr", SRC_RO, false);
+        plan_add(p, "/etc", "/etc", SRC_RO, false);
+        plan_add(p, "/opt", "/opt", SRC_RO, true);
+        /* usr-merge: links stay links, real directories are bound. */
+        static const char *const top[] = {"bin",   "sbin",  "lib",
+                                          "lib32", "lib64", "libx32"};
+        for (size_t i = 0; i < ARRAY_SIZE(top); i++) {
+                char host[64];
+                struct stat st;
+                snprintf(host, sizeof(host), "/%s", top[i]);
+                if (lstat(host, &st) == 0 && S_ISDIR(st.st_mode))
+                        plan_add(p, host, host, SRC_RO, false);
+        }
+        static const char *const devs[] = {"null",   "zero",    "full",
+                                           "random", "urandom", "tty"};
+        for (size_t i = 0; i < ARRAY_SIZE(devs); i++) {
+                char path[64];
+                snprintf(path, sizeof(path), "/dev/%s", devs[i]);
+                plan_add(p, path, path, SRC_DEV, false);
+        }
+        plan_add(p, spec->policy->workspace, spec->policy->workspace, SRC_RW,
+                 false);
+}
+
+static void make_links(void)
+{
+        static const char *const top[] = {"bin",   "sbin",  "lib",
+                                          "lib32", "lib64", "libx32"};
+        for (size_t i = 0; i < ARRAY_SIZE(top); i++) {
+                char host[64], target[PATH_MAX], dst[PATH_MAX];
+                snprintf(host, sizeof(host), "/%s", top[i]);
+                ssize_t n = readlink(host, target, sizeof(target) - 1);
+                if (n < 0)
+                        continue;
+                target[n] = 0;
+                snprintf(dst, sizeof(dst), NEWROOT "/%s", top[i]);
+                if (symlink(target, dst) < 0)
+                        box_die_errno(errno, "symlink %s", dst);
+        }
+        static const char *const devlinks[][2] = {
+                {"/proc/self/fd", "/dev/fd"},
+                {"/proc/self/fd/0", "/dev/stdin"},
+                {"/proc/self/fd/1", "/dev/stdout"},
+                {"/proc/self/fd/2", "/dev/stderr"},
+                {"pts/ptmx", "/dev/ptmx"},
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(devlinks); i++) {
+                char dst[PATH_MAX];
+                snprintf(dst, sizeof(dst), NEWROOT "%s", devlinks[i][1]);
+                if (symlink(devlinks[i][0], dst) < 0)
+                        box_die_errno(errno, "symlink %s", dst);
+        }
+}
+
+static void write_stage_file(const char *name, const char *content,
+                             mode_t mode)
+{
+        char path[PATH_MAX];
+        snprintf(path, sizeof(path), NEWROOT STAGE "/%s", name);
+        int fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, mode);
+        if (fd < 0)
+                box_die_errno(errno, "create %s", path);
+        if (fileio_write_all(fd, content, strlen(content)) < 0)
+                box_die_errno(errno, "write %s", path);
+        close(fd);
+}
+
+static void stage_files(void)
+{
+        const char *shell = access("/bin/bash", X_OK) == 0 ? "/bin/bash"
+                                                             : "/bin/sh";
+        char passwd[512];
+        snprintf(passwd, sizeof(passwd),
+                 "root:x:0:0:root:/root:/usr/sbin/nologin\n"
+                 "%s:x:%d:%d:agentbox agent:%s:%s\n"
+                 "nobody:x:65534:65534:nobody:/nonexistent:"
+                 "/usr/sbin/nologin\n",
+                 BOX_USER, BOX_UID, BOX_GID, BOX_HOME, shell);
+        char group[256];
+        snprintf(group, sizeof(group),
+                 "root:x:0:\n%s:x:%d:\nnogroup:x:65534:\n", BOX_USER, BOX_GID);
+        mkdir_p(NEWROOT STAGE, 0755);
+        write_stage_file("passwd", passwd, 0644);
+        write_stage_file("group", group, 0644);
+        write_stage_file("hostname", BOX_HOSTNAME "\n", 0644);
+        write_stage_file("hosts",
+                         "127.0.0.1\tlocalhost " BOX_HOSTNAME "\n"
+                         "::1\tlocalhost ip6-localhost ip6-loopback\n",
+                         0644);
+        write_stage_file("masked", "", 0);
+        if (mkdir(NEWROOT STAGE "/masked.d", 0) < 0)
+                box_die_errno(errno, "mkdir masked.d");
+}
+
+/* Bind src over dst (paths inside the box) and make it read-only. */
+static int bind_ro(const char *src, const char *dst)
+{
+        if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
+                return -errno;
+        if (mount(NULL, dst, NULL,
+                  MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV,
+                  NULL) < 0)
+                box_die_errno(errno, "cannot make %s read-only", dst);
+        return 0;
+}
+
+static unsigned n_masked;
+
+static void mask(const char *path)
+{
+        struct stat st;
+        if (stat(path, &st) < 0) {
+                if (errno == ENOENT || errno == ENOTDIR)
+                        return; /* nothing there to hide */
+                box_die_errno(errno, "stat %s", path);
+        }
+        const char *src = S_ISDIR(st.st_mode) ? STAGE "/masked.d"
+                                               : STAGE "/masked";
+        if (n_masked++ > 512)
+                box_die("too many files to hide under /etc");
+        int r = bind_ro(src, path);
+        if (r < 0)
+                box_die_errno(-r, "cannot hide %s", path);
+}
+
+/* Secrets every host may keep in /etc.  Mode bits hide them from an
+ * ordinary user already; they matter when the agent maps to host root. */
+static const char *const etc_secrets[] = {
+        "/etc/shadow",           "/etc/shadow-",
+        "/etc/gshadow",          "/etc/gshadow-",
+        "/etc/security/opasswd", "/etc/sudoers",
+        "/etc/sudoers.d",        "/etc/ssl/private",
+        "/etc/krb5.keytab",      "/etc/ipsec.secrets",
+        "/etc/ppp/chap-secrets", "/etc/ppp/pap-secrets",
+        "/etc/NetworkManager/system-connections",
+        "/etc/wpa_supplicant",   "/etc/credstore",
+        "/etc/credstore.encrypted",
+};
+
+static int mask_unreadable(const char *path, const struct stat *st, int type,
+                           struct FTW *ftw)
+{
+        (void)ftw;
+        if (type == FTW_SL || type == FTW_NS)
+                return 0;
+        if (!(st->st_mode & S_IROTH) || (type == FTW_D && !(st->st_mode & S_IXOTH)))
+                mask(path);
+        return 0;
+}
+
+static void mask_etc(const struct box_spec *spec)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(etc_secrets); i++)
+                mask(etc_secrets[i]);
+        _cleanup_close_ int d = open("/etc/ssh", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *dir = d >= 0 ? fdopendir(steal_fd(&d)) : NULL;
+        for (struct dirent *e; dir && (e = readdir(dir));) {
+                size_t n = strlen(e->d_name);
+                if (strncmp(e->d_name, "ssh_host_", 9) == 0 &&
+                    !(n > 4 && strcmp(e->d_name + n - 4, ".pub") == 0)) {
+                        char path[PATH_MAX];
+                        snprintf(path, sizeof(path), "/etc/ssh/%s", e->d_name);
+                        mask(path);
+                }
+        }
+        if (dir)
+                closedir(dir);
+        /* Mapped to host root, mode bits hide nothing: hide whatever the
+         * host keeps unreadable to others. */
+        if (spec->id.uid == 0 || spec->id.gid == 0)
+                if (nftw("/etc", mask_unreadable, 16, FTW_PHYS | FTW_MOUNT) < 0)
+                        box_die_errno(errno, "walking /etc");
+}
+
+static void replace_etc(const char *name)
+{
+        char src[PATH_MAX], dst[PATH_MAX];
+        snprintf(src, sizeof(src), STAGE "/%s", name);
+        snprintf(dst, sizeof(dst), "/etc/%s", name);
+        int r = bind_ro(src, dst);
+        if (r < 0 && r != -ENOENT)
+                box_die_errno(-r, "cannot replace %s", dst);
+}
+
+static void unstage(void)
+{
+        static const char *const names[] = {"passwd", "group", "hostname",
+                                            "hosts", "masked"};
+        for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+                char path[PATH_MAX];
+                snprintf(path, sizeof(path), STAGE "/%s", names[i]);
+                if (unlink(path) < 0)
+                        box_die_errno(errno, "unlink %s", path);
+        }
+        if (rmdir(STAGE "/masked.d") < 0 || rmdir(STAGE) < 0)
+                box_die_errno(errno, "rmdir " STAGE);
+}
+
+static void pivot(void)
+{
+        if (chdir(NEWROOT) < 0)
+                box_die_errno(errno, "chdir " NEWROOT);
+        if (syscall(SYS_pivot_root, ".", ".") < 0)
+                box_die_errno(errno, "pivot_root");
+        if (umount2(".", MNT_DETACH) < 0)
+                box_die_errno(errno, "detaching the host's root");
+        if (chdir("/") < 0)
+                box_die_errno(errno, "chdir /");
+}
+
+static void remount_ro(const char *path, unsigned long extra)
+{
+        if (mount(NULL, path, NULL,
+                  MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV |
+                          extra,
+                  NULL) < 0)
+                box_die_errno(errno, "cannot make %s read-only", path);
+}
+
+void box_rootfs_setup(const struct box_spec *spec)
+{
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                box_die_errno(errno, "making mounts private");
+
+        struct plan plan = {0};
+        plan_system(&plan, spec);
+        for (size_t i = 0; i < plan.n; i++)
+                clone_src(&plan.s[i]);
+
+        if (mount("tmpfs", NEWROOT, "tmpfs", MS_NOSUID | MS_NODEV,
+                  "mode=0755,size=1m") < 0)
+                box_die_errno(errno, "cannot mount the box's root tmpfs");
+        mount_tmpfs("/dev", "mode=0755,size=64k", MS_NOEXEC);
+        mount_tmpfs("/tmp", "mode=1777", 0);
+        mount_tmpfs("/var/tmp", "mode=1777", 0);
+        mount_tmpfs(BOX_HOME, "mode=0700,uid=1000,gid=1000", 0);
+        mount_tmpfs("/dev/shm", "mode=1777", MS_NOEXEC);
+
+        mkdir_p(NEWROOT "/dev/pts", 0755);
+        if (mount("devpts", NEWROOT "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+                  "newinstance,ptmxmode=0666,mode=0620") < 0)
+                box_die_errno(errno, "cannot mount /dev/pts");
+        mkdir_p(NEWROOT "/proc", 0555);
+        if (mount("proc", NEWROOT "/proc", "proc",
+                  MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+                box_die_errno(errno, "cannot mount /proc for the box");
+
+        /* The workspace goes last: it may live under /tmp or /home. */
+        for (size_t i = 0; i < plan.n; i++)
+                place_src(&plan.s[i]);
+        make_links();
+        stage_files();
+
+        pivot();
+        mask_etc(spec);
+        static const char *const etc_files[] = {"passwd", "group", "hostname",
+                                                "hosts"};
+        for (size_t i = 0; i < ARRAY_SIZE(etc_files); i++)
+                replace_etc(etc_files[i]);
+        unstage();
+        remount_ro("/dev", MS_NOEXEC);
+        remount_ro("/", 0);
+        if (chdir(spec->policy->workspace) < 0)
+                box_die_errno(errno, "chdir %s", spec->policy->workspace);
+}

@@ -1,0 +1,14 @@
+#pragma once
+
+#include "common/err.h"
+#include "policy/policy.h"
+
+/* Parse `agentbox run` arguments (argv[0] is "run") into p; *cmd points at
+ * the command's argv inside argv.  Returns 0, 1 for --help shown, or -errno
+ * with err filled. */
+int cli_run_parse(int argc, char **argv, struct policy *p, char ***cmd,
+                  struct ab_err *err);
+
+int cli_run(int argc, char **argv);
+
+extern const char cli_run_usage[];

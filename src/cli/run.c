@@ -1,0 +1,137 @@
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "common/util.h"
+#include "session/supervisor.h"
+
+const char cli_run_usage[] =
+        "Usage: agentbox run [OPTIONS] [--] COMMAND [ARG...]\n"
+        "\n"
+        "Run COMMAND in a box: it sees the workspace (read-write), the\n"
+        "system's programs (read-only), a private home and /tmp, and nothing\n"
+        "else of the host.\n"
+        "\n"
+        "Options:\n"
+        "  -w, --workspace DIR   the directory shared read-write with the box,\n"
+        "                        at the same path (default: the current one)\n"
+        "  -e, --env NAME        pass the host's NAME into the box\n"
+        "  -e, --env NAME=VALUE  set NAME in the box\n"
+        "      --net MODE        network: off (only a loopback inside the box)\n"
+        "      --pids N          at most N processes and threads (default 2048)\n"
+        "  -v, --verbose         say what the box chose (e.g. how pids are capped)\n"
+        "  -h, --help            show this help\n"
+        "\n"
+        "Exit status: COMMAND's; 125 when agentbox itself fails, 126 when\n"
+        "COMMAND cannot be executed, 127 when it is not found in the box.\n";
+
+enum { OPT_NET = 256, OPT_PIDS };
+
+static const struct option run_opts[] = {
+        {"workspace", required_argument, NULL, 'w'},
+        {"env", required_argument, NULL, 'e'},
+        {"net", required_argument, NULL, OPT_NET},
+        {"pids", required_argument, NULL, OPT_PIDS},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {0},
+};
+
+static int set_workspace(struct policy *p, const char *dir, struct ab_err *err)
+{
+        char *d = strdup(dir);
+        if (!d)
+                return err_set(err, -ENOMEM, "out of memory");
+        free(p->workspace);
+        p->workspace = d;
+        return 0;
+}
+
+int cli_run_parse(int argc, char **argv, struct policy *p, char ***cmd,
+                  struct ab_err *err)
+{
+        optind = 0; /* full reset: tests parse more than once */
+        opterr = 0;
+        int c, r = 0;
+        while (r == 0 &&
+               (c = getopt_long(argc, argv, "+:w:e:vh", run_opts, NULL)) != -1) {
+                switch (c) {
+                case 'w':
+                        r = set_workspace(p, optarg, err);
+                        break;
+                case 'e':
+                        r = policy_env_add(p, optarg, err);
+                        break;
+                case OPT_NET:
+                        r = policy_net_parse(optarg, &p->net, err);
+                        if (r == 0 && p->net != POLICY_NET_OFF)
+                                r = err_set(err, -ENOTSUP,
+                                            "--net %s: not available in this "
+                                            "version; only --net off (the "
+                                            "box has a loopback and nothing "
+                                            "else)",
+                                            optarg);
+                        break;
+                case OPT_PIDS:
+                        r = policy_pids_parse(optarg, &p->pids_max, err);
+                        break;
+                case 'v':
+                        p->verbose = true;
+                        break;
+                case 'h':
+                        return 1;
+                case ':':
+                        return err_set(err, -EINVAL,
+                                       "option %s needs a value; see "
+                                       "agentbox run --help",
+                                       argv[optind - 1]);
+                default:
+                        return err_set(err, -EINVAL,
+                                       "unknown option %s; see agentbox run "
+                                       "--help",
+                                       argv[optind - 1]);
+                }
+        }
+        if (r < 0)
+                return r;
+        if (optind >= argc)
+                return err_set(err, -EINVAL,
+                               "no command given; usage: agentbox run "
+                               "[OPTIONS] -- COMMAND [ARG...]");
+        if (argv[optind][0] == 0)
+                return err_set(err, -EINVAL, "the command is an empty string");
+        *cmd = &argv[optind];
+        return 0;
+}
+
+int cli_run(int argc, char **argv)
+{
+        struct policy p;
+        struct ab_err err = {0};
+        char **cmd = NULL;
+        policy_init(&p);
+        int r = cli_run_parse(argc, argv, &p, &cmd, &err);
+        if (r == 1) {
+                fputs(cli_run_usage, stdout);
+                policy_free(&p);
+                return 0;
+        }
+        if (r < 0) {
+                fprintf(stderr, "agentbox: %s\n", err.msg);
+                policy_free(&p);
+                return EXIT_AGENTBOX;
+        }
+        for (size_t i = 0; i < p.n_env; i++)
+                if (!p.env[i].value && !getenv(p.env[i].name))
+                        fprintf(stderr,
+                                "agentbox: --env %s: not set in your "
+                                "environment, so not passed\n",
+                                p.env[i].name);
+        int status = supervisor_run(&p, cmd, &err);
+        if (err.code)
+                fprintf(stderr, "agentbox: %s\n", err.msg);
+        policy_free(&p);
+        return status;
+}

@@ -1,0 +1,187 @@
+#include "policy.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/util.h"
+
+void policy_init(struct policy *p)
+{
+        *p = (struct policy){
+                .isolation = POLICY_ISOLATION_PROCESS,
+                .net = POLICY_NET_OFF,
+                .pids_max = POLICY_PIDS_DEFAULT,
+        };
+}
+
+void policy_free(struct policy *p)
+{
+        for (size_t i = 0; i < p->n_env; i++) {
+                free(p->env[i].name);
+                free(p->env[i].value);
+        }
+        free(p->env);
+        free(p->workspace);
+        *p = (struct policy){0};
+}
+
+static bool env_name_valid(const char *s, size_t len)
+{
+        if (len == 0 || len > 255 || isdigit((unsigned char)s[0]))
+                return false;
+        for (size_t i = 0; i < len; i++)
+                if (!isalnum((unsigned char)s[i]) && s[i] != '_')
+                        return false;
+        return true;
+}
+
+/* Names the box sets itself and a rule may not change. */
+static const char *const env_reserved[] = {"AGENT_SANDBOX", "IS_SANDBOX"};
+
+int policy_env_add(struct policy *p, const char *spec, struct ab_err *err)
+{
+        const char *eq = strchr(spec, '=');
+        size_t len = eq ? (size_t)(eq - spec) : strlen(spec);
+
+        if (!env_name_valid(spec, len))
+                return err_set(err, -EINVAL,
+                               "--env %s: \"%.*s\" is not a variable name; use "
+                               "NAME or NAME=VALUE with letters, digits and _",
+                               spec, (int)(len > 64 ? 64 : len), spec);
+        for (size_t i = 0; i < ARRAY_SIZE(env_reserved); i++)
+                if (strlen(env_reserved[i]) == len &&
+                    strncmp(env_reserved[i], spec, len) == 0)
+                        return err_set(err, -EINVAL,
+                                       "--env %.*s: the box always sets %s=1; "
+                                       "it cannot be changed",
+                                       (int)len, spec, env_reserved[i]);
+
+        _cleanup_free_ char *name = strndup(spec, len);
+        _cleanup_free_ char *value = eq ? strdup(eq + 1) : NULL;
+        if (!name || (eq && !value))
+                return err_set(err, -ENOMEM, "out of memory");
+
+        for (size_t i = 0; i < p->n_env; i++) {
+                if (strcmp(p->env[i].name, name) == 0) {
+                        free(p->env[i].value);
+                        p->env[i].value = steal_ptr(&value);
+                        return 0;
+                }
+        }
+        if (p->n_env >= POLICY_ENV_MAX)
+                return err_set(err, -E2BIG, "--env: more than %u variables",
+                               POLICY_ENV_MAX);
+        struct policy_env *n =
+                realloc(p->env, (p->n_env + 1) * sizeof(*p->env));
+        if (!n)
+                return err_set(err, -ENOMEM, "out of memory");
+        p->env = n;
+        p->env[p->n_env++] = (struct policy_env){
+                .name = steal_ptr(&name),
+                .value = steal_ptr(&value),
+        };
+        return 0;
+}
+
+static const char *const net_names[] = {
+        [POLICY_NET_OFF] = "off",
+        [POLICY_NET_FILTERED] = "filtered",
+        [POLICY_NET_OPEN] = "open",
+};
+
+const char *policy_net_name(enum policy_net n)
+{
+        return (size_t)n < ARRAY_SIZE(net_names) ? net_names[n] : "?";
+}
+
+int policy_net_parse(const char *s, enum policy_net *out, struct ab_err *err)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(net_names); i++) {
+                if (strcmp(s, net_names[i]) == 0) {
+                        *out = (enum policy_net)i;
+                        return 0;
+                }
+        }
+        return err_set(err, -EINVAL,
+                       "--net %s: unknown mode; use off, filtered or open", s);
+}
+
+int policy_pids_parse(const char *s, unsigned *out, struct ab_err *err)
+{
+        char *end = NULL;
+        errno = 0;
+        unsigned long v = strtoul(s, &end, 10);
+        if (!*s || *end || errno || v < 1 || v > POLICY_PIDS_MAX ||
+            s[0] == '-' || s[0] == '+' || isspace((unsigned char)s[0]))
+                return err_set(err, -EINVAL,
+                               "--pids %s: expected a whole number from 1 to %u",
+                               s, POLICY_PIDS_MAX);
+        *out = (unsigned)v;
+        return 0;
+}
+
+/* Where the box puts its own system view; a workspace there would be
+ * hidden by or would hide the system directories. */
+static const char *const system_dirs[] = {
+        "/usr", "/etc",  "/proc", "/sys",   "/dev",  "/bin", "/sbin",
+        "/lib", "/lib32", "/lib64", "/libx32", "/opt", "/boot", "/run",
+};
+
+static bool path_is_under(const char *path, const char *dir)
+{
+        size_t n = strlen(dir);
+        if (n == 1 && dir[0] == '/')
+                return true;
+        return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == 0);
+}
+
+int policy_resolve_workspace(struct policy *p, const char *home,
+                             struct ab_err *err)
+{
+        const char *given = p->workspace ? p->workspace : ".";
+        char buf[PATH_MAX];
+        if (!realpath(given, buf))
+                return err_setx(err, -errno,
+                                "workspace %s: cannot resolve it (use "
+                                "--workspace DIR with an existing directory)",
+                                given);
+        struct stat st;
+        if (stat(buf, &st) < 0)
+                return err_setx(err, -errno, "workspace %s", buf);
+        if (!S_ISDIR(st.st_mode))
+                return err_set(err, -ENOTDIR,
+                               "workspace %s: not a directory; use "
+                               "--workspace DIR",
+                               buf);
+        if (strcmp(buf, "/") == 0)
+                return err_set(err, -EINVAL,
+                               "workspace /: the whole filesystem cannot be "
+                               "the workspace; cd into a project or use "
+                               "--workspace DIR");
+        for (size_t i = 0; i < ARRAY_SIZE(system_dirs); i++)
+                if (path_is_under(buf, system_dirs[i]))
+                        return err_set(err, -EINVAL,
+                                       "workspace %s: inside the system "
+                                       "directory %s, which the box mounts "
+                                       "read-only; use a project directory",
+                                       buf, system_dirs[i]);
+        char hbuf[PATH_MAX];
+        if (home && *home && realpath(home, hbuf) && path_is_under(hbuf, buf))
+                return err_set(err, -EINVAL,
+                               "workspace %s: contains your home directory "
+                               "%s, which would put ~/.ssh, ~/.aws and every "
+                               "other secret there inside the box; cd into a "
+                               "project directory or use --workspace DIR",
+                               buf, hbuf);
+        char *dup = strdup(buf);
+        if (!dup)
+                return err_set(err, -ENOMEM, "out of memory");
+        free(p->workspace);
+        p->workspace = dup;
+        return 0;
+}

@@ -1,0 +1,58 @@
+/* The one options struct.  Today the command line fills it; the policy file
+ * (DESIGN.md §3) will fill the same struct, layer by layer. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/err.h"
+
+enum policy_isolation {
+        POLICY_ISOLATION_PROCESS,
+};
+
+enum policy_net {
+        POLICY_NET_OFF,
+        POLICY_NET_FILTERED,
+        POLICY_NET_OPEN,
+};
+
+/* One --env rule: value NULL means "pass the host's value". */
+struct policy_env {
+        char *name;
+        char *value;
+};
+
+#define POLICY_PIDS_DEFAULT 2048u
+#define POLICY_PIDS_MAX 4194304u
+#define POLICY_ENV_MAX 256u
+
+struct policy {
+        enum policy_isolation isolation;
+        char *workspace;        /* as given; resolved by policy_resolve */
+        enum policy_net net;
+        unsigned pids_max;
+        struct policy_env *env;
+        size_t n_env;
+        bool verbose;
+};
+
+void policy_init(struct policy *p);
+void policy_free(struct policy *p);
+
+/* Add an --env rule ("NAME" or "NAME=VALUE"); a later rule for the same name
+ * replaces an earlier one.  0 or -EINVAL with err filled. */
+int policy_env_add(struct policy *p, const char *spec, struct ab_err *err);
+
+/* Parse "off" | "filtered" | "open". */
+int policy_net_parse(const char *s, enum policy_net *out, struct ab_err *err);
+const char *policy_net_name(enum policy_net n);
+
+/* Parse a --pids value (1..POLICY_PIDS_MAX). */
+int policy_pids_parse(const char *s, unsigned *out, struct ab_err *err);
+
+/* Resolve the workspace to a canonical absolute directory and check it can
+ * be a workspace: not /, not a system directory, not the user's home or an
+ * ancestor of it.  home may be NULL. */
+int policy_resolve_workspace(struct policy *p, const char *home,
+                             struct ab_err *err);

@@ -1,0 +1,150 @@
+#include "supervisor.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "box/box.h"
+#include "common/util.h"
+
+extern char **environ;
+
+struct supervisor {
+        struct event_base *base;
+        struct box *box;
+        int status;
+        struct ab_err *err;
+};
+
+static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH,
+                                SIGUSR1, SIGUSR2};
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+        (void)what;
+        struct supervisor *s = arg;
+        /* Failing to forward is not fatal: the box may be exiting. */
+        s->box->driver->signal(s->box, (int)sig);
+}
+
+static void on_box_exit(evutil_socket_t fd, short what, void *arg)
+{
+        (void)fd;
+        (void)what;
+        struct supervisor *s = arg;
+        int r = s->box->driver->reap(s->box, s->err);
+        s->status = r < 0 ? EXIT_AGENTBOX : r;
+        event_base_loopbreak(s->base);
+}
+
+int supervisor_check_stdio(struct ab_err *err)
+{
+        for (int fd = 0; fd <= 2; fd++) {
+                int fl = fcntl(fd, F_GETFL);
+                if (fl < 0) {
+                        /* Closed: give the box /dev/null rather than let an
+                         * internal file take the number. */
+                        int n = open("/dev/null", O_RDWR);
+                        if (n < 0)
+                                return err_setx(err, -errno, "/dev/null");
+                        if (n != fd) {
+                                dup2(n, fd);
+                                close(n);
+                        }
+                        continue;
+                }
+                struct stat st;
+                if (fstat(fd, &st) < 0)
+                        return err_setx(err, -errno, "fstat(%d)", fd);
+                if (S_ISDIR(st.st_mode) || (fl & O_PATH))
+                        return err_set(err, -EBADF,
+                                       "standard %s is a directory; the box "
+                                       "would reach the host's files through "
+                                       "it. Redirect it from a file or "
+                                       "/dev/null",
+                                       fd == 0 ? "input"
+                                               : fd == 1 ? "output" : "error");
+        }
+        return 0;
+}
+
+static int prepare_spec(struct policy *p, char *const *argv,
+                        struct box_spec *spec, struct ab_err *err)
+{
+        struct passwd *pw = getpwuid(getuid());
+        const char *home = pw ? pw->pw_dir : NULL;
+        int r = policy_resolve_workspace(p, home, err);
+        if (r == 0 && getenv("HOME") && (!home || strcmp(getenv("HOME"), home)))
+                r = policy_resolve_workspace(p, getenv("HOME"), err);
+        if (r < 0)
+                return r;
+        *spec = (struct box_spec){.policy = p, .argv = argv};
+        r = box_identity_resolve(p->workspace, &spec->id, err);
+        if (r < 0)
+                return r;
+        const char *shell = access("/bin/bash", X_OK) == 0 ? "/bin/bash"
+                                                             : "/bin/sh";
+        return box_env_build(p, environ, shell, &spec->envp, err);
+}
+
+int supervisor_run(struct policy *p, char *const *argv, struct ab_err *err)
+{
+        struct box_spec spec = {0};
+        int r = supervisor_check_stdio(err);
+        if (r == 0)
+                r = prepare_spec(p, argv, &spec, err);
+        if (r < 0) {
+                box_env_free(spec.envp);
+                return EXIT_AGENTBOX;
+        }
+
+        struct supervisor s = {.status = EXIT_AGENTBOX, .err = err};
+        struct event *evs[ARRAY_SIZE(forwarded) + 1] = {0};
+        s.base = event_base_new();
+        if (!s.base) {
+                err_set(err, -ENOMEM, "cannot create the event loop");
+                goto out;
+        }
+        const struct box_driver *drv = box_driver_for(p->isolation);
+        if (drv->spawn(&spec, &s.box, err) < 0)
+                goto out;
+        if (p->verbose && s.box->note)
+                fprintf(stderr, "agentbox: %s\n", s.box->note);
+
+        for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++) {
+                evs[i] = evsignal_new(s.base, forwarded[i], on_signal, &s);
+                if (!evs[i] || evsignal_add(evs[i], NULL) < 0) {
+                        err_set(err, -ENOMEM, "cannot watch signals");
+                        drv->signal(s.box, SIGKILL);
+                }
+        }
+        struct event *exit_ev = event_new(s.base, s.box->pidfd, EV_READ,
+                                          on_box_exit, &s);
+        evs[ARRAY_SIZE(forwarded)] = exit_ev;
+        if (!exit_ev || event_add(exit_ev, NULL) < 0) {
+                err_set(err, -ENOMEM, "cannot watch the box");
+                drv->signal(s.box, SIGKILL);
+                on_box_exit(-1, 0, &s);
+                s.status = EXIT_AGENTBOX;
+        } else if (event_base_dispatch(s.base) < 0) {
+                err_set(err, -EIO, "event loop failed");
+                drv->signal(s.box, SIGKILL);
+        }
+out:
+        for (size_t i = 0; i < ARRAY_SIZE(evs); i++)
+                if (evs[i])
+                        event_free(evs[i]);
+        if (s.box)
+                s.box->driver->destroy(s.box);
+        if (s.base)
+                event_base_free(s.base);
+        box_env_free(spec.envp);
+        return s.status;
+}

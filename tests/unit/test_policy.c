@@ -1,0 +1,107 @@
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "policy/policy.h"
+
+Test(policy, env_rules)
+{
+        struct policy p;
+        struct ab_err err = {0};
+        policy_init(&p);
+        cr_assert_eq(policy_env_add(&p, "FOO", &err), 0);
+        cr_assert_eq(policy_env_add(&p, "BAR=1=2", &err), 0);
+        cr_assert_eq(policy_env_add(&p, "FOO=x", &err), 0);
+        cr_assert_eq(p.n_env, 2);
+        cr_assert_str_eq(p.env[0].value, "x");
+        cr_assert_str_eq(p.env[1].value, "1=2");
+        cr_assert_eq(policy_env_add(&p, "1BAD", &err), -EINVAL);
+        cr_assert(strstr(err.msg, "not a variable name"));
+        cr_assert_eq(policy_env_add(&p, "=x", &err), -EINVAL);
+        cr_assert_eq(policy_env_add(&p, "A-B=1", &err), -EINVAL);
+        cr_assert_eq(policy_env_add(&p, "AGENT_SANDBOX=0", &err), -EINVAL);
+        cr_assert(strstr(err.msg, "always sets"));
+        policy_free(&p);
+}
+
+Test(policy, env_cap)
+{
+        struct policy p;
+        struct ab_err err = {0};
+        policy_init(&p);
+        char buf[32];
+        int r = 0;
+        for (unsigned i = 0; i <= POLICY_ENV_MAX && r == 0; i++) {
+                snprintf(buf, sizeof(buf), "V%u=1", i);
+                r = policy_env_add(&p, buf, &err);
+        }
+        cr_assert_eq(r, -E2BIG);
+        policy_free(&p);
+}
+
+Test(policy, pids)
+{
+        unsigned v = 0;
+        struct ab_err err = {0};
+        cr_assert_eq(policy_pids_parse("1", &v, &err), 0);
+        cr_assert_eq(v, 1);
+        cr_assert_eq(policy_pids_parse("4194304", &v, &err), 0);
+        const char *bad[] = {"0", "-1", "", "12x", "+5", " 5", "4194305",
+                             "99999999999999999999"};
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+                cr_assert_eq(policy_pids_parse(bad[i], &v, &err), -EINVAL,
+                             "%s", bad[i]);
+}
+
+Test(policy, net)
+{
+        enum policy_net n;
+        struct ab_err err = {0};
+        cr_assert_eq(policy_net_parse("off", &n, &err), 0);
+        cr_assert_eq(n, POLICY_NET_OFF);
+        cr_assert_eq(policy_net_parse("bogus", &n, &err), -EINVAL);
+        cr_assert(strstr(err.msg, "off, filtered or open"));
+}
+
+static int resolve(const char *ws, const char *home, struct ab_err *err)
+{
+        struct policy p;
+        policy_init(&p);
+        p.workspace = strdup(ws);
+        int r = policy_resolve_workspace(&p, home, err);
+        policy_free(&p);
+        return r;
+}
+
+Test(policy, workspace)
+{
+        struct ab_err err = {0};
+        char tmpl[] = "/tmp/abws.XXXXXX";
+        cr_assert(mkdtemp(tmpl));
+        char sub[64];
+        snprintf(sub, sizeof(sub), "%s/home", tmpl);
+        mkdir(sub, 0755);
+        cr_assert_eq(resolve(tmpl, NULL, &err), 0);
+        cr_assert_eq(resolve("/", NULL, &err), -EINVAL);
+        cr_assert_eq(resolve("/usr/share", NULL, &err), -EINVAL);
+        cr_assert(strstr(err.msg, "system directory /usr"));
+        cr_assert_eq(resolve("/etc", NULL, &err), -EINVAL);
+        cr_assert_eq(resolve("/nonexistent/x", NULL, &err), -ENOENT);
+        /* the home itself and any ancestor of it are refused */
+        cr_assert_eq(resolve(tmpl, sub, &err), -EINVAL);
+        cr_assert(strstr(err.msg, "home directory"));
+        cr_assert_eq(resolve(sub, sub, &err), -EINVAL);
+        /* below the home is fine */
+        char below[80];
+        snprintf(below, sizeof(below), "%s/proj", sub);
+        mkdir(below, 0755);
+        cr_assert_eq(resolve(below, sub, &err), 0);
+        rmdir(below);
+        rmdir(sub);
+        rmdir(tmpl);
+}
