@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <linux/close_range.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -94,6 +95,18 @@ static void wait_for_go(int sync_fd)
         /* EOF: the supervisor failed or died; it reports why. */
         if (n != 1 || c != 'G')
                 _exit(EXIT_AGENTBOX);
+}
+
+/* Changing credentials clears the parent-death signal: set it again, then
+ * make sure the supervisor did not die in between.  It holds the pipe's
+ * write end for the box's whole life, so a hang-up means it is gone. */
+static void rearm_parent_death(int sync_fd)
+{
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+                box_die_errno(errno, "PR_SET_PDEATHSIG");
+        struct pollfd pfd = {.fd = sync_fd, .events = POLLIN};
+        if (poll(&pfd, 1, 0) != 0)
+                _exit(EXIT_AGENTBOX);
         close(sync_fd);
 }
 
@@ -113,6 +126,11 @@ void box_child_main(const struct box_spec *spec, int sync_fd)
                 box_die_errno(errno, "PR_SET_DUMPABLE");
 
         become_agent(spec);
+        rearm_parent_death(sync_fd);
+        /* Out of the caller's process group and session: a Ctrl-C reaches
+         * the box once, through the supervisor, not twice. */
+        if (setsid() < 0)
+                box_die_errno(errno, "setsid");
         if (unshare(CLONE_NEWCGROUP) < 0)
                 box_die_errno(errno, "new cgroup namespace");
         if (sethostname(BOX_HOSTNAME, strlen(BOX_HOSTNAME)) < 0)

@@ -12,8 +12,20 @@
 #include "common/util.h"
 #include "internal.h"
 
-static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH,
-                                SIGUSR1, SIGUSR2, SIGCONT};
+extern char **environ;
+
+static const int forwarded[] = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT, SIGWINCH,
+                                SIGUSR1, SIGUSR2, SIGCONT, SIGTSTP};
+
+/* Deliver to the command's process group, as a terminal would.  The group
+ * has no terminal, so the kernel would drop SIGTSTP: stop it for real. */
+static void forward(pid_t cmd, int sig)
+{
+        if (sig == SIGTSTP)
+                sig = SIGSTOP;
+        if (kill(-cmd, sig) < 0)
+                kill(cmd, sig);
+}
 
 static _Noreturn void exec_command(const struct box_spec *spec, int err_fd,
                                    const sigset_t *old)
@@ -28,7 +40,10 @@ static _Noreturn void exec_command(const struct box_spec *spec, int err_fd,
                 (void)!write(err_fd, &e, sizeof(e));
                 _exit(EXIT_AGENTBOX);
         }
-        execvpe(spec->argv[0], spec->argv, spec->envp);
+        /* execvp searches the PATH of the environment in force, so put the
+         * box's in force first. */
+        environ = spec->envp;
+        execvp(spec->argv[0], spec->argv);
         int e = errno;
         (void)!write(err_fd, &e, sizeof(e));
         _exit(EXIT_NOTFOUND);
@@ -48,12 +63,12 @@ static int check_exec(const struct box_spec *spec, int rd)
                 return 0;
         const char *cmd = spec->argv[0];
         if (e == ENOENT) {
+                const char *path = box_env_get(spec->envp, "PATH");
                 dprintf(STDERR_FILENO,
                         "agentbox: %s: command not found inside the box "
-                        "(PATH=/usr/local/bin:/usr/bin:/bin...); the box sees "
-                        "only /usr, /etc, /opt and the workspace %s: install "
-                        "it there or give its path\n",
-                        cmd, spec->policy->workspace);
+                        "(PATH=%s); the box sees only /usr, /etc, /opt and the "
+                        "workspace %s: install it there or give its path\n",
+                        cmd, path ? path : "", spec->policy->workspace);
                 return EXIT_NOTFOUND;
         }
         dprintf(STDERR_FILENO, "agentbox: cannot run %s inside the box: %s\n",
@@ -93,7 +108,7 @@ void box_init_run(const struct box_spec *spec)
                 if (sig < 0)
                         continue;
                 if (sig != SIGCHLD) {
-                        kill(cmd, sig);
+                        forward(cmd, sig);
                         continue;
                 }
                 int ws;

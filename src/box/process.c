@@ -22,6 +22,7 @@ static const struct box_driver process_driver;
 struct process_box {
         struct box pub;
         char *cgroup;
+        int life_fd; /* write end of the sync pipe, held while the box runs */
 };
 
 static int write_id_map(pid_t pid, const char *file, unsigned inside,
@@ -133,6 +134,7 @@ static int process_spawn(const struct box_spec *spec, struct box **out,
                 return r;
         }
         b->pub.driver = &process_driver;
+        b->life_fd = steal_fd(&wr);
         b->pub.pidfd = pidfd;
         b->pub.pid = pid;
         if (asprintf(&b->pub.note, "process tier; pids cap %u by %s",
@@ -173,6 +175,8 @@ static void process_destroy(struct box *pub)
         }
         if (pub->pidfd >= 0)
                 close(pub->pidfd);
+        if (b->life_fd >= 0)
+                close(b->life_fd);
         free(pub->note);
         free(b);
 }

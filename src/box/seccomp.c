@@ -6,7 +6,6 @@
 #include <seccomp.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <linux/seccomp.h>
 
@@ -46,9 +45,6 @@ static const struct arg_rule arg_rules[] = {
         /* new user namespaces (a policy switch may allow nesting later) */
         {"unshare", 0, CLONE_NEWUSER, CLONE_NEWUSER, EPERM},
         {"clone", 0, CLONE_NEWUSER, CLONE_NEWUSER, EPERM},
-        /* personality flags that weaken the process (ASLR off, READ_IMPLIES_EXEC,
-         * page zero); the query value 0xffffffff is allowed below. */
-        {"personality", 0, 0xffffffffu, ADDR_NO_RANDOMIZE, EPERM},
 };
 
 static int add(scmp_filter_ctx ctx, uint32_t action, const char *name,
@@ -78,9 +74,15 @@ static int build(scmp_filter_ctx ctx, struct ab_err *err)
                 };
                 r = add(ctx, SCMP_ACT_ERRNO(a->err), a->name, 1, &c, err);
         }
-        /* personality: only PER_LINUX, PER_LINUX32 and the query. */
-        static const uint64_t ok_pers[] = {PER_LINUX, PER_LINUX32, 0xffffffffu};
-        (void)ok_pers;
+        /* personality: only the query (0xffffffff) passes; every change
+         * (ASLR off, READ_IMPLIES_EXEC, ...) is refused.  libseccomp allows
+         * one comparison per argument, hence "below or above". */
+        const struct scmp_arg_cmp lt = SCMP_A0(SCMP_CMP_LT, 0xffffffffu);
+        const struct scmp_arg_cmp gt = SCMP_A0(SCMP_CMP_GT, 0xffffffffu);
+        if (r == 0)
+                r = add(ctx, SCMP_ACT_ERRNO(EPERM), "personality", 1, &lt, err);
+        if (r == 0)
+                r = add(ctx, SCMP_ACT_ERRNO(EPERM), "personality", 1, &gt, err);
         /* clone3 passes its flags in memory seccomp cannot read; ENOSYS
          * makes libc fall back to clone, whose flags are checked above. */
         if (r == 0)

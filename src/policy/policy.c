@@ -170,6 +170,11 @@ int policy_resolve_workspace(struct policy *p, const char *home,
                                        "directory %s, which the box mounts "
                                        "read-only; use a project directory",
                                        buf, system_dirs[i]);
+        if (path_is_under("/home/agent", buf))
+                return err_set(err, -EINVAL,
+                               "workspace %s: would cover the box's own home "
+                               "/home/agent; use a project directory",
+                               buf);
         char hbuf[PATH_MAX];
         if (home && *home && realpath(home, hbuf) && path_is_under(hbuf, buf))
                 return err_set(err, -EINVAL,

@@ -4,6 +4,7 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <sys/types.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,8 +24,8 @@ struct supervisor {
         struct ab_err *err;
 };
 
-static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH,
-                                SIGUSR1, SIGUSR2};
+static const int forwarded[] = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT, SIGWINCH,
+                                SIGUSR1, SIGUSR2, SIGTSTP, SIGCONT};
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -32,6 +33,10 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
         struct supervisor *s = arg;
         /* Failing to forward is not fatal: the box may be exiting. */
         s->box->driver->signal(s->box, (int)sig);
+        /* Ctrl-Z: the box stops, then so do we, so the shell gets the
+         * terminal back; `fg` sends SIGCONT, which is forwarded too. */
+        if (sig == SIGTSTP)
+                raise(SIGSTOP);
 }
 
 static void on_box_exit(evutil_socket_t fd, short what, void *arg)
@@ -65,7 +70,8 @@ int supervisor_check_stdio(struct ab_err *err)
                         return err_setx(err, -errno, "fstat(%d)", fd);
                 if (S_ISDIR(st.st_mode) || (fl & O_PATH))
                         return err_set(err, -EBADF,
-                                       "standard %s is a directory; the box "
+                                       "standard %s is a directory or an "
+                                       "O_PATH descriptor; the box "
                                        "would reach the host's files through "
                                        "it. Redirect it from a file or "
                                        "/dev/null",
@@ -75,18 +81,37 @@ int supervisor_check_stdio(struct ab_err *err)
         return 0;
 }
 
+/* Refuse a workspace that holds a home directory: the invoker's ($HOME and
+ * passwd) and, under root, the workspace owner's. */
+static int check_homes(struct policy *p, uid_t owner, struct ab_err *err)
+{
+        const char *homes[3] = {getenv("HOME")};
+        char *dup[2] = {NULL, NULL};
+        uid_t uids[2] = {getuid(), owner};
+        for (int i = 0; i < 2; i++) {
+                struct passwd *pw = getpwuid(uids[i]);
+                if (pw && pw->pw_dir)
+                        homes[i + 1] = dup[i] = strdup(pw->pw_dir);
+        }
+        int r = 0;
+        for (int i = 0; i < 3 && r == 0; i++)
+                if (homes[i])
+                        r = policy_resolve_workspace(p, homes[i], err);
+        free(dup[0]);
+        free(dup[1]);
+        return r;
+}
+
 static int prepare_spec(struct policy *p, char *const *argv,
                         struct box_spec *spec, struct ab_err *err)
 {
-        struct passwd *pw = getpwuid(getuid());
-        const char *home = pw ? pw->pw_dir : NULL;
-        int r = policy_resolve_workspace(p, home, err);
-        if (r == 0 && getenv("HOME") && (!home || strcmp(getenv("HOME"), home)))
-                r = policy_resolve_workspace(p, getenv("HOME"), err);
+        int r = policy_resolve_workspace(p, NULL, err);
         if (r < 0)
                 return r;
         *spec = (struct box_spec){.policy = p, .argv = argv};
         r = box_identity_resolve(p->workspace, &spec->id, err);
+        if (r == 0)
+                r = check_homes(p, spec->id.uid, err);
         if (r < 0)
                 return r;
         const char *shell = access("/bin/bash", X_OK) == 0 ? "/bin/bash"

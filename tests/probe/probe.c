@@ -103,8 +103,9 @@ static int do_tiocsti(void)
 
 static int do_forks(int n)
 {
+        static pid_t kids[4096];
         int ok = 0;
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < n && i < 4096; i++) {
                 pid_t p = fork();
                 if (p < 0)
                         break;
@@ -112,10 +113,13 @@ static int do_forks(int n)
                         pause();
                         _exit(0);
                 }
-                ok++;
+                kids[ok++] = p;
         }
         printf("FORKED %d\n", ok);
-        kill(0, SIGKILL);
+        for (int i = 0; i < ok; i++)
+                kill(kids[i], SIGKILL);
+        while (wait(NULL) > 0)
+                ;
         return 0;
 }
 
@@ -172,6 +176,21 @@ int main(int argc, char **argv)
                 return do_forks(atoi(a));
         if (!strcmp(t, "readat0"))
                 return result(openat(0, a, O_RDONLY), a);
+        if (!strcmp(t, "fds")) {
+                /* every descriptor above 2 except the one opendir uses */
+                int n = 0;
+                for (int fd = 3; fd < 1024; fd++)
+                        if (fcntl(fd, F_GETFD) >= 0) {
+                                char l[64], p[256] = "";
+                                snprintf(l, sizeof(l), "/proc/self/fd/%d", fd);
+                                ssize_t k = readlink(l, p, sizeof(p) - 1);
+                                p[k > 0 ? k : 0] = 0;
+                                printf("FD %d %s\n", fd, p);
+                                n++;
+                        }
+                printf("FDS %d\n", n);
+                return 0;
+        }
         if (!strcmp(t, "env")) {
                 const char *v = getenv(a);
                 printf("%s=%s\n", a, v ? v : "(unset)");

@@ -12,6 +12,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "box/internal.h"
@@ -33,6 +34,11 @@ Test(harden, seccomp_refuses)
         char c = 'x';
         cr_assert_eq(ioctl(0, TIOCSTI, &c), -1);
         cr_assert_eq(errno, EPERM);
+        cr_assert_eq(syscall(SYS_personality, 0x0040000 /* ADDR_NO_RANDOMIZE */), -1);
+        cr_assert_eq(errno, EPERM);
+        cr_assert_eq(syscall(SYS_personality, 0x100040000ull), -1);
+        cr_assert_eq(errno, EPERM);
+        cr_assert_geq(syscall(SYS_personality, 0xffffffffu), 0);
         /* ordinary calls still work */
         cr_assert_geq(getpid(), 1);
         cr_assert_eq(unshare(0), 0);
@@ -49,10 +55,34 @@ Test(harden, landlock_fails_closed)
         cr_assert(strstr(err.msg, "/home/agent"), "%s", err.msg);
 }
 
-Test(harden, caps_dropped_and_verified)
+/* Criterion's test process has threads, and a threaded process cannot
+ * enter a new user namespace: do it in a forked child. */
+static int caps_child(void)
 {
         struct ab_err err = {0};
-        cr_assert_eq(box_caps_drop(&err), 0, "%s", err.msg);
-        cr_assert_eq(prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0), 1);
-        cr_assert_eq(prctl(PR_CAPBSET_READ, 21 /* CAP_SYS_ADMIN */), 0);
+        if (unshare(CLONE_NEWUSER) != 0)
+                return 10;
+        if (prctl(PR_CAPBSET_READ, 21 /* CAP_SYS_ADMIN */) != 1)
+                return 11;
+        if (box_caps_drop(&err) != 0) {
+                fprintf(stderr, "%s\n", err.msg);
+                return 12;
+        }
+        if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
+                return 13;
+        if (prctl(PR_CAPBSET_READ, 21) != 0)
+                return 14;
+        return 0;
+}
+
+Test(harden, caps_dropped_and_verified)
+{
+        pid_t pid = fork();
+        cr_assert_geq(pid, 0);
+        if (pid == 0)
+                _exit(caps_child());
+        int st = 0;
+        cr_assert_eq(waitpid(pid, &st, 0), pid);
+        cr_assert(WIFEXITED(st));
+        cr_assert_eq(WEXITSTATUS(st), 0, "step %d failed", WEXITSTATUS(st));
 }
