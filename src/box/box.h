@@ -14,6 +14,7 @@ struct box_identity {
         uid_t uid;
         gid_t gid;
         bool invoker_root; /* agentbox itself runs as uid 0 */
+        bool idmapped;     /* the workspace is an idmapped mount (below) */
 };
 
 /* Everything a driver needs, prepared on the host side. */
@@ -22,6 +23,7 @@ struct box_spec {
         char *const *argv;           /* the command */
         char **envp;                 /* the box's whole environment */
         struct box_identity id;
+        int workspace_fd; /* a prepared detached mount of the workspace, or -1 */
 };
 
 struct box;

@@ -85,6 +85,24 @@ static void loopback_up(void)
                 box_die_errno(errno, "bringing up lo");
 }
 
+/* Close every descriptor from 3 up except keep_a and keep_b (-1: none). */
+static void close_all_but(int keep_a, int keep_b)
+{
+        int keep[2] = {keep_a < keep_b ? keep_a : keep_b,
+                       keep_a < keep_b ? keep_b : keep_a};
+        unsigned from = 3;
+        for (int i = 0; i < 2; i++) {
+                if (keep[i] < (int)from)
+                        continue;
+                if (keep[i] > (int)from &&
+                    close_range(from, (unsigned)keep[i] - 1, 0) < 0)
+                        box_die_errno(errno, "close_range");
+                from = (unsigned)keep[i] + 1;
+        }
+        if (close_range(from, ~0U, 0) < 0)
+                box_die_errno(errno, "close_range");
+}
+
 static void wait_for_go(int sync_fd)
 {
         char c = 0;
@@ -117,10 +135,7 @@ void box_child_main(const struct box_spec *spec, int sync_fd)
         scrub_host_environ();
         /* Nothing of the host's open files may follow us in, except the
          * standard streams (checked by the supervisor) and the sync pipe. */
-        if (sync_fd > 3 && close_range(3, (unsigned)sync_fd - 1, 0) < 0)
-                box_die_errno(errno, "close_range");
-        if (close_range((unsigned)sync_fd + 1, ~0U, 0) < 0)
-                box_die_errno(errno, "close_range");
+        close_all_but(sync_fd, spec->workspace_fd);
         wait_for_go(sync_fd);
         if (prctl(PR_SET_DUMPABLE, 0) < 0)
                 box_die_errno(errno, "PR_SET_DUMPABLE");

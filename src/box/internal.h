@@ -27,6 +27,11 @@ int box_seccomp_apply(struct ab_err *err);
 /* pid 1: run argv with envp, forward signals, reap, exit with its status. */
 _Noreturn void box_init_run(const struct box_spec *spec);
 
+/* Host side, root only (idmap.c): when the agent would map to host uid or
+ * gid 0, switch it to an unprivileged id and prepare the workspace as an
+ * idmapped mount (spec->workspace_fd).  0, or -errno to fall back. */
+int box_idmap_workspace(struct box_spec *spec, struct ab_err *err);
+
 /* Process cap (pids.c).  Host side, root only: a pids cgroup holding pid.
  * Returns 0 and sets *path (to remove later) or -errno. */
 int box_pids_cgroup_create(pid_t pid, unsigned max, char **path);

@@ -85,9 +85,20 @@ static int clone_box(int *pidfd, struct ab_err *err)
         return (int)pid;
 }
 
-static int process_spawn(const struct box_spec *spec, struct box **out,
+static int process_spawn(const struct box_spec *given, struct box **out,
                          struct ab_err *err)
 {
+        struct box_spec copy = *given, *spec = &copy;
+        struct ab_err idmap_err = {0};
+        const char *idmap_note = "";
+        if (spec->id.invoker_root && (spec->id.uid == 0 || spec->id.gid == 0))
+                idmap_note = box_idmap_workspace(spec, &idmap_err) == 0
+                                     ? "; agent is host uid 65534, workspace "
+                                       "idmapped"
+                                     : "; agent is host root by ownership "
+                                       "(no idmapped mount), root-only files "
+                                       "in /etc hidden";
+        _cleanup_close_ int ws_fd = spec->workspace_fd;
         int sync[2];
         if (pipe2(sync, O_CLOEXEC) < 0)
                 return err_setx(err, -errno, "pipe");
@@ -137,11 +148,12 @@ static int process_spawn(const struct box_spec *spec, struct box **out,
         b->life_fd = steal_fd(&wr);
         b->pub.pidfd = pidfd;
         b->pub.pid = pid;
-        if (asprintf(&b->pub.note, "process tier; pids cap %u by %s",
+        if (asprintf(&b->pub.note, "process tier; pids cap %u by %s%s%s%s",
                      spec->policy->pids_max,
                      b->cgroup ? b->cgroup
-                               : "RLIMIT_NPROC in the box's user namespace") <
-            0)
+                               : "RLIMIT_NPROC in the box's user namespace",
+                     idmap_note, idmap_err.code ? ": " : "",
+                     idmap_err.code ? idmap_err.msg : "") < 0)
                 b->pub.note = NULL;
         *out = &((struct process_box *)steal_ptr(&b))->pub;
         return 0;

@@ -55,6 +55,8 @@ static void plan_add(struct plan *p, const char *host, const char *box,
 /* Clone one source as a detached mount tree and set its flags. */
 static void clone_src(struct src *s)
 {
+        if (s->fd >= 0)
+                return; /* prepared by the supervisor */
         int fd = open_tree(AT_FDCWD, s->host,
                            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
         if (fd < 0) {
@@ -154,6 +156,8 @@ static void plan_system(struct plan *p, const struct box_spec *spec)
         }
         plan_add(p, spec->policy->workspace, spec->policy->workspace, SRC_RW,
                  false);
+        /* The supervisor may have prepared it (an idmapped mount). */
+        p->s[p->n - 1].fd = spec->workspace_fd;
 }
 
 static void make_links(void)

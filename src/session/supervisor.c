@@ -108,7 +108,8 @@ static int prepare_spec(struct policy *p, char *const *argv,
         int r = policy_resolve_workspace(p, NULL, err);
         if (r < 0)
                 return r;
-        *spec = (struct box_spec){.policy = p, .argv = argv};
+        *spec = (struct box_spec){.policy = p, .argv = argv,
+                                  .workspace_fd = -1};
         r = box_identity_resolve(p->workspace, &spec->id, err);
         if (r == 0)
                 r = check_homes(p, spec->id.uid, err);

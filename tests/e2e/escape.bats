@@ -90,6 +90,21 @@ start_listener() {
         [[ "$output" == *"Permission denied"* ]]
 }
 
+@test "root-only files stay unreadable, whoever invokes agentbox" {
+        # As root the agent must not be host root by ownership: plant a
+        # root-only file in /etc (visible in the box) and try to read it.
+        local f=/etc/shadow
+        if [ "$(id -u)" = 0 ]; then
+                f="/etc/agentbox-test-secret-$$-$RANDOM"
+                (umask 077; echo "secret" >"$f")
+                CLEANUP+=("rm -f '$f'")
+        fi
+        run probe read "$f"
+        assert_blocked
+        run probe write "$f"
+        assert_blocked
+}
+
 @test "/etc/shadow and /etc/ssl/private are unreadable" {
         run probe read /etc/shadow
         assert_blocked
@@ -189,11 +204,13 @@ start_listener() {
         [ "$n" -gt 5 ]
 }
 
-@test "the pids cap uses a cgroup as root and the user namespace otherwise" {
+@test "the pids cap uses a cgroup as root and the user namespace otherwise; root maps to nobody" {
         run box --verbose --pids 30 -- true
         [ "$status" -eq 0 ]
         if [ "$(id -u)" = 0 ]; then
                 [[ "$output" == *"pids cap 30 by /sys/fs/cgroup/"* ]]
+                # a root-owned workspace: the agent is not host root
+                [[ "$output" == *"agent is host uid 65534, workspace idmapped"* ]]
         else
                 [[ "$output" == *"pids cap 30 by RLIMIT_NPROC"* ]]
         fi
