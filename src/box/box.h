@@ -24,6 +24,8 @@ struct box_spec {
         char **envp;                 /* the box's whole environment */
         struct box_identity id;
         int workspace_fd; /* a prepared detached mount of the workspace, or -1 */
+        dev_t ws_dev;     /* the workspace directory the checks were made on */
+        ino_t ws_ino;
 };
 
 struct box;

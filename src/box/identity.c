@@ -1,8 +1,9 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "box.h"
+#include "internal.h"
 
 int box_identity_resolve(const char *workspace, struct box_identity *out,
                          struct ab_err *err)
@@ -27,4 +28,19 @@ int box_identity_resolve(const char *workspace, struct box_identity *out,
                 .invoker_root = true,
         };
         return 0;
+}
+
+int box_workspace_open(const struct box_spec *spec)
+{
+        int fd = open(spec->policy->workspace,
+                      O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        struct stat st;
+        if (fstat(fd, &st) < 0 || st.st_dev != spec->ws_dev ||
+            st.st_ino != spec->ws_ino) {
+                close(fd);
+                return -ESTALE;
+        }
+        return fd;
 }

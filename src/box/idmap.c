@@ -71,9 +71,13 @@ int box_idmap_workspace(struct box_spec *spec, struct ab_err *err)
         _cleanup_close_ int ns = userns_fd(owner, host, group, hostg);
         if (ns < 0)
                 return err_setx(err, ns, "idmap: user namespace");
+        _cleanup_close_ int dir = box_workspace_open(spec);
+        if (dir < 0)
+                return err_setx(err, dir, "workspace %s changed or vanished",
+                                spec->policy->workspace);
         _cleanup_close_ int mnt =
-                open_tree(AT_FDCWD, spec->policy->workspace,
-                          OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+                open_tree(dir, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+                                           AT_RECURSIVE | AT_EMPTY_PATH);
         if (mnt < 0)
                 return err_setx(err, -errno, "idmap: open_tree %s",
                                 spec->policy->workspace);

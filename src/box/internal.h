@@ -27,6 +27,12 @@ int box_seccomp_apply(struct ab_err *err);
 /* pid 1: run argv with envp, forward signals, reap, exit with its status. */
 _Noreturn void box_init_run(const struct box_spec *spec);
 
+/* Open the workspace (O_PATH) and check it is still the directory the
+ * supervisor checked (spec->ws_dev/ws_ino), so swapping a path component
+ * for a symlink between the check and the mount gains nothing.  Returns
+ * the fd or -errno (-ESTALE when it changed). */
+int box_workspace_open(const struct box_spec *spec);
+
 /* Host side, root only (idmap.c): when the agent would map to host uid or
  * gid 0, switch it to an unprivileged id and prepare the workspace as an
  * idmapped mount (spec->workspace_fd).  0, or -errno to fall back. */

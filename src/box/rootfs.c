@@ -30,6 +30,7 @@ struct src {
         enum src_kind kind;
         bool optional;
         int fd;
+        const struct box_spec *spec;
 };
 
 #define MAX_SRCS 24
@@ -57,8 +58,20 @@ static void clone_src(struct src *s)
 {
         if (s->fd >= 0)
                 return; /* prepared by the supervisor */
-        int fd = open_tree(AT_FDCWD, s->host,
-                           OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+        int fd;
+        if (s->kind == SRC_RW) {
+                /* the workspace: make sure it is the one that was checked */
+                _cleanup_close_ int dir = box_workspace_open(s->spec);
+                if (dir < 0)
+                        box_die_errno(-dir, "workspace %s changed or vanished "
+                                      "while the box started", s->host);
+                fd = open_tree(dir, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+                                                AT_RECURSIVE | AT_EMPTY_PATH);
+        } else {
+                fd = open_tree(AT_FDCWD, s->host,
+                               OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+                                       AT_RECURSIVE);
+        }
         if (fd < 0) {
                 if (s->optional && errno == ENOENT)
                         return;
@@ -158,6 +171,7 @@ static void plan_system(struct plan *p, const struct box_spec *spec)
                  false);
         /* The supervisor may have prepared it (an idmapped mount). */
         p->s[p->n - 1].fd = spec->workspace_fd;
+        p->s[p->n - 1].spec = spec;
 }
 
 static void make_links(void)

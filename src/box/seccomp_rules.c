@@ -44,6 +44,8 @@ static const struct arg_rule arg_rules[] = {
         /* typing into the caller's terminal */
         {"ioctl", 1, 0xffffffffu, TIOCSTI, EPERM},
         {"ioctl", 1, 0xffffffffu, TIOCLINUX, EPERM},
+        /* line disciplines are kernel attack surface (n_gsm, ...) */
+        {"ioctl", 1, 0xffffffffu, TIOCSETD, EPERM},
         /* new user namespaces (a policy switch may allow nesting later) */
         {"unshare", 0, CLONE_NEWUSER, CLONE_NEWUSER, EPERM},
         {"clone", 0, CLONE_NEWUSER, CLONE_NEWUSER, EPERM},

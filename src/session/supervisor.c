@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pwd.h>
 #include <sys/types.h>
 #include <signal.h>
@@ -102,6 +103,34 @@ static int check_homes(struct policy *p, uid_t owner, struct ab_err *err)
         return r;
 }
 
+/* Record which directory the workspace checks were made on: open it, and
+ * make sure the open file really is at the checked path (no component was
+ * swapped for a symlink since realpath()).  The box refuses to start if
+ * the directory it mounts is not this one. */
+static int pin_workspace(const char *path, struct box_spec *spec,
+                         struct ab_err *err)
+{
+        _cleanup_close_ int fd =
+                open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return err_setx(err, -errno, "workspace %s", path);
+        char link[64], real[PATH_MAX];
+        snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(link, real, sizeof(real) - 1);
+        struct stat st;
+        if (n < 0 || fstat(fd, &st) < 0)
+                return err_setx(err, -errno, "workspace %s", path);
+        real[n] = 0;
+        if (strcmp(real, path) != 0)
+                return err_set(err, -ESTALE,
+                               "workspace %s changed while agentbox checked "
+                               "it (now %s); try again",
+                               path, real);
+        spec->ws_dev = st.st_dev;
+        spec->ws_ino = st.st_ino;
+        return 0;
+}
+
 static int prepare_spec(struct policy *p, char *const *argv,
                         struct box_spec *spec, struct ab_err *err)
 {
@@ -110,7 +139,9 @@ static int prepare_spec(struct policy *p, char *const *argv,
                 return r;
         *spec = (struct box_spec){.policy = p, .argv = argv,
                                   .workspace_fd = -1};
-        r = box_identity_resolve(p->workspace, &spec->id, err);
+        r = pin_workspace(p->workspace, spec, err);
+        if (r == 0)
+                r = box_identity_resolve(p->workspace, &spec->id, err);
         if (r == 0)
                 r = check_homes(p, spec->id.uid, err);
         if (r < 0)

@@ -34,6 +34,9 @@ Test(harden, seccomp_refuses)
         char c = 'x';
         cr_assert_eq(ioctl(0, TIOCSTI, &c), -1);
         cr_assert_eq(errno, EPERM);
+        int ld = 0;
+        cr_assert_eq(ioctl(0, TIOCSETD, &ld), -1);
+        cr_assert_eq(errno, EPERM);
         cr_assert_eq(syscall(SYS_personality, 0x0040000 /* ADDR_NO_RANDOMIZE */), -1);
         cr_assert_eq(errno, EPERM);
         cr_assert_eq(syscall(SYS_personality, 0x100040000ull), -1);
