@@ -1,0 +1,60 @@
+/* Network patterns (--allow / --deny, network.allow / network.deny):
+ *   example.com          that name
+ *   *.example.com        its subdomains only
+ *   example.com:443      that name, that port only (any form takes :PORT)
+ *   192.0.2.7, 10.0.0.0/8, [2001:db8::1]:443, fd00::/8   an upstream address
+ * A public suffix (com, co.uk, github.io, ...) or a bare "*" is refused. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "common/err.h"
+
+enum netpat_kind {
+        NETPAT_NAME,   /* exactly name */
+        NETPAT_SUFFIX, /* any subdomain of name */
+        NETPAT_ADDR,   /* an address range */
+};
+
+struct netpat {
+        enum netpat_kind kind;
+        char name[254];   /* lower case, no trailing dot (NAME, SUFFIX) */
+        int family;       /* AF_INET or AF_INET6 (ADDR) */
+        uint8_t addr[16]; /* network byte order */
+        unsigned prefix;  /* bits */
+        uint16_t port;    /* 0: any */
+        bool shared_suffix; /* *.X where X is a privately run shared suffix */
+        char text[300];   /* as written, for messages */
+};
+
+struct netpat_list {
+        struct netpat *v;
+        size_t n;
+};
+
+#define NETPAT_MAX 1024u
+
+/* Parse one pattern; what names the flag or key for messages. */
+int netpat_parse(const char *s, struct netpat *out, const char *what,
+                 struct ab_err *err);
+int netpat_list_add(struct netpat_list *l, const char *s, const char *what,
+                    struct ab_err *err);
+void netpat_list_free(struct netpat_list *l);
+
+/* Normalise a host name from a request (lower case, trailing dot dropped,
+ * syntax checked).  0 or -EINVAL. */
+int netpat_host_normalise(const char *in, char *out, size_t outlen);
+
+/* Does a name pattern match host:port?  host already normalised. */
+const struct netpat *netpat_match_name(const struct netpat_list *l,
+                                       const char *host, uint16_t port);
+/* Does an address pattern cover sa (port from sa, 0 = any)? */
+const struct netpat *netpat_match_addr(const struct netpat_list *l,
+                                       const struct sockaddr *sa);
+
+/* Loopback, private, link-local (cloud metadata), CGNAT, unique-local,
+ * multicast, unspecified and the like: never dialled unless named. */
+bool netpat_addr_is_internal(const struct sockaddr *sa);

@@ -1,0 +1,142 @@
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "policy/netpat.h"
+
+static struct netpat_list list(const char *const *pats)
+{
+        struct netpat_list l = {0};
+        struct ab_err err = {0};
+        for (; *pats; pats++)
+                cr_assert_eq(netpat_list_add(&l, *pats, "--allow", &err), 0,
+                             "%s: %s", *pats, err.msg);
+        return l;
+}
+
+Test(netpat, names_and_suffixes)
+{
+        const char *pats[] = {"example.com", "*.githubusercontent.com",
+                              "pypi.org:443", "Upper.Example.NET.", NULL};
+        struct netpat_list l = list(pats);
+        cr_assert(netpat_match_name(&l, "example.com", 443));
+        cr_assert_null(netpat_match_name(&l, "www.example.com", 443));
+        cr_assert_null(netpat_match_name(&l, "badexample.com", 443));
+        cr_assert(netpat_match_name(&l, "raw.githubusercontent.com", 443));
+        cr_assert(netpat_match_name(&l, "a.b.githubusercontent.com", 80));
+        cr_assert_null(netpat_match_name(&l, "githubusercontent.com", 443));
+        cr_assert_null(netpat_match_name(&l, "evilgithubusercontent.com", 443));
+        cr_assert(netpat_match_name(&l, "pypi.org", 443));
+        cr_assert_null(netpat_match_name(&l, "pypi.org", 80));
+        cr_assert(netpat_match_name(&l, "upper.example.net", 1));
+        netpat_list_free(&l);
+}
+
+Test(netpat, refuses_broad_and_bad)
+{
+        const char *bad[] = {"*",          "*.com",       "com",
+                             "*.co.uk",    "co.uk",       "-a.com", "a-.com",
+                             "exa*mple.com", "*.*.example.com", "a..b",
+                             "example.com:0", "example.com:65536",
+                             "example.com:x", "10.0.0.0/33", "::1/129",
+                             "[::1", "bad host", "", "-",
+                             "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com",
+                             NULL};
+        for (const char *const *b = bad; *b; b++) {
+                struct netpat p;
+                struct ab_err err = {0};
+                cr_assert_lt(netpat_parse(*b, &p, "--allow", &err), 0, "%s",
+                             *b);
+                cr_assert(strstr(err.msg, "--allow"), "%s: %s", *b, err.msg);
+        }
+        struct netpat p;
+        struct ab_err err = {0};
+        netpat_parse("*.com", &p, "--allow", &err);
+        cr_assert(strstr(err.msg, "public suffix"), "%s", err.msg);
+        /* a privately run shared suffix: allowed, flagged */
+        cr_assert_eq(netpat_parse("*.githubusercontent.com", &p, "--allow", &err), 0);
+        cr_assert(p.shared_suffix);
+        cr_assert_eq(netpat_parse("*.example.com", &p, "--allow", &err), 0);
+        cr_assert_not(p.shared_suffix);
+        /* unknown TLDs are private names, not public suffixes */
+        cr_assert_eq(netpat_parse("localhost", &p, "--allow", &err), 0);
+        cr_assert_eq(netpat_parse("*.corp.internal", &p, "--allow", &err), 0);
+}
+
+static struct sockaddr_storage sa(const char *ip, uint16_t port)
+{
+        struct sockaddr_storage ss = {0};
+        struct sockaddr_in *in = (void *)&ss;
+        struct sockaddr_in6 *in6 = (void *)&ss;
+        if (inet_pton(AF_INET, ip, &in->sin_addr) == 1) {
+                in->sin_family = AF_INET;
+                in->sin_port = htons(port);
+        } else {
+                cr_assert_eq(inet_pton(AF_INET6, ip, &in6->sin6_addr), 1);
+                in6->sin6_family = AF_INET6;
+                in6->sin6_port = htons(port);
+        }
+        return ss;
+}
+
+Test(netpat, addresses)
+{
+        const char *pats[] = {"127.0.0.1", "10.1.0.0/16", "[::1]:8080",
+                              "2001:db8::/32", NULL};
+        struct netpat_list l = list(pats);
+        struct sockaddr_storage a;
+        a = sa("127.0.0.1", 80);
+        cr_assert(netpat_match_addr(&l, (void *)&a));
+        a = sa("127.0.0.2", 80);
+        cr_assert_null(netpat_match_addr(&l, (void *)&a));
+        a = sa("10.1.200.3", 1);
+        cr_assert(netpat_match_addr(&l, (void *)&a));
+        a = sa("10.2.0.1", 1);
+        cr_assert_null(netpat_match_addr(&l, (void *)&a));
+        a = sa("::ffff:10.1.0.9", 1); /* v4-mapped counts as v4 */
+        cr_assert(netpat_match_addr(&l, (void *)&a));
+        a = sa("::1", 8080);
+        cr_assert(netpat_match_addr(&l, (void *)&a));
+        a = sa("::1", 8081);
+        cr_assert_null(netpat_match_addr(&l, (void *)&a));
+        a = sa("2001:db8:1::5", 443);
+        cr_assert(netpat_match_addr(&l, (void *)&a));
+        netpat_list_free(&l);
+}
+
+Test(netpat, internal_ranges)
+{
+        const char *internal[] = {"127.0.0.1", "127.9.9.9", "10.0.0.1",
+                                  "172.16.0.1", "172.31.255.255",
+                                  "192.168.1.1", "169.254.169.254",
+                                  "100.64.0.1", "0.0.0.0", "224.0.0.1",
+                                  "255.255.255.255", "::1", "::", "fd00::1",
+                                  "fe80::1", "::ffff:127.0.0.1",
+                                  "::ffff:169.254.169.254", "64:ff9b::a9fe:a9fe",
+                                  "2002:7f00:1::", NULL};
+        for (const char *const *i = internal; *i; i++) {
+                struct sockaddr_storage a = sa(*i, 80);
+                cr_assert(netpat_addr_is_internal((void *)&a), "%s", *i);
+        }
+        const char *external[] = {"93.184.216.34", "172.32.0.1", "1.1.1.1",
+                                  "2606:4700::1111", "8.8.8.8", NULL};
+        for (const char *const *e = external; *e; e++) {
+                struct sockaddr_storage a = sa(*e, 80);
+                cr_assert_not(netpat_addr_is_internal((void *)&a), "%s", *e);
+        }
+}
+
+Test(netpat, host_normalise)
+{
+        char out[256];
+        cr_assert_eq(netpat_host_normalise("WWW.Example.COM.", out, sizeof(out)), 0);
+        cr_assert_str_eq(out, "www.example.com");
+        cr_assert_eq(netpat_host_normalise("a b", out, sizeof(out)), -EINVAL);
+        cr_assert_eq(netpat_host_normalise("a..b", out, sizeof(out)), -EINVAL);
+        cr_assert_eq(netpat_host_normalise(".", out, sizeof(out)), -EINVAL);
+        cr_assert_eq(netpat_host_normalise("x%00y", out, sizeof(out)), -EINVAL);
+}
