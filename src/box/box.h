@@ -24,6 +24,7 @@ struct box_spec {
         char **envp;                 /* the box's whole environment */
         struct box_identity id;
         int workspace_fd; /* a prepared detached mount of the workspace, or -1 */
+        int net_fd;       /* socket to hand the box's listeners over, or -1 */
         dev_t ws_dev;     /* the workspace directory the checks were made on */
         ino_t ws_ino;
 };
@@ -59,9 +60,10 @@ const struct box_driver *box_driver_for(enum policy_isolation iso);
 #define BOX_HOME "/home/agent"
 #define BOX_HOSTNAME "agentbox"
 
-/* Decide the host identity: the invoking user, or the workspace's owner
- * when invoked as root. */
-int box_identity_resolve(const char *workspace, struct box_identity *out,
+/* Decide the host identity: the invoking user, or the owner of the
+ * (pinned) workspace ws when invoked as root. */
+struct stat;
+int box_identity_resolve(const struct stat *ws, struct box_identity *out,
                          struct ab_err *err);
 
 /* Build the box's environment from the policy and the host's environment.

@@ -85,13 +85,18 @@ static void loopback_up(void)
                 box_die_errno(errno, "bringing up lo");
 }
 
-/* Close every descriptor from 3 up except keep_a and keep_b (-1: none). */
-static void close_all_but(int keep_a, int keep_b)
+/* Close every descriptor from 3 up except those in keep (-1: none). */
+static void close_all_but(int *keep, size_t n)
 {
-        int keep[2] = {keep_a < keep_b ? keep_a : keep_b,
-                       keep_a < keep_b ? keep_b : keep_a};
+        /* sort the few keepers, then close the gaps between them */
+        for (size_t i = 1; i < n; i++)
+                for (size_t j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+                        int t = keep[j];
+                        keep[j] = keep[j - 1];
+                        keep[j - 1] = t;
+                }
         unsigned from = 3;
-        for (int i = 0; i < 2; i++) {
+        for (size_t i = 0; i < n; i++) {
                 if (keep[i] < (int)from)
                         continue;
                 if (keep[i] > (int)from &&
@@ -128,14 +133,38 @@ static void rearm_parent_death(int sync_fd)
         close(sync_fd);
 }
 
-void box_child_main(const struct box_spec *spec, int sync_fd)
+/* Likewise /proc/1/cmdline would show agentbox's command line (options,
+ * --env values).  The command's argv is its tail; copy that, then wipe the
+ * whole argument block. */
+static void scrub_host_args(struct box_spec *spec)
 {
+        size_t n = 0;
+        while (spec->argv[n])
+                n++;
+        char **copy = calloc(n + 1, sizeof(*copy));
+        if (!copy)
+                box_die("out of memory");
+        for (size_t i = 0; i < n; i++)
+                if (!(copy[i] = strdup(spec->argv[i])))
+                        box_die("out of memory");
+        char *start = program_invocation_name;
+        char *end = spec->argv[n - 1] + strlen(spec->argv[n - 1]);
+        if (start && end > start)
+                explicit_bzero(start, (size_t)(end - start));
+        spec->argv = copy;
+}
+
+void box_child_main(const struct box_spec *given, int sync_fd)
+{
+        struct box_spec local = *given, *spec = &local;
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
                 box_die_errno(errno, "PR_SET_PDEATHSIG");
         scrub_host_environ();
+        scrub_host_args(spec);
         /* Nothing of the host's open files may follow us in, except the
          * standard streams (checked by the supervisor) and the sync pipe. */
-        close_all_but(sync_fd, spec->workspace_fd);
+        int keep[] = {sync_fd, spec->workspace_fd, spec->net_fd};
+        close_all_but(keep, ARRAY_SIZE(keep));
         wait_for_go(sync_fd);
         if (prctl(PR_SET_DUMPABLE, 0) < 0)
                 box_die_errno(errno, "PR_SET_DUMPABLE");
@@ -151,6 +180,8 @@ void box_child_main(const struct box_spec *spec, int sync_fd)
         if (sethostname(BOX_HOSTNAME, strlen(BOX_HOSTNAME)) < 0)
                 box_die_errno(errno, "sethostname");
         loopback_up();
+        if (spec->net_fd >= 0)
+                box_net_handoff(spec->net_fd);
         box_rootfs_setup(spec);
 
         /* Counted per user namespace and uid (Linux >= 5.14), so this caps

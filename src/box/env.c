@@ -1,3 +1,4 @@
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +84,25 @@ int box_env_build(const struct policy *p, char *const *host_env,
                                          : box_env_get(host_env, e->name);
                 if (v)
                         r = envb_set(&b, e->name, v);
+        }
+        /* Proxy-aware tools go through the supervisor's proxy. */
+        static const char *const proxy_env[][2] = {
+                {"HTTP_PROXY", "http://127.0.0.1:3128"},
+                {"HTTPS_PROXY", "http://127.0.0.1:3128"},
+                {"ALL_PROXY", "http://127.0.0.1:3128"},
+                {"NO_PROXY", "localhost,127.0.0.1,::1"},
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(proxy_env) && r == 0 &&
+                           p->net != POLICY_NET_OFF;
+             i++) {
+                char lower[16];
+                size_t k = 0;
+                for (; proxy_env[i][0][k] && k < sizeof(lower) - 1; k++)
+                        lower[k] = (char)tolower((unsigned char)proxy_env[i][0][k]);
+                lower[k] = 0;
+                r = envb_set(&b, proxy_env[i][0], proxy_env[i][1]);
+                if (r == 0)
+                        r = envb_set(&b, lower, proxy_env[i][1]);
         }
         if (r == 0)
                 r = envb_set(&b, "AGENT_SANDBOX", "1");

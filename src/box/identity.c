@@ -5,7 +5,7 @@
 
 #include "internal.h"
 
-int box_identity_resolve(const char *workspace, struct box_identity *out,
+int box_identity_resolve(const struct stat *ws, struct box_identity *out,
                          struct ab_err *err)
 {
         uid_t euid = geteuid();
@@ -19,12 +19,9 @@ int box_identity_resolve(const char *workspace, struct box_identity *out,
         }
         /* As root, the agent owns what the workspace's owner owns, so files
          * it writes there keep their owner. */
-        struct stat st;
-        if (stat(workspace, &st) < 0)
-                return err_setx(err, -errno, "workspace %s", workspace);
         *out = (struct box_identity){
-                .uid = st.st_uid,
-                .gid = st.st_gid,
+                .uid = ws->st_uid,
+                .gid = ws->st_gid,
                 .invoker_root = true,
         };
         return 0;

@@ -16,6 +16,9 @@ _Noreturn void box_die_errno(int e, const char *fmt, ...)
 /* The child's whole life: set up the root, harden, become pid 1. */
 _Noreturn void box_child_main(const struct box_spec *spec, int sync_fd);
 
+/* Create the box's listening sockets and send them over sock (netbox.c). */
+void box_net_handoff(int sock);
+
 /* Build the box's root and pivot into it (rootfs.c). */
 void box_rootfs_setup(const struct box_spec *spec);
 

@@ -89,16 +89,26 @@ static int process_spawn(const struct box_spec *given, struct box **out,
                          struct ab_err *err)
 {
         struct box_spec copy = *given, *spec = &copy;
-        struct ab_err idmap_err = {0};
-        const char *idmap_note = "";
-        if (spec->id.invoker_root && (spec->id.uid == 0 || spec->id.gid == 0))
-                idmap_note = box_idmap_workspace(spec, &idmap_err) == 0
-                                     ? "; agent is host uid 65534, workspace "
-                                       "idmapped"
-                                     : "; agent is host root by ownership "
-                                       "(no idmapped mount), root-only files "
-                                       "in /etc hidden";
-        _cleanup_close_ int ws_fd = spec->workspace_fd;
+        /* Under root, never let the agent be host root by ownership: the
+         * workspace must be idmapped, or the box does not start. */
+        char idmap_note[128] = "";
+        if (spec->id.invoker_root && (spec->id.uid == 0 || spec->id.gid == 0)) {
+                struct ab_err why = {0};
+                if (box_idmap_workspace(spec, &why) < 0)
+                        return err_set(err, why.code,
+                                       "%s; the workspace is owned by root, "
+                                       "and without an idmapped mount the "
+                                       "agent would be host root by "
+                                       "ownership. Run agentbox as the user "
+                                       "who should own the agent's files, or "
+                                       "chown the workspace to that user",
+                                       why.msg);
+                snprintf(idmap_note, sizeof(idmap_note),
+                         "; agent is host uid %u gid %u, workspace idmapped",
+                         (unsigned)spec->id.uid, (unsigned)spec->id.gid);
+        }
+        /* the box inherits the prepared mount; our copy goes at return */
+        _cleanup_close_ __attribute__((unused)) int ws_fd = spec->workspace_fd;
         int sync[2];
         if (pipe2(sync, O_CLOEXEC) < 0)
                 return err_setx(err, -errno, "pipe");
@@ -152,8 +162,7 @@ static int process_spawn(const struct box_spec *given, struct box **out,
                      spec->policy->pids_max,
                      b->cgroup ? b->cgroup
                                : "RLIMIT_NPROC in the box's user namespace",
-                     idmap_note, idmap_err.code ? ": " : "",
-                     idmap_err.code ? idmap_err.msg : "") < 0)
+                     idmap_note, "", "") < 0)
                 b->pub.note = NULL;
         *out = &((struct process_box *)steal_ptr(&b))->pub;
         return 0;

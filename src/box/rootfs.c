@@ -5,7 +5,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 #include "internal.h"
 
 #define NEWROOT "/tmp"
+#define BOX_TMPFS_CAP "size=2g,nr_inodes=1048576"
 #define STAGE "/.agentbox-stage"
 
 enum src_kind { SRC_RO, SRC_RW, SRC_DEV };
@@ -82,8 +82,8 @@ static void clone_src(struct src *s)
                 a.attr_set |= MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV;
         else if (s->kind == SRC_RW)
                 a.attr_set |= MOUNT_ATTR_NODEV;
-        else
-                a.attr_set |= MOUNT_ATTR_NOEXEC;
+        else /* device nodes: usable, but their modes and times fixed */
+                a.attr_set |= MOUNT_ATTR_NOEXEC | MOUNT_ATTR_RDONLY;
         if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a,
                           sizeof(a)) < 0)
                 box_die_errno(errno, "cannot make %s %s", s->host,
@@ -256,8 +256,6 @@ static int bind_ro(const char *src, const char *dst)
         return 0;
 }
 
-static unsigned n_masked;
-
 static void mask(const char *path)
 {
         struct stat st;
@@ -268,15 +266,13 @@ static void mask(const char *path)
         }
         const char *src = S_ISDIR(st.st_mode) ? STAGE "/masked.d"
                                                : STAGE "/masked";
-        if (n_masked++ > 512)
-                box_die("too many files to hide under /etc");
         int r = bind_ro(src, path);
         if (r < 0)
                 box_die_errno(-r, "cannot hide %s", path);
 }
 
-/* Secrets every host may keep in /etc.  Mode bits hide them from an
- * ordinary user already; they matter when the agent maps to host root. */
+/* Secrets every host may keep in /etc.  Mode bits hide them from the
+ * agent already (it is never host root); this is the second layer. */
 static const char *const etc_secrets[] = {
         "/etc/shadow",           "/etc/shadow-",
         "/etc/gshadow",          "/etc/gshadow-",
@@ -289,18 +285,7 @@ static const char *const etc_secrets[] = {
         "/etc/credstore.encrypted",
 };
 
-static int mask_unreadable(const char *path, const struct stat *st, int type,
-                           struct FTW *ftw)
-{
-        (void)ftw;
-        if (type == FTW_SL || type == FTW_NS)
-                return 0;
-        if (!(st->st_mode & S_IROTH) || (type == FTW_D && !(st->st_mode & S_IXOTH)))
-                mask(path);
-        return 0;
-}
-
-static void mask_etc(const struct box_spec *spec)
+static void mask_etc(void)
 {
         for (size_t i = 0; i < ARRAY_SIZE(etc_secrets); i++)
                 mask(etc_secrets[i]);
@@ -317,11 +302,6 @@ static void mask_etc(const struct box_spec *spec)
         }
         if (dir)
                 closedir(dir);
-        /* Mapped to host root, mode bits hide nothing: hide whatever the
-         * host keeps unreadable to others. */
-        if (spec->id.uid == 0 || spec->id.gid == 0)
-                if (nftw("/etc", mask_unreadable, 16, FTW_PHYS | FTW_MOUNT) < 0)
-                        box_die_errno(errno, "walking /etc");
 }
 
 static void replace_etc(const char *name)
@@ -383,10 +363,13 @@ void box_rootfs_setup(const struct box_spec *spec)
                   "mode=0755,size=1m") < 0)
                 box_die_errno(errno, "cannot mount the box's root tmpfs");
         mount_tmpfs("/dev", "mode=0755,size=64k", MS_NOEXEC);
-        mount_tmpfs("/tmp", "mode=1777", 0);
-        mount_tmpfs("/var/tmp", "mode=1777", 0);
-        mount_tmpfs(BOX_HOME, "mode=0700,uid=1000,gid=1000", 0);
-        mount_tmpfs("/dev/shm", "mode=1777", MS_NOEXEC);
+        /* Capped: the box's scratch space is memory, and a box must not be
+         * able to fill the host's (resources.tmp will make this a policy). */
+        mount_tmpfs("/tmp", "mode=1777," BOX_TMPFS_CAP, 0);
+        mount_tmpfs("/var/tmp", "mode=1777," BOX_TMPFS_CAP, 0);
+        mount_tmpfs(BOX_HOME, "mode=0700,uid=1000,gid=1000," BOX_TMPFS_CAP, 0);
+        mount_tmpfs("/dev/shm", "mode=1777,size=512m,nr_inodes=65536",
+                    MS_NOEXEC);
 
         mkdir_p(NEWROOT "/dev/pts", 0755);
         if (mount("devpts", NEWROOT "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
@@ -404,7 +387,7 @@ void box_rootfs_setup(const struct box_spec *spec)
         stage_files();
 
         pivot();
-        mask_etc(spec);
+        mask_etc();
         static const char *const etc_files[] = {"passwd", "group", "hostname",
                                                 "hosts"};
         for (size_t i = 0; i < ARRAY_SIZE(etc_files); i++)

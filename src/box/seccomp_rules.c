@@ -40,7 +40,31 @@ struct arg_rule {
         int err;
 };
 
+/* Set-user-ID and set-group-ID bits: a file the agent marks so would run
+ * as its owner for whoever on the host executes it, and under root the
+ * workspace's owner is root.  Every call that sets a mode refuses them. */
+#define SUID 04000u
+#define SGID 02000u
+
 static const struct arg_rule arg_rules[] = {
+        {"chmod", 1, SUID, SUID, EPERM},
+        {"chmod", 1, SGID, SGID, EPERM},
+        {"fchmod", 1, SUID, SUID, EPERM},
+        {"fchmod", 1, SGID, SGID, EPERM},
+        {"fchmodat", 2, SUID, SUID, EPERM},
+        {"fchmodat", 2, SGID, SGID, EPERM},
+        {"fchmodat2", 2, SUID, SUID, EPERM},
+        {"fchmodat2", 2, SGID, SGID, EPERM},
+        {"open", 2, SUID, SUID, EPERM},
+        {"open", 2, SGID, SGID, EPERM},
+        {"openat", 3, SUID, SUID, EPERM},
+        {"openat", 3, SGID, SGID, EPERM},
+        {"creat", 1, SUID, SUID, EPERM},
+        {"creat", 1, SGID, SGID, EPERM},
+        {"mknod", 1, SUID, SUID, EPERM},
+        {"mknod", 1, SGID, SGID, EPERM},
+        {"mknodat", 2, SUID, SUID, EPERM},
+        {"mknodat", 2, SGID, SGID, EPERM},
         /* typing into the caller's terminal */
         {"ioctl", 1, 0xffffffffu, TIOCSTI, EPERM},
         {"ioctl", 1, 0xffffffffu, TIOCLINUX, EPERM},
@@ -89,10 +113,33 @@ static int build(scmp_filter_ctx ctx, struct ab_err *err)
                 r = add(ctx, SCMP_ACT_ERRNO(EPERM), "personality", 1, &lt, err);
         if (r == 0)
                 r = add(ctx, SCMP_ACT_ERRNO(EPERM), "personality", 1, &gt, err);
-        /* clone3 passes its flags in memory seccomp cannot read; ENOSYS
-         * makes libc fall back to clone, whose flags are checked above. */
+        /* clone3 and openat2 pass flags and modes in memory seccomp cannot
+         * read; ENOSYS makes libc fall back to clone and openat, whose
+         * arguments are checked above. */
         if (r == 0)
                 r = add(ctx, SCMP_ACT_ERRNO(ENOSYS), "clone3", 0, NULL, err);
+        if (r == 0)
+                r = add(ctx, SCMP_ACT_ERRNO(ENOSYS), "openat2", 0, NULL, err);
+        /* Socket families: only unix, IPv4, IPv6 and netlink.  Others are
+         * not all confined by the network namespace (AF_VSOCK reaches the
+         * VM host) or are needless kernel surface.  One comparison per
+         * rule, so the refused values are listed as ranges. */
+        static const struct {
+                enum scmp_compare op;
+                uint64_t v;
+        } fam[] = {
+                {SCMP_CMP_EQ, 0}, {SCMP_CMP_EQ, 3}, {SCMP_CMP_EQ, 4},
+                {SCMP_CMP_EQ, 5}, {SCMP_CMP_EQ, 6}, {SCMP_CMP_EQ, 7},
+                {SCMP_CMP_EQ, 8}, {SCMP_CMP_EQ, 9}, {SCMP_CMP_EQ, 11},
+                {SCMP_CMP_EQ, 12}, {SCMP_CMP_EQ, 13}, {SCMP_CMP_EQ, 14},
+                {SCMP_CMP_EQ, 15}, {SCMP_CMP_GT, 16},
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(fam) && r == 0; i++) {
+                struct scmp_arg_cmp c = {.arg = 0, .op = fam[i].op,
+                                         .datum_a = fam[i].v};
+                r = add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), "socket", 1, &c,
+                        err);
+        }
         return r;
 }
 

@@ -19,7 +19,16 @@ const char cli_run_usage[] =
         "                        at the same path (default: the current one)\n"
         "  -e, --env NAME        pass the host's NAME into the box\n"
         "  -e, --env NAME=VALUE  set NAME in the box\n"
-        "      --net MODE        network: off (only a loopback inside the box)\n"
+        "      --net MODE        network: filtered (default: only what --allow\n"
+        "                        names, through agentbox's proxy), open (every\n"
+        "                        public host, still through the proxy) or off\n"
+        "                        (a loopback and nothing else)\n"
+        "  -a, --allow PATTERN   allow a destination: example.com, *.example.com\n"
+        "                        (subdomains), example.com:443, an address or\n"
+        "                        CIDR (needed for internal addresses)\n"
+        "      --deny PATTERN    refuse a destination, even if allowed\n"
+        "      --audit FILE      the JSON-lines audit log (default:\n"
+        "                        $XDG_STATE_HOME/agentbox/audit.jsonl)\n"
         "      --pids N          at most N processes and threads (default 2048)\n"
         "  -v, --verbose         say what the box chose (e.g. how pids are capped)\n"
         "  -h, --help            show this help\n"
@@ -27,25 +36,28 @@ const char cli_run_usage[] =
         "Exit status: COMMAND's; 125 when agentbox itself fails, 126 when\n"
         "COMMAND cannot be executed, 127 when it is not found in the box.\n";
 
-enum { OPT_NET = 256, OPT_PIDS };
+enum { OPT_NET = 256, OPT_PIDS, OPT_DENY, OPT_AUDIT };
 
 static const struct option run_opts[] = {
         {"workspace", required_argument, NULL, 'w'},
         {"env", required_argument, NULL, 'e'},
         {"net", required_argument, NULL, OPT_NET},
         {"pids", required_argument, NULL, OPT_PIDS},
+        {"allow", required_argument, NULL, 'a'},
+        {"deny", required_argument, NULL, OPT_DENY},
+        {"audit", required_argument, NULL, OPT_AUDIT},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {0},
 };
 
-static int set_workspace(struct policy *p, const char *dir, struct ab_err *err)
+static int set_str(char **dst, const char *v, struct ab_err *err)
 {
-        char *d = strdup(dir);
+        char *d = strdup(v);
         if (!d)
                 return err_set(err, -ENOMEM, "out of memory");
-        free(p->workspace);
-        p->workspace = d;
+        free(*dst);
+        *dst = d;
         return 0;
 }
 
@@ -56,23 +68,25 @@ int cli_run_parse(int argc, char **argv, struct policy *p, char ***cmd,
         opterr = 0;
         int c, r = 0;
         while (r == 0 &&
-               (c = getopt_long(argc, argv, "+:w:e:vh", run_opts, NULL)) != -1) {
+               (c = getopt_long(argc, argv, "+:w:e:a:vh", run_opts, NULL)) != -1) {
                 switch (c) {
                 case 'w':
-                        r = set_workspace(p, optarg, err);
+                        r = set_str(&p->workspace, optarg, err);
                         break;
                 case 'e':
                         r = policy_env_add(p, optarg, err);
                         break;
                 case OPT_NET:
                         r = policy_net_parse(optarg, &p->net, err);
-                        if (r == 0 && p->net != POLICY_NET_OFF)
-                                r = err_set(err, -ENOTSUP,
-                                            "--net %s: not available in this "
-                                            "version; only --net off (the "
-                                            "box has a loopback and nothing "
-                                            "else)",
-                                            optarg);
+                        break;
+                case 'a':
+                        r = netpat_list_add(&p->allow, optarg, "--allow", err);
+                        break;
+                case OPT_DENY:
+                        r = netpat_list_add(&p->deny, optarg, "--deny", err);
+                        break;
+                case OPT_AUDIT:
+                        r = set_str(&p->audit_path, optarg, err);
                         break;
                 case OPT_PIDS:
                         r = policy_pids_parse(optarg, &p->pids_max, err);
@@ -96,6 +110,10 @@ int cli_run_parse(int argc, char **argv, struct policy *p, char ***cmd,
         }
         if (r < 0)
                 return r;
+        if (p->net == POLICY_NET_OFF && (p->allow.n || p->deny.n))
+                return err_set(err, -EINVAL,
+                               "--allow/--deny with --net off: the box has no "
+                               "network at all; drop --net off to use them");
         if (optind >= argc)
                 return err_set(err, -EINVAL,
                                "no command given; usage: agentbox run "
@@ -123,6 +141,13 @@ int cli_run(int argc, char **argv)
                 policy_free(&p);
                 return EXIT_AGENTBOX;
         }
+        for (size_t i = 0; i < p.allow.n; i++)
+                if (p.allow.v[i].shared_suffix)
+                        fprintf(stderr,
+                                "agentbox: note: --allow %s covers a shared "
+                                "suffix; its subdomains may belong to "
+                                "different owners\n",
+                                p.allow.v[i].text);
         for (size_t i = 0; i < p.n_env; i++)
                 if (!p.env[i].value && !getenv(p.env[i].name))
                         fprintf(stderr,

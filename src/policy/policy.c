@@ -14,7 +14,7 @@ void policy_init(struct policy *p)
 {
         *p = (struct policy){
                 .isolation = POLICY_ISOLATION_PROCESS,
-                .net = POLICY_NET_OFF,
+                .net = POLICY_NET_FILTERED,
                 .pids_max = POLICY_PIDS_DEFAULT,
         };
 }
@@ -27,6 +27,9 @@ void policy_free(struct policy *p)
         }
         free(p->env);
         free(p->workspace);
+        free(p->audit_path);
+        netpat_list_free(&p->allow);
+        netpat_list_free(&p->deny);
         *p = (struct policy){0};
 }
 
@@ -132,6 +135,12 @@ static const char *const system_dirs[] = {
         "/lib", "/lib32", "/lib64", "/libx32", "/opt", "/boot", "/run",
 };
 
+/* Shared by other users and services: a workspace may live below them,
+ * but must not be one of them or above them. */
+static const char *const shared_dirs[] = {
+        "/tmp", "/var/tmp", "/var", "/srv", "/mnt", "/media", "/home",
+};
+
 static bool path_is_under(const char *path, const char *dir)
 {
         size_t n = strlen(dir);
@@ -140,24 +149,9 @@ static bool path_is_under(const char *path, const char *dir)
         return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == 0);
 }
 
-int policy_resolve_workspace(struct policy *p, const char *home,
-                             struct ab_err *err)
+int policy_check_workspace(const char *buf, const char *home,
+                           struct ab_err *err)
 {
-        const char *given = p->workspace ? p->workspace : ".";
-        char buf[PATH_MAX];
-        if (!realpath(given, buf))
-                return err_setx(err, -errno,
-                                "workspace %s: cannot resolve it (use "
-                                "--workspace DIR with an existing directory)",
-                                given);
-        struct stat st;
-        if (stat(buf, &st) < 0)
-                return err_setx(err, -errno, "workspace %s", buf);
-        if (!S_ISDIR(st.st_mode))
-                return err_set(err, -ENOTDIR,
-                               "workspace %s: not a directory; use "
-                               "--workspace DIR",
-                               buf);
         if (strcmp(buf, "/") == 0)
                 return err_set(err, -EINVAL,
                                "workspace /: the whole filesystem cannot be "
@@ -175,14 +169,53 @@ int policy_resolve_workspace(struct policy *p, const char *home,
                                "workspace %s: would cover the box's own home "
                                "/home/agent; use a project directory",
                                buf);
+        for (size_t i = 0; i < ARRAY_SIZE(shared_dirs); i++)
+                if (path_is_under(shared_dirs[i], buf))
+                        return err_set(err, -EINVAL,
+                                       "workspace %s: holds %s, which other "
+                                       "users and services share; use a "
+                                       "project directory",
+                                       buf, shared_dirs[i]);
         char hbuf[PATH_MAX];
-        if (home && *home && realpath(home, hbuf) && path_is_under(hbuf, buf))
+        if (!home || !*home || !realpath(home, hbuf))
+                return 0;
+        if (path_is_under(hbuf, buf))
                 return err_set(err, -EINVAL,
-                               "workspace %s: contains your home directory "
+                               "workspace %s: contains the home directory "
                                "%s, which would put ~/.ssh, ~/.aws and every "
                                "other secret there inside the box; cd into a "
                                "project directory or use --workspace DIR",
                                buf, hbuf);
+        size_t hn = strlen(hbuf);
+        if (path_is_under(buf, hbuf) && buf[hn] == '/' && buf[hn + 1] == '.')
+                return err_set(err, -EINVAL,
+                               "workspace %s: inside a hidden directory of "
+                               "the home %s (where keys and credentials "
+                               "live); use a project directory",
+                               buf, hbuf);
+        return 0;
+}
+
+int policy_resolve_workspace(struct policy *p, struct ab_err *err)
+{
+        const char *given = p->workspace ? p->workspace : ".";
+        char buf[PATH_MAX];
+        if (!realpath(given, buf))
+                return err_setx(err, -errno,
+                                "workspace %s: cannot resolve it (use "
+                                "--workspace DIR with an existing directory)",
+                                given);
+        struct stat st;
+        if (stat(buf, &st) < 0)
+                return err_setx(err, -errno, "workspace %s", buf);
+        if (!S_ISDIR(st.st_mode))
+                return err_set(err, -ENOTDIR,
+                               "workspace %s: not a directory; use "
+                               "--workspace DIR",
+                               buf);
+        int r = policy_check_workspace(buf, NULL, err);
+        if (r < 0)
+                return r;
         char *dup = strdup(buf);
         if (!dup)
                 return err_set(err, -ENOMEM, "out of memory");

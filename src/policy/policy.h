@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "common/err.h"
+#include "policy/netpat.h"
 
 enum policy_isolation {
         POLICY_ISOLATION_PROCESS,
@@ -34,6 +35,9 @@ struct policy {
         unsigned pids_max;
         struct policy_env *env;
         size_t n_env;
+        struct netpat_list allow; /* network.allow / --allow */
+        struct netpat_list deny;  /* network.deny / --deny; wins over allow */
+        char *audit_path;         /* --audit; NULL: the default location */
         bool verbose;
 };
 
@@ -51,8 +55,12 @@ const char *policy_net_name(enum policy_net n);
 /* Parse a --pids value (1..POLICY_PIDS_MAX). */
 int policy_pids_parse(const char *s, unsigned *out, struct ab_err *err);
 
-/* Resolve the workspace to a canonical absolute directory and check it can
- * be a workspace: not /, not a system directory, not the user's home or an
- * ancestor of it.  home may be NULL. */
-int policy_resolve_workspace(struct policy *p, const char *home,
-                             struct ab_err *err);
+/* Resolve the workspace to a canonical absolute directory (realpath) and
+ * check it with policy_check_workspace(..., NULL). */
+int policy_resolve_workspace(struct policy *p, struct ab_err *err);
+
+/* Check a resolved workspace path can be a workspace: a directory path
+ * that is not /, not in a system directory, does not cover the box's home,
+ * and is not home or an ancestor of it (home may be NULL). */
+int policy_check_workspace(const char *ws, const char *home,
+                           struct ab_err *err);

@@ -10,10 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "box/box.h"
+#include "common/handoff.h"
+#include "net/audit.h"
+#include "net/net.h"
 #include "common/util.h"
 
 extern char **environ;
@@ -23,6 +27,9 @@ struct supervisor {
         struct box *box;
         int status;
         struct ab_err *err;
+        struct net *net;
+        int handoff_fd;
+        struct event *handoff_ev;
 };
 
 static const int forwarded[] = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT, SIGWINCH,
@@ -48,6 +55,49 @@ static void on_box_exit(evutil_socket_t fd, short what, void *arg)
         int r = s->box->driver->reap(s->box, s->err);
         s->status = r < 0 ? EXIT_AGENTBOX : r;
         event_base_loopbreak(s->base);
+}
+
+/* The box's listeners arrive once, right after it starts.  Anything wrong
+ * with them ends the box: it never runs without the network it was
+ * promised, and never with more. */
+static void on_handoff(evutil_socket_t fd, short what, void *arg)
+{
+        (void)what;
+        struct supervisor *s = arg;
+        struct handoff_msg m;
+        int fds[HANDOFF_MAX];
+        int r = handoff_recv((int)fd, &m, fds);
+        if (r == -EAGAIN)
+                return;
+        event_del(s->handoff_ev);
+        if (r == -ECONNRESET)
+                return; /* the box ended before its network came up */
+        if (r < 0) {
+                err_setx(s->err, r, "network: bad hand-over from the box");
+                s->box->driver->signal(s->box, SIGKILL);
+                return;
+        }
+        for (uint32_t i = 0; i < m.count; i++) {
+                if (r == 0)
+                        r = net_serve(s->net, (enum net_listener_kind)m.kinds[i],
+                                      fds[i], s->err);
+                else
+                        close(fds[i]);
+        }
+        if (r < 0)
+                s->box->driver->signal(s->box, SIGKILL);
+}
+
+static int start_net(struct supervisor *s, const struct policy *p)
+{
+        int r = net_new(s->base, p, &s->net, s->err);
+        if (r < 0)
+                return r;
+        s->handoff_ev = event_new(s->base, s->handoff_fd, EV_READ | EV_PERSIST,
+                                  on_handoff, s);
+        if (!s->handoff_ev || event_add(s->handoff_ev, NULL) < 0)
+                return err_set(s->err, -ENOMEM, "cannot watch the box");
+        return 0;
 }
 
 int supervisor_check_stdio(struct ab_err *err)
@@ -84,7 +134,7 @@ int supervisor_check_stdio(struct ab_err *err)
 
 /* Refuse a workspace that holds a home directory: the invoker's ($HOME and
  * passwd) and, under root, the workspace owner's. */
-static int check_homes(struct policy *p, uid_t owner, struct ab_err *err)
+static int check_homes(const char *ws, uid_t owner, struct ab_err *err)
 {
         const char *homes[3] = {getenv("HOME")};
         char *dup[2] = {NULL, NULL};
@@ -97,7 +147,7 @@ static int check_homes(struct policy *p, uid_t owner, struct ab_err *err)
         int r = 0;
         for (int i = 0; i < 3 && r == 0; i++)
                 if (homes[i])
-                        r = policy_resolve_workspace(p, homes[i], err);
+                        r = policy_check_workspace(ws, homes[i], err);
         free(dup[0]);
         free(dup[1]);
         return r;
@@ -108,7 +158,7 @@ static int check_homes(struct policy *p, uid_t owner, struct ab_err *err)
  * swapped for a symlink since realpath()).  The box refuses to start if
  * the directory it mounts is not this one. */
 static int pin_workspace(const char *path, struct box_spec *spec,
-                         struct ab_err *err)
+                         struct stat *out, struct ab_err *err)
 {
         _cleanup_close_ int fd =
                 open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -128,24 +178,69 @@ static int pin_workspace(const char *path, struct box_spec *spec,
                                path, real);
         spec->ws_dev = st.st_dev;
         spec->ws_ino = st.st_ino;
+        *out = st;
         return 0;
+}
+
+/* Under root, follow no other user's symlink on the way to the workspace:
+ * a user could otherwise point root's box at root's own directories.
+ * Checks each prefix of the path as given. */
+static int check_symlinks(const char *given, struct ab_err *err)
+{
+        if (geteuid() != 0 || !given)
+                return 0;
+        char path[PATH_MAX];
+        if (given[0] == '/')
+                snprintf(path, sizeof(path), "%s", given);
+        else if (!getcwd(path, sizeof(path)) ||
+                 strlen(path) + strlen(given) + 2 > sizeof(path))
+                return err_setx(err, -ENAMETOOLONG, "workspace %s", given);
+        else
+                strcat(strcat(path, "/"), given);
+        for (char *q = path + 1;; q++) {
+                if (*q && *q != '/')
+                        continue;
+                char c = *q;
+                *q = 0;
+                struct stat st;
+                if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) &&
+                    st.st_uid != 0)
+                        return err_set(err, -EPERM,
+                                       "workspace %s: passes through %s, a "
+                                       "symlink owned by uid %u; as root, "
+                                       "agentbox follows only root's "
+                                       "symlinks. Give the real path",
+                                       given, path, (unsigned)st.st_uid);
+                *q = c;
+                if (!c)
+                        return 0;
+        }
 }
 
 static int prepare_spec(struct policy *p, char *const *argv,
                         struct box_spec *spec, struct ab_err *err)
 {
-        int r = policy_resolve_workspace(p, NULL, err);
+        int r = check_symlinks(p->workspace ? p->workspace : ".", err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *given = p->workspace ? strdup(p->workspace) : NULL;
+        r = policy_resolve_workspace(p, err);
         if (r < 0)
                 return r;
         *spec = (struct box_spec){.policy = p, .argv = argv,
-                                  .workspace_fd = -1};
-        r = pin_workspace(p->workspace, spec, err);
+                                  .workspace_fd = -1, .net_fd = -1};
+        /* From here on the checks speak of the pinned directory. */
+        struct stat st;
+        r = pin_workspace(p->workspace, spec, &st, err);
         if (r == 0)
-                r = box_identity_resolve(p->workspace, &spec->id, err);
+                r = box_identity_resolve(&st, &spec->id, err);
         if (r == 0)
-                r = check_homes(p, spec->id.uid, err);
+                r = check_homes(p->workspace, st.st_uid, err);
         if (r < 0)
                 return r;
+        if (p->verbose && given && strcmp(given, p->workspace) != 0)
+                fprintf(stderr, "agentbox: workspace %s is %s\n", given,
+                        p->workspace);
         const char *shell = access("/bin/bash", X_OK) == 0 ? "/bin/bash"
                                                              : "/bin/sh";
         return box_env_build(p, environ, shell, &spec->envp, err);
@@ -162,7 +257,21 @@ int supervisor_run(struct policy *p, char *const *argv, struct ab_err *err)
                 return EXIT_AGENTBOX;
         }
 
-        struct supervisor s = {.status = EXIT_AGENTBOX, .err = err};
+        struct supervisor s = {.status = EXIT_AGENTBOX, .err = err,
+                               .handoff_fd = -1};
+        int sv[2] = {-1, -1};
+        if (p->net != POLICY_NET_OFF) {
+                if (p->audit_path == NULL)
+                        p->audit_path = audit_default_path();
+                if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) <
+                    0) {
+                        err_setx(err, -errno, "socketpair");
+                        box_env_free(spec.envp);
+                        return EXIT_AGENTBOX;
+                }
+                spec.net_fd = sv[1];
+                s.handoff_fd = sv[0];
+        }
         struct event *evs[ARRAY_SIZE(forwarded) + 1] = {0};
         s.base = event_base_new();
         if (!s.base) {
@@ -170,8 +279,17 @@ int supervisor_run(struct policy *p, char *const *argv, struct ab_err *err)
                 goto out;
         }
         const struct box_driver *drv = box_driver_for(p->isolation);
-        if (drv->spawn(&spec, &s.box, err) < 0)
+        r = drv->spawn(&spec, &s.box, err);
+        if (sv[1] >= 0)
+                close(sv[1]);
+        if (r < 0)
                 goto out;
+        if (s.handoff_fd >= 0 && start_net(&s, p) < 0) {
+                drv->signal(s.box, SIGKILL);
+                on_box_exit(-1, 0, &s);
+                s.status = EXIT_AGENTBOX;
+                goto out;
+        }
         if (p->verbose && s.box->note)
                 fprintf(stderr, "agentbox: %s\n", s.box->note);
 
@@ -198,6 +316,11 @@ out:
         for (size_t i = 0; i < ARRAY_SIZE(evs); i++)
                 if (evs[i])
                         event_free(evs[i]);
+        if (s.handoff_ev)
+                event_free(s.handoff_ev);
+        if (s.handoff_fd >= 0)
+                close(s.handoff_fd);
+        net_free(s.net);
         if (s.box)
                 s.box->driver->destroy(s.box);
         if (s.base)

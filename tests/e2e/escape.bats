@@ -60,7 +60,7 @@ start_listener() {
 @test "the home directory itself is refused as a workspace" {
         run "$AGENTBOX" run --workspace "$HOST_HOME" -- true
         [ "$status" -eq 125 ]
-        [[ "$output" == *"contains your home directory"* ]]
+        [[ "$output" == *"contains the home directory"* ]]
 }
 
 @test "writes outside the workspace fail or stay in the box" {
@@ -210,7 +210,7 @@ start_listener() {
         if [ "$(id -u)" = 0 ]; then
                 [[ "$output" == *"pids cap 30 by /sys/fs/cgroup/"* ]]
                 # a root-owned workspace: the agent is not host root
-                [[ "$output" == *"agent is host uid 65534, workspace idmapped"* ]]
+                [[ "$output" == *"agent is host uid 65534 gid 65534, workspace idmapped"* ]]
         else
                 [[ "$output" == *"pids cap 30 by RLIMIT_NPROC"* ]]
         fi
@@ -225,4 +225,82 @@ start_listener() {
         run box -- true <"$HOST_HOME"
         [ "$status" -eq 125 ]
         [[ "$output" == *"standard input is a directory"* ]]
+}
+
+@test "the agent cannot plant setuid or setgid files for the host" {
+        run box -- sh -c 'cp /bin/sh suid && chmod u+s suid'
+        [ "$status" -ne 0 ]
+        [ ! -u "$WS/suid" ]
+        run box -- sh -c 'cp /bin/sh sgid && chmod g+s sgid'
+        [ "$status" -ne 0 ]
+        [ ! -g "$WS/sgid" ]
+        run box -- python3 -c 'import os; os.open("s2", os.O_CREAT|os.O_WRONLY, 0o4755)'
+        [ "$status" -ne 0 ]
+        [ ! -u "$WS/s2" ]
+}
+
+@test "socket families beyond unix and IP are refused (no vsock to the VM host)" {
+        for fam in 40 38 31 0; do   # AF_VSOCK AF_ALG AF_BLUETOOTH AF_UNSPEC
+                run probe socket "$fam"
+                assert_blocked
+        done
+}
+
+@test "host device nodes cannot be changed" {
+        local before
+        before=$(stat -c %a:%Y /dev/null)
+        run box -- sh -c 'chmod 600 /dev/null; touch /dev/null; echo ok >/dev/null && echo still-works'
+        [[ "$output" == *still-works* ]]
+        [ "$(stat -c %a:%Y /dev/null)" = "$before" ]
+}
+
+@test "the box's init does not show agentbox's command line" {
+        run box --env AB_VALUE=s3cret-cmdline -- sh -c 'tr "\0" " " </proc/1/cmdline'
+        [ "$status" -eq 0 ]
+        [[ "$output" != *s3cret-cmdline* ]]
+        [[ "$output" != *agentbox* ]]
+}
+
+@test "shared directories and hidden home directories are refused as workspaces" {
+        for d in /tmp /var /var/tmp; do
+                run "$AGENTBOX" run --workspace "$d" -- true
+                [ "$status" -eq 125 ]
+                [[ "$output" == *"share"* ]]
+        done
+        mkdir -p "$HOST_HOME/.agentbox-test-hidden"
+        CLEANUP+=("rmdir '$HOST_HOME/.agentbox-test-hidden'")
+        run "$AGENTBOX" run --workspace "$HOST_HOME/.agentbox-test-hidden" -- true
+        [ "$status" -eq 125 ]
+        [[ "$output" == *"hidden directory"* ]]
+}
+
+@test "as root, another user's symlink is not followed to the workspace" {
+        local d
+        d=$(mktemp -d "${TMPDIR:-/tmp}/abln.XXXXXX")
+        CLEANUP+=("rm -rf '$d'")
+        ln -s "$WS" "$d/link"
+        if [ "$(id -u)" = 0 ]; then
+                chown -h 65534:65534 "$d/link"
+                run "$AGENTBOX" run --workspace "$d/link" -- true
+                [ "$status" -eq 125 ]
+                [[ "$output" == *"symlink owned by uid 65534"* ]]
+        else
+                # an ordinary user's own symlink is fine
+                run "$AGENTBOX" run --verbose --workspace "$d/link" -- pwd
+                [ "$status" -eq 0 ]
+                [[ "$output" == *"$WS"* ]]
+        fi
+}
+
+@test "as root, a root-owned workspace without idmapped mounts is refused" {
+        if [ "$(id -u)" = 0 ]; then
+                run unshare -m sh -c "mount -t ramfs none '$WS' && cd '$WS' && '$AGENTBOX' run --net off -- true"
+                [ "$status" -eq 125 ]
+                [[ "$output" == *"would be host root by ownership"* ]]
+        else
+                # the agent maps to the invoking user, whatever the filesystem
+                run box -- sh -c 'touch mine && echo ok'
+                [ "$status" -eq 0 ]
+                [ "$(stat -c %u "$WS/mine")" = "$(id -u)" ]
+        fi
 }

@@ -88,9 +88,9 @@ load helpers
         run "$AGENTBOX" run --pids 0 -- true
         [ "$status" -eq 125 ]
         [[ "$output" == *"--pids 0: expected a whole number"* ]]
-        run "$AGENTBOX" run --net open -- true
+        run "$AGENTBOX" run --allow '*.com' -- true
         [ "$status" -eq 125 ]
-        [[ "$output" == *"not available"* ]]
+        [[ "$output" == *"public suffix"* ]]
         run "$AGENTBOX" run --workspace /nonexistent -- true
         [ "$status" -eq 125 ]
         [[ "$output" == *"workspace /nonexistent"* ]]

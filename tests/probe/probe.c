@@ -172,6 +172,8 @@ int main(int argc, char **argv)
                 return result((int)syscall(SYS_bpf, 0, 0, 0), "bpf");
         if (!strcmp(t, "keyctl"))
                 return result((int)syscall(SYS_keyctl, 0, 0, 0), "keyctl");
+        if (!strcmp(t, "socket"))
+                return result(socket(atoi(a), SOCK_STREAM, 0), "socket");
         if (!strcmp(t, "forks"))
                 return do_forks(atoi(a));
         if (!strcmp(t, "readat0"))

@@ -26,6 +26,7 @@ Test(cli, basic)
         cr_assert_eq(p.pids_max, 10);
         cr_assert_str_eq(cmd[0], "sh");
         cr_assert_str_eq(cmd[2], "id");
+        cr_assert_eq(p.net, POLICY_NET_FILTERED);
         policy_free(&p);
 }
 
@@ -44,13 +45,15 @@ Test(cli, errors)
 {
         struct {
                 int argc;
-                char *argv[6];
+                char *argv[7];
                 const char *msg;
         } cases[] = {
                 {1, {"run"}, "no command"},
                 {2, {"run", "--bogus"}, "unknown option --bogus"},
                 {2, {"run", "--pids"}, "needs a value"},
-                {4, {"run", "--net", "open", "x"}, "not available"},
+                {6, {"run", "--net", "off", "--allow", "a.example", "x"}, "no network"},
+                {4, {"run", "--allow", "*.com", "x"}, "public suffix"},
+                {4, {"run", "--deny", "*", "x"}, "too broad"},
                 {4, {"run", "--net", "nope", "x"}, "unknown mode"},
                 {4, {"run", "--pids", "0", "x"}, "whole number"},
                 {3, {"run", "--", ""}, "empty"},

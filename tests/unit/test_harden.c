@@ -13,6 +13,8 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "box/internal.h"
@@ -50,6 +52,36 @@ Test(harden, seccomp_refuses)
         cr_assert_eq(syscall(0x40000000 | SYS_unshare, CLONE_NEWUSER), -1);
         cr_assert(errno == EPERM || errno == ENOSYS);
 #endif
+        /* setuid/setgid bits, however they are asked for */
+        char f[] = "/tmp/abhard.XXXXXX";
+        int fd = mkstemp(f);
+        cr_assert_geq(fd, 0);
+        cr_assert_eq(chmod(f, 04755), -1);
+        cr_assert_eq(errno, EPERM);
+        cr_assert_eq(fchmod(fd, 02755), -1);
+        cr_assert_eq(errno, EPERM);
+        cr_assert_eq(fchmodat(AT_FDCWD, f, 06755, 0), -1);
+        cr_assert_eq(errno, EPERM);
+        cr_assert_eq(chmod(f, 0755), 0);
+        unlink(f);
+        cr_assert_eq(open(f, O_CREAT | O_WRONLY, 04755), -1);
+        cr_assert_eq(errno, EPERM);
+        cr_assert_eq(syscall(SYS_openat2, AT_FDCWD, f, NULL, 0), -1);
+        cr_assert_eq(errno, ENOSYS);
+        close(fd);
+        /* socket families outside unix/inet/inet6/netlink */
+        cr_assert_eq(socket(40 /* AF_VSOCK */, SOCK_STREAM, 0), -1);
+        cr_assert_eq(errno, EAFNOSUPPORT);
+        cr_assert_eq(socket(38 /* AF_ALG */, SOCK_SEQPACKET, 0), -1);
+        cr_assert_eq(errno, EAFNOSUPPORT);
+        cr_assert_eq(socket(AF_UNSPEC, SOCK_STREAM, 0), -1);
+        cr_assert_eq(errno, EAFNOSUPPORT);
+        int s4 = socket(AF_INET, SOCK_STREAM, 0);
+        cr_assert_geq(s4, 0);
+        close(s4);
+        int su = socket(AF_UNIX, SOCK_STREAM, 0);
+        cr_assert_geq(su, 0);
+        close(su);
         /* ordinary calls still work */
         cr_assert_geq(getpid(), 1);
         cr_assert_eq(unshare(0), 0);

@@ -73,7 +73,9 @@ static int resolve(const char *ws, const char *home, struct ab_err *err)
         struct policy p;
         policy_init(&p);
         p.workspace = strdup(ws);
-        int r = policy_resolve_workspace(&p, home, err);
+        int r = policy_resolve_workspace(&p, err);
+        if (r == 0)
+                r = policy_check_workspace(p.workspace, home, err);
         policy_free(&p);
         return r;
 }
@@ -96,6 +98,17 @@ Test(policy, workspace)
         cr_assert_eq(resolve(tmpl, sub, &err), -EINVAL);
         cr_assert(strstr(err.msg, "home directory"));
         cr_assert_eq(resolve(sub, sub, &err), -EINVAL);
+        /* a hidden directory of the home is refused, a project is not */
+        char dot[80];
+        snprintf(dot, sizeof(dot), "%s/.ssh", sub);
+        mkdir(dot, 0700);
+        cr_assert_eq(resolve(dot, sub, &err), -EINVAL);
+        cr_assert(strstr(err.msg, "hidden directory"), "%s", err.msg);
+        rmdir(dot);
+        /* shared directories themselves, and their ancestors */
+        cr_assert_eq(resolve("/tmp", NULL, &err), -EINVAL);
+        cr_assert(strstr(err.msg, "share"), "%s", err.msg);
+        cr_assert_eq(resolve("/var/tmp", NULL, &err), -EINVAL);
         /* below the home is fine */
         char below[80];
         snprintf(below, sizeof(below), "%s/proj", sub);

@@ -1,0 +1,305 @@
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "policy/netpat.h"
+
+static struct http_req *req_of(http_parser *p) { return p->data; }
+
+static int fail(struct http_req *r, int status, const char *fmt, const char *a)
+{
+        r->status = status;
+        snprintf(r->err, sizeof(r->err), fmt, a ? a : "");
+        return -1;
+}
+
+/* Append to a malloc'd string (callbacks may deliver a span in pieces). */
+static int append(char **s, size_t *len, const char *at, size_t n)
+{
+        size_t old = *len;
+        if (old + n + 1 > HTTP_HEAD_MAX)
+                return -1;
+        char *v = realloc(*s, old + n + 1);
+        if (!v)
+                return -1;
+        memcpy(v + old, at, n);
+        v[old + n] = 0;
+        *s = v;
+        *len = old + n;
+        return 0;
+}
+
+static int on_url(http_parser *p, const char *at, size_t n)
+{
+        struct http_req *r = req_of(p);
+        return append(&r->url, &r->url_len, at, n);
+}
+
+static int on_field(http_parser *p, const char *at, size_t n)
+{
+        struct http_req *r = req_of(p);
+        if (r->in_value || r->nh == 0) {
+                if (r->nh >= HTTP_HEADERS_MAX)
+                        return fail(r, 431, "more than %s headers", "100");
+                r->nh++;
+                r->in_value = false;
+        }
+        struct http_header *h = &r->h[r->nh - 1];
+        size_t len = h->name ? strlen(h->name) : 0;
+        return append(&h->name, &len, at, n);
+}
+
+static int on_value(http_parser *p, const char *at, size_t n)
+{
+        struct http_req *r = req_of(p);
+        if (r->nh == 0)
+                return -1;
+        r->in_value = true;
+        struct http_header *h = &r->h[r->nh - 1];
+        size_t len = h->value ? strlen(h->value) : 0;
+        return append(&h->value, &len, at, n);
+}
+
+static const char *header(const struct http_req *r, const char *name)
+{
+        for (size_t i = 0; i < r->nh; i++)
+                if (r->h[i].name && strcasecmp(r->h[i].name, name) == 0)
+                        return r->h[i].value ? r->h[i].value : "";
+        return NULL;
+}
+
+static int set_host(struct http_req *r, const char *h, size_t n)
+{
+        char buf[256];
+        if (n == 0 || n >= sizeof(buf))
+                return fail(r, 400, "bad host in the request target%s", NULL);
+        memcpy(buf, h, n);
+        buf[n] = 0;
+        unsigned char tmp[16];
+        if (inet_pton(AF_INET, buf, tmp) == 1 ||
+            inet_pton(AF_INET6, buf, tmp) == 1) {
+                r->ip_literal = true;
+                for (size_t i = 0; i <= n; i++)
+                        r->host[i] = (char)tolower((unsigned char)buf[i]);
+                return 0;
+        }
+        if (netpat_host_normalise(buf, r->host, sizeof(r->host)) < 0)
+                return fail(r, 400, "\"%s\" is not a valid host name", buf);
+        return 0;
+}
+
+/* Does a Host header name the same authority as the target? */
+static bool host_matches(const struct http_req *r, const char *hv)
+{
+        char buf[300];
+        snprintf(buf, sizeof(buf), "%s", hv);
+        char *port = NULL;
+        char *h = buf;
+        if (buf[0] == '[') {
+                char *close = strchr(buf, ']');
+                if (!close)
+                        return false;
+                *close = 0;
+                h = buf + 1;
+                if (close[1] == ':')
+                        port = close + 2;
+                else if (close[1])
+                        return false;
+        } else if ((port = strrchr(buf, ':'))) {
+                *port++ = 0;
+        }
+        unsigned p = port ? (unsigned)strtoul(port, NULL, 10) : 80;
+        char norm[300];
+        if (r->ip_literal) {
+                for (size_t i = 0; h[i] && i < sizeof(norm) - 1; i++)
+                        h[i] = (char)tolower((unsigned char)h[i]);
+                snprintf(norm, sizeof(norm), "%s", h);
+        } else if (netpat_host_normalise(h, norm, sizeof(norm)) < 0) {
+                return false;
+        }
+        return strcmp(norm, r->host) == 0 && p == r->port;
+}
+
+static int on_headers_complete(http_parser *p)
+{
+        struct http_req *r = req_of(p);
+        r->head_done = true;
+        snprintf(r->method, sizeof(r->method), "%s",
+                 http_method_str((enum http_method)p->method));
+        r->connect = p->method == HTTP_CONNECT;
+        if (!r->url)
+                return fail(r, 400, "empty request target%s", NULL);
+        struct http_parser_url u;
+        http_parser_url_init(&u);
+        if (http_parser_parse_url(r->url, r->url_len, r->connect, &u) != 0)
+                return fail(r, 400, "cannot parse the request target%s", NULL);
+        if (!(u.field_set & (1 << UF_HOST)))
+                return fail(r, 400,
+                            "this is a proxy: send CONNECT host:port or an "
+                            "absolute http:// URI%s",
+                            NULL);
+        if (set_host(r, r->url + u.field_data[UF_HOST].off,
+                     u.field_data[UF_HOST].len) < 0)
+                return -1;
+        if (r->connect) {
+                r->port = u.port;
+                return r->port ? 0 : fail(r, 400, "CONNECT needs a port%s",
+                                          NULL);
+        }
+        const char *scheme = r->url + u.field_data[UF_SCHEMA].off;
+        if (!(u.field_set & (1 << UF_SCHEMA)) ||
+            u.field_data[UF_SCHEMA].len != 4 || strncasecmp(scheme, "http", 4))
+                return fail(r, 400,
+                            "only http:// URIs are forwarded; use CONNECT "
+                            "for https%s",
+                            NULL);
+        if (u.field_set & (1 << UF_USERINFO))
+                return fail(r, 400, "user:password@ in the URI is refused%s",
+                            NULL);
+        r->port = (u.field_set & (1 << UF_PORT)) ? u.port : 80;
+        if (r->port == 0)
+                return fail(r, 400, "bad port%s", NULL);
+        /* origin-form: the path (and query) as sent, "/" when empty */
+        size_t off = u.field_set & (1 << UF_PATH) ? u.field_data[UF_PATH].off
+                                                  : r->url_len;
+        size_t end = r->url_len;
+        if (u.field_set & (1 << UF_FRAGMENT))
+                end = (size_t)u.field_data[UF_FRAGMENT].off - 1;
+        size_t n = end > off ? end - off : 0;
+        r->target = malloc(n + 2);
+        if (!r->target)
+                return -1;
+        if (n == 0 || r->url[off] != '/') {
+                r->target[0] = '/';
+                memcpy(r->target + 1, r->url + off, n);
+                r->target[n + 1] = 0;
+        } else {
+                memcpy(r->target, r->url + off, n);
+                r->target[n] = 0;
+        }
+        const char *hv = header(r, "Host");
+        if (hv && !host_matches(r, hv))
+                return fail(r, 403,
+                            "the Host header \"%s\" does not match the "
+                            "request's target",
+                            hv);
+        return 0;
+}
+
+static int on_message_complete(http_parser *p)
+{
+        struct http_req *r = req_of(p);
+        r->msg_done = true;
+        http_parser_pause(p, 1); /* one request per connection */
+        return 0;
+}
+
+static const http_parser_settings settings = {
+        .on_url = on_url,
+        .on_header_field = on_field,
+        .on_header_value = on_value,
+        .on_headers_complete = on_headers_complete,
+        .on_message_complete = on_message_complete,
+};
+
+void http_req_init(struct http_req *r)
+{
+        memset(r, 0, sizeof(*r));
+        http_parser_init(&r->parser, HTTP_REQUEST);
+        r->parser.data = r;
+}
+
+void http_req_free(struct http_req *r)
+{
+        for (size_t i = 0; i < r->nh; i++) {
+                free(r->h[i].name);
+                free(r->h[i].value);
+        }
+        free(r->url);
+        free(r->target);
+        memset(r, 0, sizeof(*r));
+}
+
+size_t http_head_length(const char *buf, size_t len)
+{
+        for (size_t i = 3; i < len; i++)
+                if (buf[i] == '\n' && buf[i - 1] == '\r' && buf[i - 2] == '\n' &&
+                    buf[i - 3] == '\r')
+                        return i + 1;
+        return 0;
+}
+
+ssize_t http_req_feed(struct http_req *r, const char *buf, size_t len)
+{
+        if (r->msg_done || (r->connect && r->head_done))
+                return 0;
+        bool was_head = r->head_done;
+        size_t n = http_parser_execute(&r->parser, &settings, buf, len);
+        enum http_errno e = HTTP_PARSER_ERRNO(&r->parser);
+        if (r->status)
+                return -1;
+        if (e != HPE_OK && e != HPE_PAUSED) {
+                r->status = 400;
+                snprintf(r->err, sizeof(r->err), "malformed request: %s",
+                         http_errno_description(e));
+                return -1;
+        }
+        if (!was_head) {
+                if (!r->head_done) {
+                        r->status = 400;
+                        snprintf(r->err, sizeof(r->err),
+                                 "incomplete request head");
+                        return -1;
+                }
+                r->head_bytes = n;
+        }
+        return (ssize_t)n;
+}
+
+static bool hop_by_hop(const char *name)
+{
+        static const char *const drop[] = {
+                "connection",          "proxy-connection", "keep-alive",
+                "proxy-authorization", "proxy-authenticate", "upgrade",
+                "te",                  "trailer",
+        };
+        for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
+                if (strcasecmp(name, drop[i]) == 0)
+                        return true;
+        return false;
+}
+
+char *http_req_render(const struct http_req *r, size_t *len)
+{
+        char *out = NULL;
+        size_t cap = 0;
+        FILE *f = open_memstream(&out, &cap);
+        if (!f)
+                return NULL;
+        fprintf(f, "%s %s HTTP/1.1\r\n", r->method, r->target);
+        if (!header(r, "Host")) {
+                bool v6 = strchr(r->host, ':') != NULL;
+                fprintf(f, "Host: %s%s%s", v6 ? "[" : "", r->host,
+                        v6 ? "]" : "");
+                if (r->port != 80)
+                        fprintf(f, ":%u", r->port);
+                fputs("\r\n", f);
+        }
+        for (size_t i = 0; i < r->nh; i++)
+                if (r->h[i].name && !hop_by_hop(r->h[i].name))
+                        fprintf(f, "%s: %s\r\n", r->h[i].name,
+                                r->h[i].value ? r->h[i].value : "");
+        fputs("Connection: close\r\n\r\n", f);
+        if (fclose(f) != 0) {
+                free(out);
+                return NULL;
+        }
+        *len = cap;
+        return out;
+}

@@ -1,0 +1,56 @@
+/* The proxy's HTTP/1.x request reader: the head (request line and headers,
+ * at most HTTP_HEAD_MAX bytes and HTTP_HEADERS_MAX headers) and then the
+ * body's extent, so exactly one request is forwarded per connection.
+ * Parsing is done by http-parser; this file keeps what the proxy needs. */
+#pragma once
+
+#include <http_parser.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define HTTP_HEAD_MAX 16384
+#define HTTP_HEADERS_MAX 100
+
+struct http_header {
+        char *name;
+        char *value;
+};
+
+struct http_req {
+        http_parser parser;
+        bool head_done;
+        bool msg_done;
+        bool connect;       /* CONNECT host:port */
+        bool ip_literal;    /* host is an address, not a name */
+        char method[24];
+        char host[256];     /* normalised: lower case, no brackets */
+        uint16_t port;
+        char *target;       /* origin-form path+query for forwarding */
+        char *url;          /* request-target as sent */
+        size_t url_len;
+        struct http_header h[HTTP_HEADERS_MAX];
+        size_t nh;
+        bool in_value;
+        size_t head_bytes;
+        int status;         /* on error: the status to answer with */
+        char err[512];      /* on error: why, as a sentence */
+};
+
+void http_req_init(struct http_req *r);
+void http_req_free(struct http_req *r);
+
+/* Feed bytes.  Before head_done, buf must hold the whole head (through the
+ * blank line); afterwards, body bytes.  Returns how many bytes belong to
+ * this request (the caller forwards exactly those), or -1 with status and
+ * err set.  Sets head_done and msg_done as they happen. */
+ssize_t http_req_feed(struct http_req *r, const char *buf, size_t len);
+
+/* The head to send upstream (origin-form target, hop-by-hop and proxy
+ * headers dropped, "Connection: close"), malloc'd; NULL if out of memory. */
+char *http_req_render(const struct http_req *r, size_t *len);
+
+/* Length of the head at the start of buf (through "\r\n\r\n"), 0 if not
+ * complete yet. */
+size_t http_head_length(const char *buf, size_t len);

@@ -1,0 +1,367 @@
+/* The HTTP proxy at 127.0.0.1:3128 inside the box: CONNECT tunnels and
+ * absolute-URI forwarding, one request per connection.  Each request is
+ * decided against the policy before anything is dialled; a denial is
+ * answered with 403 and a sentence saying how to allow it. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "http.h"
+#include "internal.h"
+
+enum conn_state { ST_HEAD, ST_DIAL, ST_TUNNEL, ST_FORWARD, ST_DONE };
+
+struct conn {
+        struct net *n;
+        struct bufferevent *down; /* the box's side */
+        struct bufferevent *up;   /* upstream */
+        struct upstream *dial;
+        struct http_req req;
+        enum conn_state st;
+        struct timespec start, last;
+        uint64_t bytes_up, bytes_down;
+        char upstream[80];
+        const char *rule;
+        bool logged;
+        bool connected; /* upstream dialled: logged as allowed at the end */
+};
+
+static double ms_since(const struct timespec *t)
+{
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        return (double)(now.tv_sec - t->tv_sec) * 1e3 +
+               (double)(now.tv_nsec - t->tv_nsec) / 1e6;
+}
+
+static void log_conn(struct conn *c, bool allowed, const char *reason,
+                     const char *message)
+{
+        if (c->logged || !c->req.head_done)
+                return;
+        c->logged = true;
+        struct audit_rec r = {
+                .proto = c->req.connect ? "connect" : "http",
+                .host = c->req.host,
+                .port = c->req.port,
+                .allowed = allowed,
+                .reason = reason,
+                .rule = c->rule,
+                .upstream = c->upstream[0] ? c->upstream : NULL,
+                .bytes_up = c->bytes_up,
+                .bytes_down = c->bytes_down,
+                .ms = ms_since(&c->start),
+                .message = message,
+        };
+        audit_log(c->n->audit, &r);
+}
+
+static void conn_free(struct conn *c)
+{
+        if (c->connected)
+                log_conn(c, true, "allowed", NULL);
+        if (c->dial)
+                upstream_cancel(c->dial);
+        if (c->down)
+                bufferevent_free(c->down);
+        if (c->up)
+                bufferevent_free(c->up);
+        http_req_free(&c->req);
+        c->n->nconns--;
+        free(c);
+}
+
+/* Close once what is queued for the box has been written. */
+static void close_when_flushed(struct bufferevent *bev, void *arg)
+{
+        (void)bev;
+        conn_free(arg);
+}
+
+static void finish(struct conn *c)
+{
+        c->st = ST_DONE;
+        if (c->up) {
+                bufferevent_free(c->up);
+                c->up = NULL;
+        }
+        if (c->down && evbuffer_get_length(bufferevent_get_output(c->down))) {
+                bufferevent_disable(c->down, EV_READ);
+                bufferevent_setcb(c->down, NULL, close_when_flushed, NULL, c);
+                return;
+        }
+        conn_free(c);
+}
+
+static void respond(struct conn *c, int status, const char *reason,
+                    const char *body)
+{
+        evbuffer_add_printf(bufferevent_get_output(c->down),
+                            "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n"
+                            "Content-Length: %zu\r\nConnection: close\r\n"
+                            "\r\n%s\n",
+                            status, reason, strlen(body) + 1, body);
+}
+
+static const char *status_text(int s)
+{
+        switch (s) {
+        case 400: return "Bad Request";
+        case 403: return "Forbidden";
+        case 431: return "Request Header Fields Too Large";
+        case 502: return "Bad Gateway";
+        case 504: return "Gateway Timeout";
+        default: return "Error";
+        }
+}
+
+static void reject(struct conn *c, int status, const char *reason,
+                   const char *sentence)
+{
+        respond(c, status, status_text(status), sentence);
+        if (status == 403)
+                audit_report_denial(c->n->audit, sentence);
+        log_conn(c, false, reason, sentence);
+        finish(c);
+}
+
+/* ---- splicing --------------------------------------------------------- */
+
+static void touch(struct conn *c) { clock_gettime(CLOCK_MONOTONIC, &c->last); }
+
+static void relay(struct conn *c, struct bufferevent *from,
+                  struct bufferevent *to)
+{
+        struct evbuffer *in = bufferevent_get_input(from);
+        size_t len = evbuffer_get_length(in);
+        if (!len)
+                return;
+        touch(c);
+        if (c->st == ST_FORWARD && from == c->down) {
+                /* only the one request's body goes up; the rest is dropped */
+                if (c->req.msg_done) {
+                        evbuffer_drain(in, len);
+                        return;
+                }
+                unsigned char *p = evbuffer_pullup(in, (ssize_t)len);
+                ssize_t n = http_req_feed(&c->req, (const char *)p, len);
+                if (n < 0) {
+                        finish(c);
+                        return;
+                }
+                evbuffer_remove_buffer(in, bufferevent_get_output(to),
+                                       (size_t)n);
+                c->bytes_up += (uint64_t)n;
+                evbuffer_drain(in, evbuffer_get_length(in));
+                return;
+        }
+        if (from == c->down)
+                c->bytes_up += len;
+        else
+                c->bytes_down += len;
+        evbuffer_add_buffer(bufferevent_get_output(to), in);
+        if (evbuffer_get_length(bufferevent_get_output(to)) >= NET_BUF_MAX) {
+                /* back-pressure: stop reading until the other side drains */
+                bufferevent_disable(from, EV_READ);
+                bufferevent_setwatermark(to, EV_WRITE, NET_BUF_MAX / 2, 0);
+        }
+}
+
+static void on_up_read(struct bufferevent *bev, void *arg)
+{
+        struct conn *c = arg;
+        relay(c, bev, c->down);
+}
+
+static void on_down_read_spliced(struct bufferevent *bev, void *arg)
+{
+        struct conn *c = arg;
+        relay(c, bev, c->up);
+}
+
+static void on_drained(struct bufferevent *bev, void *arg)
+{
+        struct conn *c = arg;
+        struct bufferevent *other = bev == c->up ? c->down : c->up;
+        bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+        if (other)
+                bufferevent_enable(other, EV_READ);
+}
+
+static void on_spliced_event(struct bufferevent *bev, short what, void *arg)
+{
+        struct conn *c = arg;
+        if (what & BEV_EVENT_TIMEOUT) {
+                struct timespec now;
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                if (now.tv_sec - c->last.tv_sec < NET_IDLE_TIMEOUT_S) {
+                        bufferevent_enable(bev, EV_READ); /* other side busy */
+                        return;
+                }
+        }
+        if (bev == c->up && (what & BEV_EVENT_EOF))
+                relay(c, c->up, c->down); /* the last of the response */
+        finish(c);
+}
+
+static void splice(struct conn *c)
+{
+        struct timeval idle = {NET_IDLE_TIMEOUT_S, 0};
+        touch(c);
+        bufferevent_setcb(c->up, on_up_read, on_drained, on_spliced_event, c);
+        bufferevent_setcb(c->down, on_down_read_spliced, on_drained,
+                          on_spliced_event, c);
+        bufferevent_set_timeouts(c->up, &idle, NULL);
+        bufferevent_set_timeouts(c->down, &idle, NULL);
+        bufferevent_enable(c->up, EV_READ | EV_WRITE);
+        bufferevent_enable(c->down, EV_READ | EV_WRITE);
+        /* bytes the box sent after the head */
+        relay(c, c->down, c->up);
+}
+
+/* ---- dialling ---------------------------------------------------------- */
+
+static void on_dialled(void *arg, struct bufferevent *up, const char *addr,
+                       int status, const char *reason, const char *sentence)
+{
+        struct conn *c = arg;
+        c->dial = NULL;
+        if (!up) {
+                reject(c, status, reason, sentence);
+                return;
+        }
+        c->up = up;
+        c->connected = true;
+        snprintf(c->upstream, sizeof(c->upstream), "%s", addr);
+        if (c->req.connect) {
+                evbuffer_add_printf(bufferevent_get_output(c->down),
+                                    "HTTP/1.1 200 Connection established\r\n"
+                                    "\r\n");
+                c->st = ST_TUNNEL;
+        } else {
+                size_t len = 0;
+                char *head = http_req_render(&c->req, &len);
+                if (!head) {
+                        reject(c, 502, "internal", "agentbox: out of memory");
+                        return;
+                }
+                evbuffer_add(bufferevent_get_output(up), head, len);
+                c->bytes_up += len;
+                free(head);
+                c->st = ST_FORWARD;
+        }
+        splice(c);
+}
+
+static void decide(struct conn *c)
+{
+        struct http_req *r = &c->req;
+        char sentence[1024];
+        const char *reason = NULL;
+        int v = net_decide(c->n, r->host, r->port, r->ip_literal,
+                           r->connect ? (r->port == 443 ? "https" : NULL)
+                                      : "http",
+                           &c->rule, &reason, sentence, sizeof(sentence));
+        if (v < 0) {
+                reject(c, 403, reason, sentence);
+                return;
+        }
+        c->st = ST_DIAL;
+        bufferevent_disable(c->down, EV_READ);
+        c->dial = upstream_dial(c->n, r->host, r->port, r->ip_literal,
+                                on_dialled, c);
+}
+
+static void on_head(struct bufferevent *bev, void *arg)
+{
+        struct conn *c = arg;
+        struct evbuffer *in = bufferevent_get_input(bev);
+        size_t avail = evbuffer_get_length(in);
+        size_t look = avail < HTTP_HEAD_MAX ? avail : HTTP_HEAD_MAX;
+        unsigned char *p = evbuffer_pullup(in, (ssize_t)look);
+        size_t head = http_head_length((const char *)p, look);
+        if (!head) {
+                if (avail >= HTTP_HEAD_MAX)
+                        reject(c, 431, "head-too-large",
+                               "agentbox: request head larger than 16 KiB");
+                return;
+        }
+        ssize_t n = http_req_feed(&c->req, (const char *)p, head);
+        evbuffer_drain(in, head);
+        if (n < 0) {
+                char msg[1024];
+                snprintf(msg, sizeof(msg), "agentbox: %s", c->req.err);
+                if (c->req.status == 403) {
+                        snprintf(msg, sizeof(msg),
+                                 "agentbox: blocked http://%s:%u (%s; domain "
+                                 "fronting is refused)",
+                                 c->req.host, c->req.port, c->req.err);
+                }
+                reject(c, c->req.status, "bad-request", msg);
+                return;
+        }
+        /* A request with a body: what followed the head in this read is
+         * body, fed through the parser once the upstream is there. */
+        decide(c);
+}
+
+static void on_head_event(struct bufferevent *bev, short what, void *arg)
+{
+        (void)bev;
+        struct conn *c = arg;
+        if (what & BEV_EVENT_TIMEOUT) {
+                reject(c, 400, "head-timeout",
+                       "agentbox: no complete request head within 30 s");
+                return;
+        }
+        finish(c);
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
+                      struct sockaddr *sa, int salen, void *arg)
+{
+        (void)l;
+        (void)sa;
+        (void)salen;
+        struct net *n = arg;
+        if (n->nconns >= NET_MAX_CONNS) {
+                net_note_overload(n);
+                evutil_closesocket(fd);
+                return;
+        }
+        struct conn *c = calloc(1, sizeof(*c));
+        if (!c) {
+                evutil_closesocket(fd);
+                return;
+        }
+        c->n = n;
+        n->nconns++;
+        http_req_init(&c->req);
+        clock_gettime(CLOCK_MONOTONIC, &c->start);
+        c->down = bufferevent_socket_new(n->base, fd,
+                                         BEV_OPT_CLOSE_ON_FREE |
+                                                 BEV_OPT_DEFER_CALLBACKS);
+        if (!c->down) {
+                evutil_closesocket(fd);
+                conn_free(c);
+                return;
+        }
+        struct timeval t = {NET_HEAD_TIMEOUT_S, 0};
+        bufferevent_set_timeouts(c->down, &t, NULL);
+        bufferevent_setcb(c->down, on_head, NULL, on_head_event, c);
+        bufferevent_enable(c->down, EV_READ | EV_WRITE);
+}
+
+struct evconnlistener *proxy_http_listen(struct net *n, int fd)
+{
+        return evconnlistener_new(n->base, on_accept, n,
+                                  LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+                                  -1, fd);
+}

@@ -1,0 +1,227 @@
+/* Upstream dialling: resolve the name as the host does (/etc/hosts, then
+ * resolv.conf, through evdns), refuse loopback, private, link-local and
+ * other internal addresses unless a pattern names them (so an allowed name
+ * cannot be pointed at the host), then connect. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/util.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct upstream {
+        struct net *n;
+        char host[256];
+        uint16_t port;
+        struct evdns_getaddrinfo_request *dns;
+        struct bufferevent *bev;
+        struct event *done;
+        upstream_cb cb;
+        void *arg;
+        bool cancelled;
+        /* the outcome, delivered from the loop */
+        int status;
+        const char *reason;
+        char sentence[1024];
+        char addr[80];
+};
+
+static void fmt_addr(const struct sockaddr *sa, char *out, size_t len)
+{
+        char ip[INET6_ADDRSTRLEN] = "?";
+        uint16_t port = 0;
+        if (sa->sa_family == AF_INET) {
+                const struct sockaddr_in *in = (const void *)sa;
+                inet_ntop(AF_INET, &in->sin_addr, ip, sizeof(ip));
+                port = ntohs(in->sin_port);
+                snprintf(out, len, "%s:%u", ip, port);
+        } else {
+                const struct sockaddr_in6 *in6 = (const void *)sa;
+                inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
+                port = ntohs(in6->sin6_port);
+                snprintf(out, len, "[%s]:%u", ip, port);
+        }
+}
+
+static void upstream_free(struct upstream *u)
+{
+        if (u->bev)
+                bufferevent_free(u->bev);
+        if (u->done)
+                event_free(u->done);
+        free(u);
+}
+
+static void fire(evutil_socket_t fd, short what, void *arg)
+{
+        (void)fd;
+        (void)what;
+        struct upstream *u = arg;
+        struct bufferevent *bev = u->status ? NULL : u->bev;
+        if (bev) {
+                bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+                u->bev = NULL;
+        }
+        u->cb(u->arg, bev, u->addr, u->status, u->reason, u->sentence);
+        upstream_free(u);
+}
+
+static void finish(struct upstream *u, int status, const char *reason)
+{
+        u->status = status;
+        u->reason = reason;
+        event_active(u->done, EV_TIMEOUT, 1);
+}
+
+static void on_connect_event(struct bufferevent *bev, short what, void *arg)
+{
+        (void)bev;
+        struct upstream *u = arg;
+        if (what & BEV_EVENT_CONNECTED) {
+                finish(u, 0, "connected");
+                return;
+        }
+        int e = EVUTIL_SOCKET_ERROR();
+        snprintf(u->sentence, sizeof(u->sentence),
+                 "agentbox: cannot connect to %s (%s): %s", u->host, u->addr,
+                 (what & BEV_EVENT_TIMEOUT) ? "timed out" : strerror(e));
+        finish(u, (what & BEV_EVENT_TIMEOUT) ? 504 : 502, "connect-failed");
+}
+
+/* Is this address one we may dial?  0, or -1 with the sentence set. */
+static int check_addr(struct upstream *u, const struct sockaddr *sa)
+{
+        const struct policy *p = u->n->policy;
+        const struct netpat *d = netpat_match_addr(&p->deny, sa);
+        if (d) {
+                snprintf(u->sentence, sizeof(u->sentence),
+                         "agentbox: blocked %s:%u: it resolves to %s, which "
+                         "matches --deny %s",
+                         u->host, u->port, u->addr, d->text);
+                return -1;
+        }
+        if (netpat_addr_is_internal(sa) && !netpat_match_addr(&p->allow, sa)) {
+                char ip[80];
+                snprintf(ip, sizeof(ip), "%s", u->addr);
+                char *colon = strrchr(ip, ':');
+                if (colon)
+                        *colon = 0;
+                const char *bare = ip[0] == '[' ? ip + 1 : ip;
+                if (bare != ip && bare[strlen(bare) - 1] == ']')
+                        ((char *)bare)[strlen(bare) - 1] = 0;
+                snprintf(u->sentence, sizeof(u->sentence),
+                         "agentbox: blocked %s:%u: it resolves to %s, an "
+                         "internal address (loopback, private or link-local) "
+                         "the box may not reach by name; allow it with "
+                         "--allow %s",
+                         u->host, u->port, bare, bare);
+                return -1;
+        }
+        return 0;
+}
+
+static void connect_to(struct upstream *u, const struct sockaddr *sa,
+                       socklen_t len)
+{
+        u->bev = bufferevent_socket_new(u->n->base, -1,
+                                        BEV_OPT_CLOSE_ON_FREE |
+                                                BEV_OPT_DEFER_CALLBACKS);
+        if (!u->bev) {
+                snprintf(u->sentence, sizeof(u->sentence),
+                         "agentbox: out of memory");
+                finish(u, 502, "internal");
+                return;
+        }
+        struct timeval t = {NET_CONNECT_TIMEOUT_S, 0};
+        bufferevent_set_timeouts(u->bev, &t, &t);
+        bufferevent_setcb(u->bev, NULL, NULL, on_connect_event, u);
+        if (bufferevent_socket_connect(u->bev, sa, (int)len) < 0)
+                on_connect_event(u->bev, BEV_EVENT_ERROR, u);
+}
+
+static void on_resolved(int result, struct evutil_addrinfo *ai, void *arg)
+{
+        struct upstream *u = arg;
+        u->dns = NULL;
+        if (u->cancelled) {
+                if (ai)
+                        evutil_freeaddrinfo(ai);
+                upstream_free(u);
+                return;
+        }
+        if (result != 0 || !ai) {
+                snprintf(u->sentence, sizeof(u->sentence),
+                         "agentbox: cannot resolve %s: %s", u->host,
+                         evutil_gai_strerror(result));
+                finish(u, 502, "resolve-failed");
+                return;
+        }
+        /* The first address the policy lets us dial; the sentence names
+         * the first refused one if none is. */
+        struct evutil_addrinfo *ok = NULL;
+        char first[1024] = "";
+        for (struct evutil_addrinfo *a = ai; a && !ok; a = a->ai_next) {
+                fmt_addr(a->ai_addr, u->addr, sizeof(u->addr));
+                if (check_addr(u, a->ai_addr) == 0)
+                        ok = a;
+                else if (!first[0])
+                        memcpy(first, u->sentence, sizeof(first));
+        }
+        if (!ok) {
+                memcpy(u->sentence, first, sizeof(first));
+                finish(u, 403, "internal-address");
+        } else {
+                fmt_addr(ok->ai_addr, u->addr, sizeof(u->addr));
+                connect_to(u, ok->ai_addr, ok->ai_addrlen);
+        }
+        evutil_freeaddrinfo(ai);
+}
+
+struct upstream *upstream_dial(struct net *n, const char *host,
+                               uint16_t port, bool ip, upstream_cb cb,
+                               void *arg)
+{
+        struct upstream *u = calloc(1, sizeof(*u));
+        if (!u)
+                return NULL;
+        u->n = n;
+        u->port = port;
+        u->cb = cb;
+        u->arg = arg;
+        snprintf(u->host, sizeof(u->host), "%s", host);
+        u->done = event_new(n->base, -1, 0, fire, u);
+        if (!u->done) {
+                free(u);
+                return NULL;
+        }
+        struct evutil_addrinfo hints = {
+                .ai_family = AF_UNSPEC,
+                .ai_socktype = SOCK_STREAM,
+                .ai_protocol = IPPROTO_TCP,
+                .ai_flags = EVUTIL_AI_ADDRCONFIG | (ip ? EVUTIL_AI_NUMERICHOST : 0),
+        };
+        char portstr[8];
+        snprintf(portstr, sizeof(portstr), "%u", port);
+        /* the callback may run before this returns; it only records and
+         * schedules, so that is fine */
+        u->dns = evdns_getaddrinfo(n->dns, host, portstr, &hints, on_resolved,
+                                   u);
+        return u;
+}
+
+void upstream_cancel(struct upstream *u)
+{
+        if (!u)
+                return;
+        if (u->dns) {
+                u->cancelled = true;
+                evdns_getaddrinfo_cancel(u->dns); /* on_resolved frees u */
+                return;
+        }
+        event_del(u->done); /* also takes it off the active queue */
+        upstream_free(u);
+}

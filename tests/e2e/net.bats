@@ -1,0 +1,132 @@
+#!/usr/bin/env bats
+# The network wall: the proxy inside the box, served by the supervisor.
+# Every server here listens on loopback; each records what reached it.
+
+load helpers
+
+# start_http: a host HTTP server on 127.0.0.1; sets PORT and HLOG.
+start_http() {
+        PORT=$(free_port)
+        HLOG="$BATS_TEST_TMPDIR/http.log"
+        mkdir -p "$BATS_TEST_TMPDIR/www"
+        echo "hello from the host" >"$BATS_TEST_TMPDIR/www/index.html"
+        (cd "$BATS_TEST_TMPDIR/www" && exec timeout 60 python3 -m http.server "$PORT" --bind 127.0.0.1) >"$HLOG" 2>&1 &
+        CLEANUP+=("kill $!")
+        for _ in $(seq 100); do
+                python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 0.2)" 2>/dev/null && return 0
+                sleep 0.05
+        done
+        return 1
+}
+
+# nbox ARGS... -- CMD: a box whose proxy is used even for localhost.
+nbox() {
+        box --audit "$BATS_TEST_TMPDIR/audit.jsonl" "$@"
+}
+
+CURL='curl -sS -m 10 --noproxy ""'
+
+@test "proxy variables are set, and nothing of the command line is in them" {
+        run nbox -- sh -c 'env | grep -i _proxy= | sort'
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"HTTP_PROXY=http://127.0.0.1:3128"* ]]
+        [[ "$output" == *"https_proxy=http://127.0.0.1:3128"* ]]
+        [[ "$output" == *"NO_PROXY=localhost,127.0.0.1,::1"* ]]
+        [[ "$output" != *"$WS"* ]]
+}
+
+@test "an allowed name is fetched through the proxy, forward and CONNECT" {
+        start_http
+        run nbox --allow localhost --allow 127.0.0.1 -- sh -c "$CURL -x http://127.0.0.1:3128 http://localhost:$PORT/ && $CURL -p -x http://127.0.0.1:3128 http://localhost:$PORT/"
+        [ "$status" -eq 0 ]
+        [ "$(grep -c 'hello from the host' <<<"$output")" -eq 2 ]
+        [ "$(grep -c '"GET / HTTP/1.1" 200' "$HLOG")" -eq 2 ]
+        # both decisions are in the audit log, as JSON
+        python3 - "$BATS_TEST_TMPDIR/audit.jsonl" <<'PY'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+assert [r["verdict"] for r in recs] == ["allow", "allow"], recs
+assert {r["proto"] for r in recs} == {"http", "connect"}, recs
+assert all(r["host"] == "localhost" and r["bytes_down"] > 0 for r in recs), recs
+PY
+}
+
+@test "a name not in the allowlist is refused with a sentence, and nothing is dialled" {
+        start_http
+        run nbox --allow other.example -- sh -c "$CURL -x http://127.0.0.1:3128 -w '%{http_code}' http://localhost:$PORT/"
+        [[ "$output" == *"agentbox: blocked http://localhost:$PORT (not in network.allow); allow it with --allow localhost"* ]]
+        [[ "$output" == *403* ]]
+        ! grep -q GET "$HLOG"
+        grep -q '"verdict":"deny"' "$BATS_TEST_TMPDIR/audit.jsonl"
+}
+
+@test "an allowed name that resolves to loopback is refused unless the address is named" {
+        start_http
+        run nbox --allow localhost -- sh -c "$CURL -x http://127.0.0.1:3128 http://localhost:$PORT/"
+        [[ "$output" == *"internal address"* ]]
+        [[ "$output" == *"--allow 127.0.0.1"* ]]
+        ! grep -q GET "$HLOG"
+}
+
+@test "a raw address, an IPv6 literal and --deny are refused" {
+        start_http
+        run nbox --allow localhost --allow 127.0.0.1/32 --deny localhost -- sh -c "$CURL -x http://127.0.0.1:3128 http://localhost:$PORT/"
+        [[ "$output" == *"matches --deny localhost"* ]]
+        run nbox -- sh -c "$CURL -x http://127.0.0.1:3128 http://127.0.0.1:$PORT/"
+        [[ "$output" == *"a raw address is not in network.allow"* ]]
+        run nbox -- sh -c "$CURL -x http://127.0.0.1:3128 'http://[::1]:$PORT/'"
+        [[ "$output" == *"blocked"* ]]
+        ! grep -q GET "$HLOG"
+}
+
+@test "a Host header that differs from the target is refused" {
+        start_http
+        run nbox --allow localhost --allow 127.0.0.1 -- sh -c "$CURL -x http://127.0.0.1:3128 -H 'Host: evil.example' http://localhost:$PORT/"
+        [[ "$output" == *"does not match"* ]]
+        ! grep -q GET "$HLOG"
+}
+
+@test "open mode allows names but still not internal addresses" {
+        start_http
+        run nbox --net open -- sh -c "$CURL -x http://127.0.0.1:3128 http://localhost:$PORT/"
+        [[ "$output" == *"internal address"* ]]
+        ! grep -q GET "$HLOG"
+}
+
+@test "--net off: no proxy, no variables, nothing reaches the host" {
+        start_http
+        run box --net off -- sh -c "env | grep -ci _proxy; $CURL -x http://127.0.0.1:3128 http://localhost:$PORT/"
+        [ "$status" -ne 0 ]
+        [[ "${lines[0]}" == 0 ]]
+        ! grep -q GET "$HLOG"
+}
+
+@test "without the proxy, a direct connection to the host still fails" {
+        start_http
+        run box --allow localhost --allow 127.0.0.1 -- sh -c "curl -sS -m 10 --noproxy '*' http://127.0.0.1:$PORT/"
+        [ "$status" -ne 0 ]
+        ! grep -q GET "$HLOG"
+}
+
+@test "garbage and oversized requests get an error, and the proxy keeps serving" {
+        start_http
+        run nbox --allow localhost --allow 127.0.0.1 -- python3 - "$PORT" <<'PY'
+import socket, sys
+def ask(data):
+    s = socket.create_connection(("127.0.0.1", 3128), 5)
+    s.sendall(data)
+    s.settimeout(5)
+    try:
+        return s.recv(200).split(b"\r\n")[0]
+    except Exception as e:
+        return repr(e).encode()
+print(ask(b"\x00\xff garbage\r\n\r\n"))
+print(ask(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
+print(ask(b"GET http://localhost:%s/ HTTP/1.1\r\n" % sys.argv[1].encode() + b"X: " + b"a" * 20000 + b"\r\n\r\n"))
+print(ask(b"GET http://localhost:%s/ HTTP/1.1\r\n\r\n" % sys.argv[1].encode()))
+PY
+        [ "${lines[0]}" = "b'HTTP/1.1 400 Bad Request'" ]
+        [ "${lines[1]}" = "b'HTTP/1.1 400 Bad Request'" ]
+        [ "${lines[2]}" = "b'HTTP/1.1 431 Request Header Fields Too Large'" ]
+        [ "${lines[3]}" = "b'HTTP/1.0 200 OK'" ]
+}
