@@ -184,11 +184,19 @@ static int on_headers_complete(http_parser *p)
                 r->target[n] = 0;
         }
         const char *hv = header(r, "Host");
-        if (hv && !host_matches(r, hv))
+        if (hv && !host_matches(r, hv)) {
+                /* the value goes into a message for a terminal: printable
+                 * ASCII only */
+                char shown[128];
+                size_t i = 0;
+                for (; hv[i] && i < sizeof(shown) - 1; i++)
+                        shown[i] = hv[i] >= 0x20 && hv[i] < 0x7f ? hv[i] : '?';
+                shown[i] = 0;
                 return fail(r, 403,
                             "the Host header \"%s\" does not match the "
                             "request's target",
-                            hv);
+                            shown);
+        }
         return 0;
 }
 

@@ -30,6 +30,9 @@ int net_new(struct event_base *base, const struct policy *p, struct net **out,
                 return err_set(err, -ENOMEM, "cannot set up the resolver");
         }
         evdns_base_load_hosts(n->dns, NULL);
+        /* Names are resolved as given: a search domain would turn an
+         * allowed or denied name into another one after the decision. */
+        evdns_base_search_clear(n->dns);
         int r = audit_new(p->audit_path, &n->audit, err);
         if (r < 0) {
                 evdns_base_free(n->dns, 0);

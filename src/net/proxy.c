@@ -277,6 +277,8 @@ static void decide(struct conn *c)
         bufferevent_disable(c->down, EV_READ);
         c->dial = upstream_dial(c->n, r->host, r->port, r->ip_literal,
                                 on_dialled, c);
+        if (!c->dial)
+                reject(c, 502, "internal", "agentbox: out of memory");
 }
 
 static void on_head(struct bufferevent *bev, void *arg)

@@ -1,0 +1,113 @@
+/* Data-driven cases for the proxy's request reader: tests/data/http/NAME.req
+ * holds the bytes the box sends, NAME.expect the verdict, target, how much
+ * body belongs to the request, and the exact head sent upstream. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/http.h"
+
+#ifndef DATA_DIR
+#error DATA_DIR must be set
+#endif
+
+static char *slurp(const char *path, size_t *len)
+{
+        FILE *f = fopen(path, "rb");
+        cr_assert(f, "%s", path);
+        char *buf = malloc(1 << 20);
+        *len = fread(buf, 1, (1 << 20) - 1, f);
+        buf[*len] = 0;
+        fclose(f);
+        return buf;
+}
+
+/* The .expect format writes \r and \n as escapes. */
+static void escape(const char *in, size_t n, char *out, size_t cap)
+{
+        size_t o = 0;
+        for (size_t i = 0; i < n && o + 3 < cap; i++) {
+                if (in[i] == '\r') {
+                        out[o++] = '\\';
+                        out[o++] = 'r';
+                } else if (in[i] == '\n') {
+                        out[o++] = '\\';
+                        out[o++] = 'n';
+                } else {
+                        out[o++] = in[i];
+                }
+        }
+        out[o] = 0;
+}
+
+static void run_case(const char *name)
+{
+        char path[512];
+        size_t len, elen;
+        snprintf(path, sizeof(path), "%s/%s.req", DATA_DIR, name);
+        char *req = slurp(path, &len);
+        snprintf(path, sizeof(path), "%s/%s.expect", DATA_DIR, name);
+        char *expect = slurp(path, &elen);
+
+        struct http_req r;
+        http_req_init(&r);
+        char got[8192];
+        size_t g = 0;
+        size_t head = http_head_length(req, len);
+        ssize_t n = head ? http_req_feed(&r, req, head) : -1;
+        if (n < 0) {
+                g += (size_t)snprintf(got + g, sizeof(got) - g,
+                                      "verdict=error\nstatus=%d\n",
+                                      head ? r.status : 400);
+        } else {
+                g += (size_t)snprintf(got + g, sizeof(got) - g,
+                                      "verdict=%s\nhost=%s\nport=%u\n",
+                                      r.connect ? "connect" : "forward",
+                                      r.host, r.port);
+                if (r.ip_literal)
+                        g += (size_t)snprintf(got + g, sizeof(got) - g,
+                                              "ip=1\n");
+                if (!r.connect) {
+                        ssize_t b = head < len ? http_req_feed(&r, req + head,
+                                                              len - head)
+                                               : 0;
+                        if (b > 0)
+                                g += (size_t)snprintf(got + g, sizeof(got) - g,
+                                                      "body=%zd\n", b);
+                        size_t hl = 0;
+                        char *out = http_req_render(&r, &hl);
+                        char esc[4096];
+                        escape(out, hl, esc, sizeof(esc));
+                        g += (size_t)snprintf(got + g, sizeof(got) - g,
+                                              "upstream=%s\n", esc);
+                        free(out);
+                }
+        }
+        cr_expect_str_eq(got, expect, "case %s", name);
+        if (n < 0 && head)
+                cr_expect(r.err[0], "case %s: no reason given", name);
+        http_req_free(&r);
+        free(req);
+        free(expect);
+}
+
+Test(http, data_cases)
+{
+        DIR *d = opendir(DATA_DIR);
+        cr_assert(d, "%s", DATA_DIR);
+        int n = 0;
+        for (struct dirent *e; (e = readdir(d));) {
+                size_t l = strlen(e->d_name);
+                if (l < 5 || strcmp(e->d_name + l - 4, ".req"))
+                        continue;
+                char name[256];
+                snprintf(name, sizeof(name), "%.*s", (int)(l - 4), e->d_name);
+                run_case(name);
+                n++;
+        }
+        closedir(d);
+        cr_assert_geq(n, 16, "only %d cases found", n);
+}
