@@ -37,9 +37,10 @@ load helpers
         grep -q got-term "$WS/out"
 }
 
-@test "killing agentbox kills the whole box" {
-        local secs=$((100000 + RANDOM))
-        "$AGENTBOX" run --workspace "$WS" -- sh -c "sleep $secs & sleep $secs" &
+# kill_and_check SHELLCMD: start a box running SHELLCMD (with $secs in it),
+# SIGKILL agentbox, and check none of the box's processes survive.
+kill_and_check() {
+        "$AGENTBOX" run --workspace "$WS" -- sh -c "$1" &
         local pid=$!
         for _ in $(seq 100); do pgrep -f "sleep $secs" >/dev/null && break; sleep 0.05; done
         pgrep -f "sleep $secs" >/dev/null
@@ -48,20 +49,19 @@ load helpers
         ! pgrep -f "sleep $secs"
 }
 
+@test "killing agentbox kills the whole box" {
+        secs=$((100000 + RANDOM))
+        kill_and_check "sleep $secs & sleep $secs"
+}
+
 @test "killing agentbox kills the box when root maps to another owner" {
         # Changing credentials clears the parent-death signal; it must be
         # set again after the switch.
         if [ "$(id -u)" = 0 ]; then
                 chown 65534:65534 "$WS"
         fi
-        local secs=$((100000 + RANDOM))
-        "$AGENTBOX" run --workspace "$WS" -- sh -c "sleep $secs" &
-        local pid=$!
-        for _ in $(seq 100); do pgrep -f "sleep $secs" >/dev/null && break; sleep 0.05; done
-        pgrep -f "sleep $secs" >/dev/null
-        kill -KILL "$pid"
-        for _ in $(seq 100); do pgrep -f "sleep $secs" >/dev/null || break; sleep 0.05; done
-        ! pgrep -f "sleep $secs"
+        secs=$((100000 + RANDOM))
+        kill_and_check "sleep $secs"
 }
 
 @test "zombies are reaped by the box's init" {
