@@ -121,9 +121,10 @@ int netpat_parse(const char *s, struct netpat *out, const char *what,
 {
         struct netpat p = {0};
         char host[300];
-        if (strlen(s) >= sizeof(p.text))
+        size_t slen = strlen(s);
+        if (slen >= sizeof(p.text))
                 return err_set(err, -EINVAL, "%s: pattern too long", what);
-        snprintf(p.text, sizeof(p.text), "%s", s);
+        memcpy(p.text, s, slen + 1);
         if (split_port(s, host, sizeof(host), &p.port) < 0)
                 return err_set(err, -EINVAL,
                                "%s %s: expected NAME, *.NAME, an address or "
