@@ -89,7 +89,7 @@ int box_env_build(const struct policy *p, char *const *host_env,
         static const char *const proxy_env[][2] = {
                 {"HTTP_PROXY", "http://127.0.0.1:3128"},
                 {"HTTPS_PROXY", "http://127.0.0.1:3128"},
-                {"ALL_PROXY", "http://127.0.0.1:3128"},
+                {"ALL_PROXY", "socks5h://127.0.0.1:1080"},
                 {"NO_PROXY", "localhost,127.0.0.1,::1"},
         };
         for (size_t i = 0; i < ARRAY_SIZE(proxy_env) && r == 0 &&

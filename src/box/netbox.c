@@ -38,6 +38,8 @@ void box_net_handoff(int sock)
         int fds[HANDOFF_MAX];
         fds[m.count] = tcp_listener(HANDOFF_HTTP_PORT);
         m.kinds[m.count++] = HANDOFF_HTTP;
+        fds[m.count] = tcp_listener(HANDOFF_SOCKS_PORT);
+        m.kinds[m.count++] = HANDOFF_SOCKS;
         int r = handoff_send(sock, &m, fds);
         if (r < 0)
                 box_die_errno(-r, "handing the box's listeners to agentbox");

@@ -9,8 +9,9 @@
 #define HANDOFF_MAGIC 0x61627831u /* "abx1" */
 #define HANDOFF_MAX 8
 #define HANDOFF_HTTP_PORT 3128
+#define HANDOFF_SOCKS_PORT 1080
 
-enum handoff_kind { HANDOFF_HTTP = 0 };
+enum handoff_kind { HANDOFF_HTTP = 0, HANDOFF_SOCKS = 1 };
 
 struct handoff_msg {
         uint32_t magic;

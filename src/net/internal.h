@@ -42,4 +42,4 @@ struct upstream *upstream_dial(struct net *n, const char *host,
                                void *arg);
 void upstream_cancel(struct upstream *u);
 
-struct evconnlistener *proxy_http_listen(struct net *n, int fd);
+struct evconnlistener *proxy_listen(struct net *n, int fd, bool socks);

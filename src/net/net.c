@@ -56,7 +56,8 @@ void net_free(struct net *n)
 }
 
 static const uint16_t expected_port[NET_LISTEN_COUNT] = {
-        [NET_LISTEN_HTTP] = NET_HTTP_PORT,
+        [NET_LISTEN_HTTP] = HANDOFF_HTTP_PORT,
+        [NET_LISTEN_SOCKS] = HANDOFF_SOCKS_PORT,
 };
 
 /* The box set these sockets up; check they are what we asked for before
@@ -98,7 +99,7 @@ int net_serve(struct net *n, enum net_listener_kind kind, int fd,
                                         "was asked for", (int)kind);
         }
         evutil_make_socket_nonblocking(fd); /* evconnlistener needs it */
-        n->listeners[kind] = proxy_http_listen(n, fd);
+        n->listeners[kind] = proxy_listen(n, fd, kind == NET_LISTEN_SOCKS);
         if (!n->listeners[kind]) {
                 close(fd);
                 return err_set(err, -ENOMEM, "cannot serve the box's proxy");

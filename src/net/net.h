@@ -15,11 +15,10 @@
 
 /* The listeners the box creates, in the order it sends them. */
 enum net_listener_kind {
-        NET_LISTEN_HTTP = HANDOFF_HTTP, /* 127.0.0.1:3128 */
+        NET_LISTEN_HTTP = HANDOFF_HTTP,   /* 127.0.0.1:3128 */
+        NET_LISTEN_SOCKS = HANDOFF_SOCKS, /* 127.0.0.1:1080 */
         NET_LISTEN_COUNT,
 };
-
-#define NET_HTTP_PORT HANDOFF_HTTP_PORT
 
 /* Caps (documented in agentbox(1)); a misbehaving box hits these, not the
  * supervisor's memory. */

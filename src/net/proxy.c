@@ -15,6 +15,7 @@
 
 #include "http.h"
 #include "internal.h"
+#include "socks.h"
 
 enum conn_state { ST_HEAD, ST_DIAL, ST_TUNNEL, ST_FORWARD, ST_DONE };
 
@@ -31,6 +32,8 @@ struct conn {
         const char *rule;
         bool logged;
         bool connected; /* upstream dialled: logged as allowed at the end */
+        bool socks;     /* a SOCKS5 client (else HTTP) */
+        struct socks_req sreq;
 };
 
 static double ms_since(const struct timespec *t)
@@ -48,7 +51,9 @@ static void log_conn(struct conn *c, bool allowed, const char *reason,
                 return;
         c->logged = true;
         struct audit_rec r = {
-                .proto = c->req.connect ? "connect" : "http",
+                .proto = c->socks         ? "socks5"
+                         : c->req.connect ? "connect"
+                                          : "http",
                 .host = c->req.host,
                 .port = c->req.port,
                 .allowed = allowed,
@@ -122,10 +127,26 @@ static const char *status_text(int s)
         }
 }
 
+static int socks_code(int status)
+{
+        switch (status) {
+        case 403: return SOCKS_NOT_ALLOWED;
+        case 504: return SOCKS_TTL;
+        case 502: return SOCKS_HOST_UNREACH;
+        default: return SOCKS_GENERAL;
+        }
+}
+
 static void reject(struct conn *c, int status, const char *reason,
                    const char *sentence)
 {
-        respond(c, status, status_text(status), sentence);
+        if (c->socks) {
+                uint8_t rep[10];
+                socks_reply(rep, socks_code(status));
+                bufferevent_write(c->down, rep, sizeof(rep));
+        } else {
+                respond(c, status, status_text(status), sentence);
+        }
         if (status == 403)
                 audit_report_denial(c->n->audit, sentence);
         log_conn(c, false, reason, sentence);
@@ -240,7 +261,12 @@ static void on_dialled(void *arg, struct bufferevent *up, const char *addr,
         c->up = up;
         c->connected = true;
         snprintf(c->upstream, sizeof(c->upstream), "%s", addr);
-        if (c->req.connect) {
+        if (c->socks) {
+                uint8_t rep[10];
+                socks_reply(rep, SOCKS_OK);
+                bufferevent_write(c->down, rep, sizeof(rep));
+                c->st = ST_TUNNEL;
+        } else if (c->req.connect) {
                 evbuffer_add_printf(bufferevent_get_output(c->down),
                                     "HTTP/1.1 200 Connection established\r\n"
                                     "\r\n");
@@ -314,25 +340,67 @@ static void on_head(struct bufferevent *bev, void *arg)
         decide(c);
 }
 
+/* SOCKS5: greeting, then one CONNECT request; the rest is tunnel. */
+static void on_socks(struct bufferevent *bev, void *arg)
+{
+        struct conn *c = arg;
+        struct evbuffer *in = bufferevent_get_input(bev);
+        for (;;) {
+                size_t avail = evbuffer_get_length(in);
+                if (avail > 1024) { /* far more than any greeting or request */
+                        reject(c, 400, "bad-request",
+                               "agentbox: oversized SOCKS5 message");
+                        return;
+                }
+                uint8_t answer[2] = {5, 0xff};
+                bool greeted = c->sreq.greeted;
+                ssize_t n = socks_feed(&c->sreq, evbuffer_pullup(in, -1),
+                                       avail, answer);
+                if (n < 0 && !greeted) {
+                        bufferevent_write(bev, answer, 2); /* no method */
+                        log_conn(c, false, "bad-request", c->sreq.err);
+                        finish(c);
+                        return;
+                }
+                if (n < 0) {
+                        uint8_t rep[10];
+                        socks_reply(rep, c->sreq.reply);
+                        bufferevent_write(bev, rep, sizeof(rep));
+                        finish(c);
+                        return;
+                }
+                if (n == 0)
+                        return;
+                evbuffer_drain(in, (size_t)n);
+                if (!greeted) {
+                        bufferevent_write(bev, answer, 2);
+                        continue;
+                }
+                struct http_req *r = &c->req;
+                snprintf(r->host, sizeof(r->host), "%s", c->sreq.host);
+                r->port = c->sreq.port;
+                r->ip_literal = c->sreq.ip;
+                r->connect = true;
+                r->head_done = true;
+                decide(c);
+                return;
+        }
+}
+
 static void on_head_event(struct bufferevent *bev, short what, void *arg)
 {
         (void)bev;
         struct conn *c = arg;
         if (what & BEV_EVENT_TIMEOUT) {
                 reject(c, 400, "head-timeout",
-                       "agentbox: no complete request head within 30 s");
+                       "agentbox: no complete request within 30 s");
                 return;
         }
         finish(c);
 }
 
-static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
-                      struct sockaddr *sa, int salen, void *arg)
+static void accept_conn(struct net *n, evutil_socket_t fd, bool socks)
 {
-        (void)l;
-        (void)sa;
-        (void)salen;
-        struct net *n = arg;
         if (n->nconns >= NET_MAX_CONNS) {
                 net_note_overload(n);
                 evutil_closesocket(fd);
@@ -344,6 +412,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
                 return;
         }
         c->n = n;
+        c->socks = socks;
         n->nconns++;
         http_req_init(&c->req);
         clock_gettime(CLOCK_MONOTONIC, &c->start);
@@ -357,13 +426,33 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
         }
         struct timeval t = {NET_HEAD_TIMEOUT_S, 0};
         bufferevent_set_timeouts(c->down, &t, NULL);
-        bufferevent_setcb(c->down, on_head, NULL, on_head_event, c);
+        bufferevent_setcb(c->down, socks ? on_socks : on_head, NULL,
+                          on_head_event, c);
         bufferevent_enable(c->down, EV_READ | EV_WRITE);
 }
 
-struct evconnlistener *proxy_http_listen(struct net *n, int fd)
+static void on_accept_http(struct evconnlistener *l, evutil_socket_t fd,
+                           struct sockaddr *sa, int salen, void *arg)
 {
-        return evconnlistener_new(n->base, on_accept, n,
+        (void)l;
+        (void)sa;
+        (void)salen;
+        accept_conn(arg, fd, false);
+}
+
+static void on_accept_socks(struct evconnlistener *l, evutil_socket_t fd,
+                            struct sockaddr *sa, int salen, void *arg)
+{
+        (void)l;
+        (void)sa;
+        (void)salen;
+        accept_conn(arg, fd, true);
+}
+
+struct evconnlistener *proxy_listen(struct net *n, int fd, bool socks)
+{
+        return evconnlistener_new(n->base,
+                                  socks ? on_accept_socks : on_accept_http, n,
                                   LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
                                   -1, fd);
 }

@@ -32,6 +32,7 @@ CURL='curl -sS -m 10 --noproxy ""'
         [[ "$output" == *"HTTP_PROXY=http://127.0.0.1:3128"* ]]
         [[ "$output" == *"https_proxy=http://127.0.0.1:3128"* ]]
         [[ "$output" == *"NO_PROXY=localhost,127.0.0.1,::1"* ]]
+        [[ "$output" == *"ALL_PROXY=socks5h://127.0.0.1:1080"* ]]
         [[ "$output" != *"$WS"* ]]
 }
 
@@ -129,4 +130,37 @@ PY
         [ "${lines[1]}" = "b'HTTP/1.1 400 Bad Request'" ]
         [ "${lines[2]}" = "b'HTTP/1.1 431 Request Header Fields Too Large'" ]
         [ "${lines[3]}" = "b'HTTP/1.0 200 OK'" ]
+}
+
+@test "SOCKS5 with a host name: allowed through, denied with a sentence" {
+        start_http
+        run nbox --allow localhost --allow 127.0.0.1 -- sh -c "$CURL --socks5-hostname 127.0.0.1:1080 http://localhost:$PORT/"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"hello from the host"* ]]
+        run nbox --allow other.example -- sh -c "$CURL --socks5-hostname 127.0.0.1:1080 http://localhost:$PORT/"
+        [ "$status" -ne 0 ]
+        [[ "$output" == *"agentbox: blocked localhost:$PORT (not in network.allow); allow it with --allow localhost"* ]]
+        [ "$(grep -c GET "$HLOG")" -eq 1 ]
+        grep -q '"proto":"socks5"' "$BATS_TEST_TMPDIR/audit.jsonl"
+}
+
+@test "SOCKS5 BIND, UDP and authentication-only clients are refused cleanly" {
+        run nbox -- python3 - <<'PY'
+import socket
+def talk(*msgs):
+    s = socket.create_connection(("127.0.0.1", 1080), 5)
+    out = []
+    for m in msgs:
+        s.sendall(m)
+        out.append(s.recv(100))
+    return out
+print(talk(b"\x05\x01\x02"))                                  # only user/pass
+print(talk(b"\x05\x01\x00", b"\x05\x02\x00\x01\x7f\x00\x00\x01\x00\x50"))  # BIND
+print(talk(b"\x05\x01\x00", b"\x05\x03\x00\x01\x7f\x00\x00\x01\x00\x50"))  # UDP
+print(talk(b"\x05\x01\x00", b"\x05\x01\x00\x09\x00\x00"))  # bad address type
+PY
+        [ "${lines[0]}" = "[b'\x05\xff']" ]
+        [ "${lines[1]}" = "[b'\x05\x00', b'\x05\x07\x00\x01\x00\x00\x00\x00\x00\x00']" ]
+        [ "${lines[2]}" = "[b'\x05\x00', b'\x05\x07\x00\x01\x00\x00\x00\x00\x00\x00']" ]
+        [ "${lines[3]}" = "[b'\x05\x00', b'\x05\x08\x00\x01\x00\x00\x00\x00\x00\x00']" ]
 }
