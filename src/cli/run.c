@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 #include "common/util.h"
@@ -61,6 +62,13 @@ static int set_str(char **dst, const char *v, struct ab_err *err)
         return 0;
 }
 
+/* HTTP_PROXY, no_proxy, ...: the box's network sets these. */
+static bool is_proxy_var(const char *name)
+{
+        size_t l = strlen(name);
+        return l >= 6 && strcasecmp(name + l - 6, "_proxy") == 0;
+}
+
 int cli_run_parse(int argc, char **argv, struct policy *p, char ***cmd,
                   struct ab_err *err)
 {
@@ -110,6 +118,15 @@ int cli_run_parse(int argc, char **argv, struct policy *p, char ***cmd,
         }
         if (r < 0)
                 return r;
+        for (size_t i = 0; i < p->n_env && p->net != POLICY_NET_OFF; i++)
+                if (is_proxy_var(p->env[i].name))
+                        return err_set(err, -EINVAL,
+                                       "--env %s: the box sets the proxy "
+                                       "variables to agentbox's own proxy; "
+                                       "with --net off you may set them",
+                                       p->env[i].name);
+        if (p->audit_path && !p->audit_path[0])
+                return err_set(err, -EINVAL, "--audit: empty file name");
         if (p->net == POLICY_NET_OFF && (p->allow.n || p->deny.n))
                 return err_set(err, -EINVAL,
                                "--allow/--deny with --net off: the box has no "

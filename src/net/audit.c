@@ -127,7 +127,7 @@ void audit_log(struct audit *a, const struct audit_rec *r)
         add_str(o, "proto", r->proto);
         add_str(o, "host", r->host);
         json_object_object_add(o, "port", json_object_new_int(r->port));
-        add_str(o, "verdict", r->allowed ? "allow" : "deny");
+        add_str(o, "verdict", r->verdict);
         add_str(o, "reason", r->reason);
         add_str(o, "rule", r->rule);
         add_str(o, "upstream", r->upstream);

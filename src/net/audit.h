@@ -14,7 +14,7 @@ struct audit_rec {
         const char *proto;   /* "http", "connect" */
         const char *host;
         uint16_t port;
-        bool allowed;
+        const char *verdict; /* "allow", "deny" (policy) or "error" */
         const char *reason;  /* short machine-readable reason */
         const char *rule;    /* the pattern that decided, or NULL */
         const char *upstream; /* "ip:port" dialled, or NULL */

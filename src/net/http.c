@@ -183,6 +183,11 @@ static int on_headers_complete(http_parser *p)
                 memcpy(r->target, r->url + off, n);
                 r->target[n] = 0;
         }
+        size_t nhost = 0;
+        for (size_t i = 0; i < r->nh; i++)
+                nhost += r->h[i].name && strcasecmp(r->h[i].name, "Host") == 0;
+        if (nhost > 1)
+                return fail(r, 400, "more than one Host header%s", NULL);
         const char *hv = header(r, "Host");
         if (hv && !host_matches(r, hv)) {
                 /* the value goes into a message for a terminal: printable
@@ -270,8 +275,26 @@ ssize_t http_req_feed(struct http_req *r, const char *buf, size_t len)
         return (ssize_t)n;
 }
 
+/* Is name listed in the request's Connection header (RFC 9110 7.6.1)? */
+static bool named_by_connection(const struct http_req *r, const char *name)
+{
+        const char *conn = header(r, "Connection");
+        size_t n = strlen(name);
+        for (const char *p = conn; p && *p;) {
+                while (*p == ' ' || *p == '\t' || *p == ',')
+                        p++;
+                size_t k = strcspn(p, " \t,");
+                if (k == n && strncasecmp(p, name, n) == 0)
+                        return true;
+                p += k;
+        }
+        return false;
+}
+
 static bool hop_by_hop(const char *name)
 {
+        if (strncasecmp(name, "proxy-", 6) == 0)
+                return true;
         static const char *const drop[] = {
                 "connection",          "proxy-connection", "keep-alive",
                 "proxy-authorization", "proxy-authenticate", "upgrade",
@@ -290,7 +313,8 @@ char *http_req_render(const struct http_req *r, size_t *len)
         FILE *f = open_memstream(&out, &cap);
         if (!f)
                 return NULL;
-        fprintf(f, "%s %s HTTP/1.1\r\n", r->method, r->target);
+        fprintf(f, "%s %s HTTP/%u.%u\r\n", r->method, r->target,
+                r->parser.http_major, r->parser.http_minor);
         if (!header(r, "Host")) {
                 bool v6 = strchr(r->host, ':') != NULL;
                 fprintf(f, "Host: %s%s%s", v6 ? "[" : "", r->host,
@@ -300,7 +324,8 @@ char *http_req_render(const struct http_req *r, size_t *len)
                 fputs("\r\n", f);
         }
         for (size_t i = 0; i < r->nh; i++)
-                if (r->h[i].name && !hop_by_hop(r->h[i].name))
+                if (r->h[i].name && !hop_by_hop(r->h[i].name) &&
+                    !named_by_connection(r, r->h[i].name))
                         fprintf(f, "%s: %s\r\n", r->h[i].name,
                                 r->h[i].value ? r->h[i].value : "");
         fputs("Connection: close\r\n\r\n", f);

@@ -161,11 +161,18 @@ int net_decide(struct net *n, const char *host, uint16_t port, bool ip,
                         return 0;
                 }
                 *reason = "address-not-allowed";
-                snprintf(sentence, len,
-                         "agentbox: blocked %s (a raw address is not in "
-                         "network.allow; the box reaches hosts by name); "
-                         "allow it with --allow %s",
-                         what, host);
+                if (p->net == POLICY_NET_OPEN)
+                        snprintf(sentence, len,
+                                 "agentbox: blocked %s (an internal address: "
+                                 "loopback, private or link-local); allow it "
+                                 "with --allow %s",
+                                 what, host);
+                else
+                        snprintf(sentence, len,
+                                 "agentbox: blocked %s (a raw address is not "
+                                 "in network.allow; the box reaches hosts by "
+                                 "name); allow it with --allow %s",
+                                 what, host);
                 return -1;
         }
         const struct netpat *d = netpat_match_name(&p->deny, host, port);

@@ -44,7 +44,7 @@ static double ms_since(const struct timespec *t)
                (double)(now.tv_nsec - t->tv_nsec) / 1e6;
 }
 
-static void log_conn(struct conn *c, bool allowed, const char *reason,
+static void log_conn(struct conn *c, const char *verdict, const char *reason,
                      const char *message)
 {
         if (c->logged || !c->req.head_done)
@@ -56,7 +56,7 @@ static void log_conn(struct conn *c, bool allowed, const char *reason,
                                           : "http",
                 .host = c->req.host,
                 .port = c->req.port,
-                .allowed = allowed,
+                .verdict = verdict,
                 .reason = reason,
                 .rule = c->rule,
                 .upstream = c->upstream[0] ? c->upstream : NULL,
@@ -71,7 +71,7 @@ static void log_conn(struct conn *c, bool allowed, const char *reason,
 static void conn_free(struct conn *c)
 {
         if (c->connected)
-                log_conn(c, true, "allowed", NULL);
+                log_conn(c, "allow", "allowed", NULL);
         if (c->dial)
                 upstream_cancel(c->dial);
         if (c->down)
@@ -149,13 +149,23 @@ static void reject(struct conn *c, int status, const char *reason,
         }
         if (status == 403)
                 audit_report_denial(c->n->audit, sentence);
-        log_conn(c, false, reason, sentence);
+        log_conn(c, status == 403 ? "deny" : "error", reason, sentence);
         finish(c);
 }
 
 /* ---- splicing --------------------------------------------------------- */
 
 static void touch(struct conn *c) { clock_gettime(CLOCK_MONOTONIC, &c->last); }
+
+/* Back-pressure: stop reading from one side while the other has more than
+ * NET_BUF_MAX queued; on_drained resumes it. */
+static void pressure(struct bufferevent *from, struct bufferevent *to)
+{
+        if (evbuffer_get_length(bufferevent_get_output(to)) >= NET_BUF_MAX) {
+                bufferevent_disable(from, EV_READ);
+                bufferevent_setwatermark(to, EV_WRITE, NET_BUF_MAX / 2, 0);
+        }
+}
 
 static void relay(struct conn *c, struct bufferevent *from,
                   struct bufferevent *to)
@@ -181,6 +191,7 @@ static void relay(struct conn *c, struct bufferevent *from,
                                        (size_t)n);
                 c->bytes_up += (uint64_t)n;
                 evbuffer_drain(in, evbuffer_get_length(in));
+                pressure(from, to);
                 return;
         }
         if (from == c->down)
@@ -188,11 +199,7 @@ static void relay(struct conn *c, struct bufferevent *from,
         else
                 c->bytes_down += len;
         evbuffer_add_buffer(bufferevent_get_output(to), in);
-        if (evbuffer_get_length(bufferevent_get_output(to)) >= NET_BUF_MAX) {
-                /* back-pressure: stop reading until the other side drains */
-                bufferevent_disable(from, EV_READ);
-                bufferevent_setwatermark(to, EV_WRITE, NET_BUF_MAX / 2, 0);
-        }
+        pressure(from, to);
 }
 
 static void on_up_read(struct bufferevent *bev, void *arg)
@@ -307,9 +314,27 @@ static void decide(struct conn *c)
                 reject(c, 502, "internal", "agentbox: out of memory");
 }
 
+/* The head (or SOCKS request) must be complete within NET_HEAD_TIMEOUT_S
+ * of the connection's start, however slowly it trickles in. */
+static bool head_deadline(struct conn *c)
+{
+        double left = NET_HEAD_TIMEOUT_S * 1e3 - ms_since(&c->start);
+        if (left <= 0) {
+                reject(c, 400, "head-timeout",
+                       "agentbox: no complete request within 30 s");
+                return false;
+        }
+        struct timeval t = {(time_t)(left / 1e3),
+                            (suseconds_t)((long)left % 1000) * 1000};
+        bufferevent_set_timeouts(c->down, &t, NULL);
+        return true;
+}
+
 static void on_head(struct bufferevent *bev, void *arg)
 {
         struct conn *c = arg;
+        if (!head_deadline(c))
+                return;
         struct evbuffer *in = bufferevent_get_input(bev);
         size_t avail = evbuffer_get_length(in);
         size_t look = avail < HTTP_HEAD_MAX ? avail : HTTP_HEAD_MAX;
@@ -344,6 +369,8 @@ static void on_head(struct bufferevent *bev, void *arg)
 static void on_socks(struct bufferevent *bev, void *arg)
 {
         struct conn *c = arg;
+        if (!head_deadline(c))
+                return;
         struct evbuffer *in = bufferevent_get_input(bev);
         for (;;) {
                 size_t avail = evbuffer_get_length(in);
@@ -358,7 +385,7 @@ static void on_socks(struct bufferevent *bev, void *arg)
                                        avail, answer);
                 if (n < 0 && !greeted) {
                         bufferevent_write(bev, answer, 2); /* no method */
-                        log_conn(c, false, "bad-request", c->sreq.err);
+                        log_conn(c, "error", "bad-request", c->sreq.err);
                         finish(c);
                         return;
                 }

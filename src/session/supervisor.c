@@ -88,11 +88,9 @@ static void on_handoff(evutil_socket_t fd, short what, void *arg)
                 s->box->driver->signal(s->box, SIGKILL);
 }
 
-static int start_net(struct supervisor *s, const struct policy *p)
+/* Watch for the box's listeners (the network side exists already). */
+static int start_net(struct supervisor *s)
 {
-        int r = net_new(s->base, p, &s->net, s->err);
-        if (r < 0)
-                return r;
         s->handoff_ev = event_new(s->base, s->handoff_fd, EV_READ | EV_PERSIST,
                                   on_handoff, s);
         if (!s->handoff_ev || event_add(s->handoff_ev, NULL) < 0)
@@ -278,13 +276,17 @@ int supervisor_run(struct policy *p, char *const *argv, struct ab_err *err)
                 err_set(err, -ENOMEM, "cannot create the event loop");
                 goto out;
         }
+        /* The network side (audit log included) is ready before the box
+         * starts: a failure here must not leave a command running. */
+        if (s.handoff_fd >= 0 && net_new(s.base, p, &s.net, err) < 0)
+                goto out;
         const struct box_driver *drv = box_driver_for(p->isolation);
         r = drv->spawn(&spec, &s.box, err);
         if (sv[1] >= 0)
                 close(sv[1]);
         if (r < 0)
                 goto out;
-        if (s.handoff_fd >= 0 && start_net(&s, p) < 0) {
+        if (s.handoff_fd >= 0 && start_net(&s) < 0) {
                 drv->signal(s.box, SIGKILL);
                 on_box_exit(-1, 0, &s);
                 s.status = EXIT_AGENTBOX;

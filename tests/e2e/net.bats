@@ -164,3 +164,56 @@ PY
         [ "${lines[2]}" = "[b'\x05\x00', b'\x05\x07\x00\x01\x00\x00\x00\x00\x00\x00']" ]
         [ "${lines[3]}" = "[b'\x05\x00', b'\x05\x08\x00\x01\x00\x00\x00\x00\x00\x00']" ]
 }
+
+@test "proxy variables cannot be overridden, and --audit needs a name" {
+        run "$AGENTBOX" run --env HTTPS_PROXY=http://evil.example:1 -- true
+        [ "$status" -eq 125 ]
+        [[ "$output" == *"sets the proxy variables"* ]]
+        run "$AGENTBOX" run --audit '' -- true
+        [ "$status" -eq 125 ]
+        run "$AGENTBOX" run --net off --env HTTPS_PROXY=http://x.example:1 -- true
+        [ "$status" -eq 0 ]
+}
+
+@test "many connections: the supervisor's memory returns to its baseline" {
+        start_http
+        "$AGENTBOX" run --workspace "$WS" --audit "$BATS_TEST_TMPDIR/audit.jsonl" \
+                --allow localhost --allow 127.0.0.1 -- python3 - "$PORT" <<'PY' &
+import os, socket, sys, time, threading
+port = int(sys.argv[1])
+def wait(name):
+    while not os.path.exists(name):
+        time.sleep(0.02)
+def one():
+    s = socket.create_connection(("127.0.0.1", 3128), 10)
+    s.sendall(b"CONNECT localhost:%d HTTP/1.1\r\n\r\n" % port)
+    s.recv(100)
+    s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+    while s.recv(65536):
+        pass
+    s.close()
+open("ready", "w").close()
+wait("go")
+for round in range(5):
+    ts = [threading.Thread(target=one) for _ in range(100)]
+    [t.start() for t in ts]
+    [t.join() for t in ts]
+open("done", "w").close()
+wait("finish")
+PY
+        local pid=$!
+        CLEANUP+=("kill $pid")
+        for _ in $(seq 200); do [ -e "$WS/ready" ] && break; sleep 0.05; done
+        local base after
+        base=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+        touch "$WS/go"
+        for _ in $(seq 600); do [ -e "$WS/done" ] && break; sleep 0.05; done
+        [ -e "$WS/done" ]
+        sleep 0.5
+        after=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+        touch "$WS/finish"
+        wait "$pid"
+        echo "supervisor RSS: ${base} kB before, ${after} kB after 500 connections"
+        [ "$(grep -c '"verdict":"allow"' "$BATS_TEST_TMPDIR/audit.jsonl")" -eq 500 ]
+        [ "$after" -lt $((base + 4096)) ]
+}
