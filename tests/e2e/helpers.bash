@@ -14,7 +14,7 @@ setup() {
 
 teardown() {
         local c
-        for c in "${CLEANUP[@]}"; do eval "$c" || true; done
+        for c in "${CLEANUP[@]}"; do eval "$c" 2>/dev/null || true; done
         rm -rf "$WS"
 }
 
