@@ -25,6 +25,8 @@ struct box_spec {
         struct box_identity id;
         int workspace_fd; /* a prepared detached mount of the workspace, or -1 */
         int net_fd;       /* socket to hand the box's listeners over, or -1 */
+        int sync_fd;      /* child side: the supervisor's messages */
+        bool ready;       /* child side: "C" received */
         dev_t ws_dev;     /* the workspace directory the checks were made on */
         ino_t ws_ino;
 };
@@ -33,9 +35,13 @@ struct box;
 
 struct box_driver {
         const char *name;
-        /* Start the box running spec->argv.  On success *out owns the box. */
+        /* Create the box for spec->argv: it builds its root while the
+         * caller sets up its side; nothing runs in it until start().  On
+         * success *out owns the box. */
         int (*spawn)(const struct box_spec *spec, struct box **out,
                      struct ab_err *err);
+        /* Let the command run. */
+        int (*start)(struct box *b, struct ab_err *err);
         /* Deliver a signal to the box's command (through its init). */
         int (*signal)(struct box *b, int sig);
         /* Collect the exit status once box_pidfd() is readable; returns the

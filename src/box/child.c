@@ -110,27 +110,38 @@ static void close_all_but(int *keep, size_t n)
 
 static void wait_for_go(int sync_fd)
 {
-        char c = 0;
-        ssize_t n;
-        do
-                n = read(sync_fd, &c, 1);
-        while (n < 0 && errno == EINTR);
+        char tag = 0;
+        int fd = -1;
         /* EOF: the supervisor failed or died; it reports why. */
-        if (n != 1 || c != 'G')
+        if (box_sync_recv(sync_fd, &tag, &fd) < 0 || tag != 'G' || fd >= 0)
                 _exit(EXIT_AGENTBOX);
 }
 
+void box_child_ready(struct box_spec *spec)
+{
+        if (spec->ready)
+                return;
+        char tag = 0;
+        int fd = -1;
+        if (box_sync_recv(spec->sync_fd, &tag, &fd) < 0 || tag != 'C')
+                _exit(EXIT_AGENTBOX); /* the supervisor reports why */
+        if ((fd >= 0) != spec->id.idmapped)
+                box_die("unexpected workspace mount from agentbox");
+        spec->workspace_fd = fd;
+        spec->ready = true;
+}
+
 /* Changing credentials clears the parent-death signal: set it again, then
- * make sure the supervisor did not die in between.  It holds the pipe's
- * write end for the box's whole life, so a hang-up means it is gone. */
+ * make sure the supervisor did not die in between.  It holds its end of
+ * the sync socket for the box's whole life, so a hang-up means it is gone
+ * (a message waiting to be read is fine). */
 static void rearm_parent_death(int sync_fd)
 {
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
                 box_die_errno(errno, "PR_SET_PDEATHSIG");
         struct pollfd pfd = {.fd = sync_fd, .events = POLLIN};
-        if (poll(&pfd, 1, 0) != 0)
+        if (poll(&pfd, 1, 0) < 0 || (pfd.revents & (POLLHUP | POLLERR)))
                 _exit(EXIT_AGENTBOX);
-        close(sync_fd);
 }
 
 /* Likewise /proc/1/cmdline would show agentbox's command line (options,
@@ -157,6 +168,7 @@ static void scrub_host_args(struct box_spec *spec)
 void box_child_main(const struct box_spec *given, int sync_fd)
 {
         struct box_spec local = *given, *spec = &local;
+        spec->sync_fd = sync_fd;
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
                 box_die_errno(errno, "PR_SET_PDEATHSIG");
         scrub_host_environ();
@@ -190,6 +202,9 @@ void box_child_main(const struct box_spec *given, int sync_fd)
         if (setrlimit(RLIMIT_NPROC, &rl) < 0)
                 box_die_errno(errno, "RLIMIT_NPROC");
 
+        /* in the pids cgroup before anything is forked */
+        box_child_ready(spec);
+        close(sync_fd);
         struct ab_err err = {0};
         if (box_caps_drop(&err) < 0 ||
             box_landlock_apply(spec->policy->workspace, &err) < 0 ||

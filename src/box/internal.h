@@ -20,7 +20,7 @@ _Noreturn void box_child_main(const struct box_spec *spec, int sync_fd);
 void box_net_handoff(int sock);
 
 /* Build the box's root and pivot into it (rootfs.c). */
-void box_rootfs_setup(const struct box_spec *spec);
+void box_rootfs_setup(struct box_spec *spec);
 
 /* Hardening steps (harden.c); each returns 0 or -errno and fills err. */
 int box_caps_drop(struct ab_err *err);
@@ -36,10 +36,18 @@ _Noreturn void box_init_run(const struct box_spec *spec);
  * the fd or -errno (-ESTALE when it changed). */
 int box_workspace_open(const struct box_spec *spec);
 
-/* Host side, root only (idmap.c): when the agent would map to host uid or
- * gid 0, switch it to an unprivileged id and prepare the workspace as an
- * idmapped mount (spec->workspace_fd).  0, or -errno to fall back. */
-int box_idmap_workspace(struct box_spec *spec, struct ab_err *err);
+/* Host side, root only (idmap.c): the workspace as a detached idmapped
+ * mount on which host ids id->uid/gid own what owner/group own.  Returns
+ * the mount fd or -errno; *helper is a killed child to reap later. */
+int box_idmap_prepare(const struct box_spec *spec, uid_t owner, gid_t group,
+                      pid_t *helper, struct ab_err *err);
+
+/* Supervisor <-> setup messages (sync.c). */
+int box_sync_send(int sock, char tag, int fd);
+int box_sync_recv(int sock, char *tag, int *fd);
+
+/* Child: wait for "C" (cgroup joined, prepared workspace mount if any). */
+void box_child_ready(struct box_spec *spec);
 
 /* Process cap (pids.c).  Host side, root only: a pids cgroup holding pid.
  * Returns 0 and sets *path (to remove later) or -errno. */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,7 +23,9 @@ static const struct box_driver process_driver;
 struct process_box {
         struct box pub;
         char *cgroup;
-        int life_fd; /* write end of the sync pipe, held while the box runs */
+        pid_t helper; /* idmap's killed helper, reaped at the end */
+        int mnt;      /* the prepared workspace mount until start() */
+        int life_fd; /* our end of the sync socket, held while the box runs */
 };
 
 static int write_id_map(pid_t pid, const char *file, unsigned inside,
@@ -85,16 +88,39 @@ static int clone_box(int *pidfd, struct ab_err *err)
         return (int)pid;
 }
 
-static int process_spawn(const struct box_spec *given, struct box **out,
-                         struct ab_err *err)
+#define UNPRIV_ID 65534 /* nobody / nogroup */
+
+static void kill_box(struct process_box *b, pid_t pid, int pidfd)
 {
-        struct box_spec copy = *given, *spec = &copy;
-        /* Under root, never let the agent be host root by ownership: the
-         * workspace must be idmapped, or the box does not start. */
-        char idmap_note[128] = "";
-        if (spec->id.invoker_root && (spec->id.uid == 0 || spec->id.gid == 0)) {
+        syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+        waitpid(pid, NULL, 0);
+        if (b->helper > 0)
+                waitpid(b->helper, NULL, 0);
+        if (b->mnt >= 0)
+                close(b->mnt);
+        if (b->cgroup)
+                box_pids_cgroup_remove(b->cgroup);
+        free(b->cgroup);
+        close(pidfd);
+}
+
+/* After "G": join the pids cap and prepare the idmapped workspace while
+ * the box builds its root; start() sends them on. */
+static int finish_setup(struct process_box *b, const struct box_spec *spec,
+                        uid_t owner, gid_t group, struct ab_err *err)
+{
+        int r = box_pids_cgroup_create(b->pub.pid, spec->policy->pids_max,
+                                       &b->cgroup);
+        if (r < 0 && spec->id.invoker_root && spec->policy->verbose)
+                fprintf(stderr,
+                        "agentbox: no pids cgroup (%s); the process cap is "
+                        "RLIMIT_NPROC in the box's user namespace\n",
+                        strerror(-r));
+        if (spec->id.idmapped) {
                 struct ab_err why = {0};
-                if (box_idmap_workspace(spec, &why) < 0)
+                b->mnt = box_idmap_prepare(spec, owner, group, &b->helper,
+                                           &why);
+                if (b->mnt < 0)
                         return err_set(err, why.code,
                                        "%s; the workspace is owned by root, "
                                        "and without an idmapped mount the "
@@ -103,66 +129,74 @@ static int process_spawn(const struct box_spec *given, struct box **out,
                                        "who should own the agent's files, or "
                                        "chown the workspace to that user",
                                        why.msg);
-                snprintf(idmap_note, sizeof(idmap_note),
-                         "; agent is host uid %u gid %u, workspace idmapped",
-                         (unsigned)spec->id.uid, (unsigned)spec->id.gid);
         }
-        /* the box inherits the prepared mount; our copy goes at return */
-        _cleanup_close_ __attribute__((unused)) int ws_fd = spec->workspace_fd;
-        int sync[2];
-        if (pipe2(sync, O_CLOEXEC) < 0)
-                return err_setx(err, -errno, "pipe");
-        _cleanup_close_ int rd = sync[0], wr = sync[1];
-        int pidfd = -1;
+        return 0;
+}
 
+static int process_start(struct box *pub, struct ab_err *err)
+{
+        struct process_box *b = (struct process_box *)pub;
+        int r = box_sync_send(b->life_fd, 'C', b->mnt);
+        if (b->mnt >= 0)
+                close(b->mnt);
+        b->mnt = -1;
+        return r < 0 ? err_setx(err, r, "cannot start the box") : 0;
+}
+
+static int process_spawn(const struct box_spec *given, struct box **out,
+                         struct ab_err *err)
+{
+        struct box_spec copy = *given, *spec = &copy;
+        /* Under root, never let the agent be host root by ownership: it
+         * becomes nobody, and the workspace an idmapped mount. */
+        uid_t owner = spec->id.uid;
+        gid_t group = spec->id.gid;
+        if (spec->id.invoker_root && (owner == 0 || group == 0)) {
+                spec->id.uid = owner ? owner : UNPRIV_ID;
+                spec->id.gid = group ? group : UNPRIV_ID;
+                spec->id.idmapped = true;
+        }
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return err_setx(err, -errno, "socketpair");
+        _cleanup_close_ int mine = sv[0], theirs = sv[1];
+        _cleanup_free_ struct process_box *b = calloc(1, sizeof(*b));
+        if (!b)
+                return err_set(err, -ENOMEM, "out of memory");
+        b->mnt = -1;
+        int pidfd = -1;
         fflush(NULL);
         int pid = clone_box(&pidfd, err);
         if (pid < 0)
                 return pid;
         if (pid == 0) {
-                closep(&wr);
-                box_child_main(spec, rd);
+                closep(&mine);
+                box_child_main(spec, theirs);
         }
-        closep(&rd);
-
-        _cleanup_free_ struct process_box *b = calloc(1, sizeof(*b));
-        int r = b ? setup_ids(pid, &spec->id, err)
-                  : err_set(err, -ENOMEM, "out of memory");
-        if (r == 0) {
-                r = box_pids_cgroup_create(pid, spec->policy->pids_max,
-                                           &b->cgroup);
-                if (r < 0 && spec->id.invoker_root &&
-                    spec->policy->verbose)
-                        fprintf(stderr,
-                                "agentbox: no pids cgroup (%s); the process "
-                                "cap is RLIMIT_NPROC in the box's user "
-                                "namespace\n",
-                                strerror(-r));
-                r = 0;
-        }
-        if (r == 0 && fileio_write_all(wr, "G", 1) < 0)
+        closep(&theirs);
+        b->pub.pid = pid;
+        int r = setup_ids(pid, &spec->id, err);
+        if (r == 0 && box_sync_send(mine, 'G', -1) < 0)
                 r = err_setx(err, -errno, "cannot start the box");
+        if (r == 0)
+                r = finish_setup(b, spec, owner, group, err);
         if (r < 0) {
-                /* Closing the pipe without "G" makes the child exit; kill
-                 * it anyway so nothing half set up survives. */
-                syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-                waitpid(pid, NULL, 0);
-                if (b && b->cgroup)
-                        box_pids_cgroup_remove(b->cgroup);
-                if (b)
-                        free(b->cgroup);
-                close(pidfd);
+                kill_box(b, pid, pidfd);
                 return r;
         }
         b->pub.driver = &process_driver;
-        b->life_fd = steal_fd(&wr);
+        b->life_fd = steal_fd(&mine);
         b->pub.pidfd = pidfd;
-        b->pub.pid = pid;
-        if (asprintf(&b->pub.note, "process tier; pids cap %u by %s%s%s%s",
+        char ids[96] = "";
+        if (spec->id.idmapped)
+                snprintf(ids, sizeof(ids),
+                         "; agent is host uid %u gid %u, workspace idmapped",
+                         (unsigned)spec->id.uid, (unsigned)spec->id.gid);
+        if (asprintf(&b->pub.note, "process tier; pids cap %u by %s%s",
                      spec->policy->pids_max,
                      b->cgroup ? b->cgroup
                                : "RLIMIT_NPROC in the box's user namespace",
-                     idmap_note, "", "") < 0)
+                     ids) < 0)
                 b->pub.note = NULL;
         *out = &((struct process_box *)steal_ptr(&b))->pub;
         return 0;
@@ -198,6 +232,10 @@ static void process_destroy(struct box *pub)
                 close(pub->pidfd);
         if (b->life_fd >= 0)
                 close(b->life_fd);
+        if (b->helper > 0)
+                waitpid(b->helper, NULL, 0);
+        if (b->mnt >= 0)
+                close(b->mnt);
         free(pub->note);
         free(b);
 }
@@ -205,6 +243,7 @@ static void process_destroy(struct box *pub)
 static const struct box_driver process_driver = {
         .name = "process",
         .spawn = process_spawn,
+        .start = process_start,
         .signal = process_signal,
         .reap = process_reap,
         .destroy = process_destroy,

@@ -25,12 +25,12 @@
 enum src_kind { SRC_RO, SRC_RW, SRC_DEV };
 
 struct src {
-        char host[PATH_MAX];
-        char box[PATH_MAX];
+        const char *host; /* static strings or the policy's workspace */
+        const char *box;
         enum src_kind kind;
         bool optional;
         int fd;
-        const struct box_spec *spec;
+        struct box_spec *spec;
 };
 
 #define MAX_SRCS 24
@@ -46,8 +46,8 @@ static void plan_add(struct plan *p, const char *host, const char *box,
         if (p->n >= MAX_SRCS)
                 box_die("too many mounts");
         struct src *s = &p->s[p->n++];
-        snprintf(s->host, sizeof(s->host), "%s", host);
-        snprintf(s->box, sizeof(s->box), "%s", box);
+        s->host = host;
+        s->box = box;
         s->kind = kind;
         s->optional = optional;
         s->fd = -1;
@@ -56,8 +56,8 @@ static void plan_add(struct plan *p, const char *host, const char *box,
 /* Clone one source as a detached mount tree and set its flags. */
 static void clone_src(struct src *s)
 {
-        if (s->fd >= 0)
-                return; /* prepared by the supervisor */
+        if (s->kind == SRC_RW && s->spec->id.idmapped)
+                return; /* the supervisor prepares it; see place_src */
         int fd;
         if (s->kind == SRC_RW) {
                 /* the workspace: make sure it is the one that was checked */
@@ -118,6 +118,11 @@ static void touch(const char *path, mode_t mode)
 static void place_src(struct src *s)
 {
         char dst[PATH_MAX];
+        if (s->kind == SRC_RW && s->spec->id.idmapped) {
+                /* the idmapped mount, prepared meanwhile by the supervisor */
+                box_child_ready(s->spec);
+                s->fd = s->spec->workspace_fd;
+        }
         if (s->fd < 0)
                 return;
         if (snprintf(dst, sizeof(dst), NEWROOT "%s", s->box) >=
@@ -145,32 +150,26 @@ static void mount_tmpfs(const char *box, const char *opts, unsigned long fl)
                 box_die_errno(errno, "cannot mount a tmpfs at %s", box);
 }
 
-static void plan_system(struct plan *p, const struct box_spec *spec)
+static void plan_system(struct plan *p, struct box_spec *spec)
 {
         plan_add(p, "/usr", "/usr", SRC_RO, false);
         plan_add(p, "/etc", "/etc", SRC_RO, false);
         plan_add(p, "/opt", "/opt", SRC_RO, true);
         /* usr-merge: links stay links, real directories are bound. */
-        static const char *const top[] = {"bin",   "sbin",  "lib",
-                                          "lib32", "lib64", "libx32"};
+        static const char *const top[] = {"/bin",   "/sbin",  "/lib",
+                                          "/lib32", "/lib64", "/libx32"};
         for (size_t i = 0; i < ARRAY_SIZE(top); i++) {
-                char host[64];
                 struct stat st;
-                snprintf(host, sizeof(host), "/%s", top[i]);
-                if (lstat(host, &st) == 0 && S_ISDIR(st.st_mode))
-                        plan_add(p, host, host, SRC_RO, false);
+                if (lstat(top[i], &st) == 0 && S_ISDIR(st.st_mode))
+                        plan_add(p, top[i], top[i], SRC_RO, false);
         }
-        static const char *const devs[] = {"null",   "zero",    "full",
-                                           "random", "urandom", "tty"};
-        for (size_t i = 0; i < ARRAY_SIZE(devs); i++) {
-                char path[64];
-                snprintf(path, sizeof(path), "/dev/%s", devs[i]);
-                plan_add(p, path, path, SRC_DEV, false);
-        }
+        static const char *const devs[] = {"/dev/null",   "/dev/zero",
+                                           "/dev/full",   "/dev/random",
+                                           "/dev/urandom", "/dev/tty"};
+        for (size_t i = 0; i < ARRAY_SIZE(devs); i++)
+                plan_add(p, devs[i], devs[i], SRC_DEV, false);
         plan_add(p, spec->policy->workspace, spec->policy->workspace, SRC_RW,
                  false);
-        /* The supervisor may have prepared it (an idmapped mount). */
-        p->s[p->n - 1].fd = spec->workspace_fd;
         p->s[p->n - 1].spec = spec;
 }
 
@@ -349,7 +348,7 @@ static void remount_ro(const char *path, unsigned long extra)
                 box_die_errno(errno, "cannot make %s read-only", path);
 }
 
-void box_rootfs_setup(const struct box_spec *spec)
+void box_rootfs_setup(struct box_spec *spec)
 {
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 box_die_errno(errno, "making mounts private");

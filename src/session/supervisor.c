@@ -276,17 +276,17 @@ int supervisor_run(struct policy *p, char *const *argv, struct ab_err *err)
                 err_set(err, -ENOMEM, "cannot create the event loop");
                 goto out;
         }
-        /* The network side (audit log included) is ready before the box
-         * starts: a failure here must not leave a command running. */
-        if (s.handoff_fd >= 0 && net_new(s.base, p, &s.net, err) < 0)
-                goto out;
         const struct box_driver *drv = box_driver_for(p->isolation);
         r = drv->spawn(&spec, &s.box, err);
         if (sv[1] >= 0)
                 close(sv[1]);
         if (r < 0)
                 goto out;
-        if (s.handoff_fd >= 0 && start_net(&s) < 0) {
+        /* While the box builds its root: the network side (audit log
+         * included), ready before anything runs in the box. */
+        if ((s.handoff_fd >= 0 && (net_new(s.base, p, &s.net, err) < 0 ||
+                                   start_net(&s) < 0)) ||
+            drv->start(s.box, err) < 0) {
                 drv->signal(s.box, SIGKILL);
                 on_box_exit(-1, 0, &s);
                 s.status = EXIT_AGENTBOX;
