@@ -33,6 +33,7 @@ struct conn {
         bool logged;
         bool connected; /* upstream dialled: logged as allowed at the end */
         bool socks;     /* a SOCKS5 client (else HTTP) */
+        bool down_eof;  /* the box shut its sending side */
         struct socks_req sreq;
 };
 
@@ -214,11 +215,23 @@ static void on_down_read_spliced(struct bufferevent *bev, void *arg)
         relay(c, bev, c->up);
 }
 
+/* The box shut its sending side: pass the shutdown on once what it sent
+ * has gone out, and keep the answer coming back. */
+static void shut_up_when_drained(struct conn *c)
+{
+        if (c->up && !evbuffer_get_length(bufferevent_get_output(c->up)))
+                shutdown(bufferevent_getfd(c->up), SHUT_WR);
+}
+
 static void on_drained(struct bufferevent *bev, void *arg)
 {
         struct conn *c = arg;
         struct bufferevent *other = bev == c->up ? c->down : c->up;
         bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+        if (bev == c->up && c->down_eof) {
+                shut_up_when_drained(c);
+                return;
+        }
         if (other)
                 bufferevent_enable(other, EV_READ);
 }
@@ -233,6 +246,13 @@ static void on_spliced_event(struct bufferevent *bev, short what, void *arg)
                         bufferevent_enable(bev, EV_READ); /* other side busy */
                         return;
                 }
+        }
+        if (bev == c->down && what == (BEV_EVENT_READING | BEV_EVENT_EOF) &&
+            c->up) {
+                /* (its last bytes went through on_down_read_spliced) */
+                c->down_eof = true;
+                shut_up_when_drained(c);
+                return;
         }
         if (bev == c->up && (what & BEV_EVENT_EOF))
                 relay(c, c->up, c->down); /* the last of the response */

@@ -233,3 +233,32 @@ PY
         [ "$after" -lt $((one + 2048)) ]
         [ "$after" -lt $((base + 16384)) ]
 }
+
+@test "a client that shuts its sending side still gets the whole answer" {
+        start_http
+        run nbox --allow localhost --allow 127.0.0.1 -- python3 - "$PORT" <<'PY'
+import socket, sys
+port = int(sys.argv[1])
+def fetch(first, request):
+    s = socket.create_connection(("127.0.0.1", 3128), 10)
+    if first:
+        s.sendall(first)
+        assert s.recv(100).startswith(b"HTTP/1.1 200"), "CONNECT refused"
+    s.sendall(request)
+    s.shutdown(socket.SHUT_WR)
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+req = b"GET http://localhost:%d/ HTTP/1.0\r\n\r\n" % port
+print(b"hello from the host" in fetch(None, req))
+print(b"hello from the host" in fetch(b"CONNECT localhost:%d HTTP/1.1\r\n\r\n" % port,
+                                      b"GET / HTTP/1.0\r\n\r\n"))
+PY
+        [ "$status" -eq 0 ]
+        [ "${lines[0]}" = True ]
+        [ "${lines[1]}" = True ]
+}
