@@ -22,6 +22,7 @@ struct box_spec {
         const struct policy *policy; /* workspace already resolved */
         char *const *argv;           /* the command */
         char **envp;                 /* the box's whole environment */
+        const char *shell;           /* the agent's login shell */
         struct box_identity id;
         int workspace_fd; /* a prepared detached mount of the workspace, or -1 */
         int net_fd;       /* socket to hand the box's listeners over, or -1 */

@@ -216,10 +216,8 @@ static void write_stage_file(const char *name, const char *content,
         close(fd);
 }
 
-static void stage_files(void)
+static void stage_files(const char *shell)
 {
-        const char *shell = access("/bin/bash", X_OK) == 0 ? "/bin/bash"
-                                                             : "/bin/sh";
         char passwd[512];
         snprintf(passwd, sizeof(passwd),
                  "root:x:0:0:root:/root:/usr/sbin/nologin\n"
@@ -383,7 +381,7 @@ void box_rootfs_setup(struct box_spec *spec)
         for (size_t i = 0; i < plan.n; i++)
                 place_src(&plan.s[i]);
         make_links();
-        stage_files();
+        stage_files(spec->shell);
 
         pivot();
         mask_etc();

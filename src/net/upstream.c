@@ -30,21 +30,27 @@ struct upstream {
         char addr[80];
 };
 
-static void fmt_addr(const struct sockaddr *sa, char *out, size_t len)
+/* The bare address (what --allow takes) and its port. */
+static uint16_t fmt_ip(const struct sockaddr *sa, char ip[INET6_ADDRSTRLEN])
 {
-        char ip[INET6_ADDRSTRLEN] = "?";
-        uint16_t port = 0;
+        strcpy(ip, "?");
         if (sa->sa_family == AF_INET) {
                 const struct sockaddr_in *in = (const void *)sa;
-                inet_ntop(AF_INET, &in->sin_addr, ip, sizeof(ip));
-                port = ntohs(in->sin_port);
-                snprintf(out, len, "%s:%u", ip, port);
-        } else {
-                const struct sockaddr_in6 *in6 = (const void *)sa;
-                inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
-                port = ntohs(in6->sin6_port);
-                snprintf(out, len, "[%s]:%u", ip, port);
+                inet_ntop(AF_INET, &in->sin_addr, ip, INET6_ADDRSTRLEN);
+                return ntohs(in->sin_port);
         }
+        const struct sockaddr_in6 *in6 = (const void *)sa;
+        inet_ntop(AF_INET6, &in6->sin6_addr, ip, INET6_ADDRSTRLEN);
+        return ntohs(in6->sin6_port);
+}
+
+static void fmt_addr(const struct sockaddr *sa, char *out, size_t len)
+{
+        char ip[INET6_ADDRSTRLEN];
+        uint16_t port = fmt_ip(sa, ip);
+        bool v6 = sa->sa_family == AF_INET6;
+        snprintf(out, len, "%s%s%s:%u", v6 ? "[" : "", ip, v6 ? "]" : "",
+                 port);
 }
 
 static void upstream_free(struct upstream *u)
@@ -105,14 +111,8 @@ static int check_addr(struct upstream *u, const struct sockaddr *sa)
                 return -1;
         }
         if (netpat_addr_is_internal(sa) && !netpat_match_addr(&p->allow, sa)) {
-                char ip[80];
-                snprintf(ip, sizeof(ip), "%s", u->addr);
-                char *colon = strrchr(ip, ':');
-                if (colon)
-                        *colon = 0;
-                const char *bare = ip[0] == '[' ? ip + 1 : ip;
-                if (bare != ip && bare[strlen(bare) - 1] == ']')
-                        ((char *)bare)[strlen(bare) - 1] = 0;
+                char bare[INET6_ADDRSTRLEN];
+                fmt_ip(sa, bare);
                 snprintf(u->sentence, sizeof(u->sentence),
                          "agentbox: blocked %s:%u: it resolves to %s, an "
                          "internal address (loopback, private or link-local) "

@@ -239,9 +239,8 @@ static int prepare_spec(struct policy *p, char *const *argv,
         if (p->verbose && given && strcmp(given, p->workspace) != 0)
                 fprintf(stderr, "agentbox: workspace %s is %s\n", given,
                         p->workspace);
-        const char *shell = access("/bin/bash", X_OK) == 0 ? "/bin/bash"
-                                                             : "/bin/sh";
-        return box_env_build(p, environ, shell, &spec->envp, err);
+        spec->shell = access("/bin/bash", X_OK) == 0 ? "/bin/bash" : "/bin/sh";
+        return box_env_build(p, environ, spec->shell, &spec->envp, err);
 }
 
 int supervisor_run(struct policy *p, char *const *argv, struct ab_err *err)
