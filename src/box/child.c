@@ -193,7 +193,7 @@ void box_child_main(const struct box_spec *given, int sync_fd)
                 box_die_errno(errno, "sethostname");
         loopback_up();
         if (spec->net_fd >= 0)
-                box_net_handoff(spec->net_fd);
+                box_net_handoff(spec->net_fd, spec->policy);
         box_rootfs_setup(spec);
 
         /* Counted per user namespace and uid (Linux >= 5.14), so this caps

@@ -17,7 +17,7 @@ _Noreturn void box_die_errno(int e, const char *fmt, ...)
 _Noreturn void box_child_main(const struct box_spec *spec, int sync_fd);
 
 /* Create the box's listening sockets and send them over sock (netbox.c). */
-void box_net_handoff(int sock);
+void box_net_handoff(int sock, const struct policy *p);
 
 /* Build the box's root and pivot into it (rootfs.c). */
 void box_rootfs_setup(struct box_spec *spec);

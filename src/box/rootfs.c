@@ -236,6 +236,9 @@ static void stage_files(const char *shell)
                          "127.0.0.1\tlocalhost " BOX_HOSTNAME "\n"
                          "::1\tlocalhost ip6-localhost ip6-loopback\n",
                          0644);
+        /* The box's DNS is the supervisor's stub (DESIGN.md §2); with
+         * --net off nothing answers there, and lookups fail at once. */
+        write_stage_file("resolv.conf", "nameserver 127.0.0.1\n", 0644);
         write_stage_file("masked", "", 0);
         if (mkdir(NEWROOT STAGE "/masked.d", 0) < 0)
                 box_die_errno(errno, "mkdir masked.d");
@@ -311,10 +314,43 @@ static void replace_etc(const char *name)
                 box_die_errno(-r, "cannot replace %s", dst);
 }
 
+/* /etc/resolv.conf is often a symlink into /run (systemd-resolved,
+ * resolvconf), which the box does not have: make its target in the box's
+ * own root (still writable here, inside the box) and bind over that.  If
+ * even that cannot be done the link dangles, and a resolver with no
+ * resolv.conf asks 127.0.0.1, the stub, anyway. */
+static void replace_resolv_conf(void)
+{
+        if (bind_ro(STAGE "/resolv.conf", "/etc/resolv.conf") == 0)
+                return;
+        char target[PATH_MAX - 8], path[PATH_MAX];
+        ssize_t n = readlink("/etc/resolv.conf", target, sizeof(target) - 1);
+        if (n <= 0)
+                return; /* no file at all */
+        target[n] = 0;
+        snprintf(path, sizeof(path), "%s%s", target[0] == '/' ? "" : "/etc/",
+                 target);
+        for (char *p = path + 1; *p; p++) {
+                if (*p != '/')
+                        continue;
+                *p = 0;
+                (void)mkdir(path, 0755);
+                *p = '/';
+        }
+        int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return;
+        close(fd);
+        int r = bind_ro(STAGE "/resolv.conf", "/etc/resolv.conf");
+        if (r < 0)
+                box_die_errno(-r, "cannot point the box's /etc/resolv.conf "
+                                  "at its DNS stub");
+}
+
 static void unstage(void)
 {
         static const char *const names[] = {"passwd", "group", "hostname",
-                                            "hosts", "masked"};
+                                            "hosts", "resolv.conf", "masked"};
         for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
                 char path[PATH_MAX];
                 snprintf(path, sizeof(path), STAGE "/%s", names[i]);
@@ -389,6 +425,7 @@ void box_rootfs_setup(struct box_spec *spec)
                                                 "hosts"};
         for (size_t i = 0; i < ARRAY_SIZE(etc_files); i++)
                 replace_etc(etc_files[i]);
+        replace_resolv_conf();
         unstage();
         remount_ro("/dev", MS_NOEXEC);
         remount_ro("/", 0);

@@ -7,16 +7,24 @@
 #include <stdint.h>
 
 #define HANDOFF_MAGIC 0x61627831u /* "abx1" */
-#define HANDOFF_MAX 8
+#define HANDOFF_MAX 24
 #define HANDOFF_HTTP_PORT 3128
 #define HANDOFF_SOCKS_PORT 1080
+#define HANDOFF_DNS_PORT 53
 
-enum handoff_kind { HANDOFF_HTTP = 0, HANDOFF_SOCKS = 1 };
+enum handoff_kind {
+        HANDOFF_HTTP = 0,        /* TCP 127.0.0.1:3128 */
+        HANDOFF_SOCKS = 1,       /* TCP 127.0.0.1:1080 */
+        HANDOFF_DNS_UDP = 2,     /* UDP 127.0.0.1:53 (bound, not listening) */
+        HANDOFF_DNS_TCP = 3,     /* TCP 127.0.0.1:53 */
+        HANDOFF_TRANSPARENT = 4, /* TCP 0.0.0.0:ports[i] */
+};
 
 struct handoff_msg {
         uint32_t magic;
         uint32_t count;
         uint32_t kinds[HANDOFF_MAX];
+        uint16_t ports[HANDOFF_MAX];
 };
 
 /* 0 or -errno. */

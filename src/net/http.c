@@ -126,19 +126,12 @@ static bool host_matches(const struct http_req *r, const char *hv)
         return strcmp(norm, r->host) == 0 && p == r->port;
 }
 
-static int on_headers_complete(http_parser *p)
+/* The proxy's view: the target names the host (absolute-form http:// URI,
+ * or CONNECT host:port).  1 for CONNECT (nothing more to read), 0 for a
+ * request to forward, -1 refused. */
+static int proxy_target(struct http_req *r, const struct http_parser_url *up)
 {
-        struct http_req *r = req_of(p);
-        r->head_done = true;
-        snprintf(r->method, sizeof(r->method), "%s",
-                 http_method_str((enum http_method)p->method));
-        r->connect = p->method == HTTP_CONNECT;
-        if (!r->url)
-                return fail(r, 400, "empty request target%s", NULL);
-        struct http_parser_url u;
-        http_parser_url_init(&u);
-        if (http_parser_parse_url(r->url, r->url_len, r->connect, &u) != 0)
-                return fail(r, 400, "cannot parse the request target%s", NULL);
+        struct http_parser_url u = *up;
         if (!(u.field_set & (1 << UF_HOST)))
                 return fail(r, 400,
                             "this is a proxy: send CONNECT host:port or an "
@@ -149,7 +142,7 @@ static int on_headers_complete(http_parser *p)
                 return -1;
         if (r->connect) {
                 r->port = u.port;
-                return r->port ? 0 : fail(r, 400, "CONNECT needs a port%s",
+                return r->port ? 1 : fail(r, 400, "CONNECT needs a port%s",
                                           NULL);
         }
         const char *scheme = r->url + u.field_data[UF_SCHEMA].off;
@@ -165,6 +158,49 @@ static int on_headers_complete(http_parser *p)
         r->port = (u.field_set & (1 << UF_PORT)) ? u.port : 80;
         if (r->port == 0)
                 return fail(r, 400, "bad port%s", NULL);
+        return 0;
+}
+
+static int on_headers_complete(http_parser *p)
+{
+        struct http_req *r = req_of(p);
+        r->head_done = true;
+        snprintf(r->method, sizeof(r->method), "%s",
+                 http_method_str((enum http_method)p->method));
+        r->connect = p->method == HTTP_CONNECT;
+        if (!r->url)
+                return fail(r, 400, "empty request target%s", NULL);
+        struct http_parser_url u;
+        http_parser_url_init(&u);
+        if (http_parser_parse_url(r->url, r->url_len, r->connect, &u) != 0)
+                return fail(r, 400, "cannot parse the request target%s", NULL);
+        if (r->transparent) {
+                if (r->connect)
+                        return fail(r, 400, "CONNECT is for the proxy at "
+                                            "127.0.0.1:3128%s", NULL);
+                if (u.field_set & (1 << UF_HOST)) {
+                        /* absolute-form to a server: it must name the
+                         * host the box dialled */
+                        char shown[300];
+                        snprintf(shown, sizeof(shown), "%.*s",
+                                 (int)u.field_data[UF_HOST].len,
+                                 r->url + u.field_data[UF_HOST].off);
+                        uint16_t port = (u.field_set & (1 << UF_PORT))
+                                                ? u.port
+                                                : 80;
+                        if (!host_matches(r, shown) || port != r->port)
+                                return fail(r, 403,
+                                            "the request names \"%s\", not "
+                                            "the host it was sent to",
+                                            shown);
+                } else if (r->url[0] != '/') {
+                        return fail(r, 400, "bad request target%s", NULL);
+                }
+        } else {
+                int t = proxy_target(r, &u);
+                if (t != 0)
+                        return t < 0 ? -1 : 0; /* CONNECT: done */
+        }
         /* origin-form: the path (and query) as sent, "/" when empty */
         size_t off = u.field_set & (1 << UF_PATH) ? u.field_data[UF_PATH].off
                                                   : r->url_len;
@@ -189,6 +225,9 @@ static int on_headers_complete(http_parser *p)
         if (nhost > 1)
                 return fail(r, 400, "more than one Host header%s", NULL);
         const char *hv = header(r, "Host");
+        if (!hv && r->transparent && (p->http_major > 1 || p->http_minor > 0))
+                return fail(r, 400, "an HTTP/1.1 request without a Host "
+                                    "header%s", NULL);
         if (hv && !host_matches(r, hv)) {
                 /* the value goes into a message for a terminal: printable
                  * ASCII only */
@@ -226,6 +265,15 @@ void http_req_init(struct http_req *r)
         memset(r, 0, sizeof(*r));
         http_parser_init(&r->parser, HTTP_REQUEST);
         r->parser.data = r;
+}
+
+void http_req_init_transparent(struct http_req *r, const char *host,
+                               uint16_t port)
+{
+        http_req_init(r);
+        r->transparent = true;
+        snprintf(r->host, sizeof(r->host), "%s", host);
+        r->port = port;
 }
 
 void http_req_free(struct http_req *r)

@@ -24,6 +24,9 @@ struct http_req {
         bool msg_done;
         bool connect;       /* CONNECT host:port */
         bool ip_literal;    /* host is an address, not a name */
+        bool transparent;   /* a server's view: host and port are preset
+                             * (the name the box dialled), the target is
+                             * origin-form and Host must name them */
         char method[24];
         char host[256];     /* normalised: lower case, no brackets */
         uint16_t port;
@@ -39,6 +42,9 @@ struct http_req {
 };
 
 void http_req_init(struct http_req *r);
+/* For a transparent connection to host:port (host normalised). */
+void http_req_init_transparent(struct http_req *r, const char *host,
+                               uint16_t port);
 void http_req_free(struct http_req *r);
 
 /* Feed bytes.  Before head_done, buf must hold the whole head (through the

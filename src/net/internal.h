@@ -14,10 +14,26 @@ struct net {
         struct evdns_base *dns;
         const struct policy *policy;
         struct audit *audit;
-        struct evconnlistener *listeners[NET_LISTEN_COUNT];
-        unsigned nconns;
-        bool overload_reported;
+        struct evconnlistener *http, *socks, *dns_tcp;
+        struct event *dns_udp;
+        /* transparent listeners, one per port the policy names */
+        uint16_t tports[POLICY_TRANSPARENT_MAX];
+        struct evconnlistener *transparent[POLICY_TRANSPARENT_MAX];
+        int ntports;
+        unsigned nconns, ndns;
+        bool overload_reported, names_full_reported;
+        /* the DNS stub's answers: names[i] is at NET_DNS_BASE + 1 + i */
+        char (*names)[254];
+        size_t nnames;
 };
+
+/* The name the DNS stub gave addr (IPv4, network order), or NULL. */
+const char *net_mapped_name(const struct net *n, uint32_t addr);
+
+/* Serve DNS on the box's UDP socket / TCP listener (stub.c). */
+int stub_serve_udp(struct net *n, int fd);
+struct evconnlistener *stub_listen_tcp(struct net *n, int fd);
+void stub_free(struct net *n);
 
 /* Decide host:port before dialling.  0 allow (rule set to the deciding
  * pattern's text, or NULL in open mode), -1 deny with reason and a
@@ -28,6 +44,11 @@ int net_decide(struct net *n, const char *host, uint16_t port, bool ip,
                char *sentence, size_t len);
 
 void net_note_overload(struct net *n);
+
+/* Decide a DNS lookup of host: allowed if a pattern allows it on some port
+ * (or in open mode) and no port-less --deny covers it.  As net_decide. */
+int net_decide_lookup(struct net *n, const char *host, const char **rule,
+                      const char **reason, char *sentence, size_t len);
 
 /* Resolve (as the host does) and connect, refusing internal addresses that
  * no pattern names.  cb runs later from the loop, never from inside
@@ -42,4 +63,5 @@ struct upstream *upstream_dial(struct net *n, const char *host,
                                void *arg);
 void upstream_cancel(struct upstream *u);
 
-struct evconnlistener *proxy_listen(struct net *n, int fd, bool socks);
+enum proxy_kind { PROXY_HTTP, PROXY_SOCKS, PROXY_TRANSPARENT };
+struct evconnlistener *proxy_listen(struct net *n, int fd);

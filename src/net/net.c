@@ -33,7 +33,11 @@ int net_new(struct event_base *base, const struct policy *p, struct net **out,
         /* Names are resolved as given: a search domain would turn an
          * allowed or denied name into another one after the decision. */
         evdns_base_search_clear(n->dns);
-        int r = audit_new(p->audit_path, &n->audit, err);
+        int r = policy_transparent_ports(p, n->tports, err);
+        if (r >= 0) {
+                n->ntports = r;
+                r = audit_new(p->audit_path, &n->audit, err);
+        }
         if (r < 0) {
                 evdns_base_free(n->dns, 0);
                 free(n);
@@ -47,22 +51,22 @@ void net_free(struct net *n)
 {
         if (!n)
                 return;
-        for (size_t i = 0; i < NET_LISTEN_COUNT; i++)
-                if (n->listeners[i])
-                        evconnlistener_free(n->listeners[i]);
+        if (n->http)
+                evconnlistener_free(n->http);
+        if (n->socks)
+                evconnlistener_free(n->socks);
+        for (int i = 0; i < n->ntports; i++)
+                if (n->transparent[i])
+                        evconnlistener_free(n->transparent[i]);
+        stub_free(n);
         evdns_base_free(n->dns, 0);
         audit_free(n->audit);
         free(n);
 }
 
-static const uint16_t expected_port[NET_LISTEN_COUNT] = {
-        [NET_LISTEN_HTTP] = HANDOFF_HTTP_PORT,
-        [NET_LISTEN_SOCKS] = HANDOFF_SOCKS_PORT,
-};
-
 /* The box set these sockets up; check they are what we asked for before
- * serving them: listening TCP on 127.0.0.1 at the expected port. */
-static int check_listener(int fd, enum net_listener_kind kind)
+ * serving them. */
+static int check_socket(int fd, int type, uint32_t addr, unsigned port)
 {
         int v = 0;
         socklen_t len = sizeof(v);
@@ -70,41 +74,90 @@ static int check_listener(int fd, enum net_listener_kind kind)
             v != AF_INET)
                 return -EPROTOTYPE;
         len = sizeof(v);
-        if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &len) < 0 ||
-            v != SOCK_STREAM)
+        if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &len) < 0 || v != type)
                 return -EPROTOTYPE;
         len = sizeof(v);
-        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) < 0 || !v)
+        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) < 0 ||
+            v != (type == SOCK_STREAM))
                 return -EINVAL;
         struct sockaddr_in sa;
         len = sizeof(sa);
         if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0 ||
-            sa.sin_addr.s_addr != htonl(INADDR_LOOPBACK) ||
-            ntohs(sa.sin_port) != expected_port[kind])
+            len != sizeof(sa) || sa.sin_addr.s_addr != htonl(addr) ||
+            ntohs(sa.sin_port) != port)
                 return -EADDRNOTAVAIL;
         return 0;
 }
 
-int net_serve(struct net *n, enum net_listener_kind kind, int fd,
+static int serve(struct net *n, unsigned kind, unsigned port, int fd)
+{
+        switch (kind) {
+        case HANDOFF_HTTP:
+        case HANDOFF_SOCKS: {
+                bool socks = kind == HANDOFF_SOCKS;
+                struct evconnlistener **l = socks ? &n->socks : &n->http;
+                if (*l || port != (socks ? HANDOFF_SOCKS_PORT
+                                         : HANDOFF_HTTP_PORT))
+                        return -EINVAL;
+                int r = check_socket(fd, SOCK_STREAM, INADDR_LOOPBACK, port);
+                if (r < 0)
+                        return r;
+                *l = proxy_listen(n, fd);
+                return *l ? 0 : -ENOMEM;
+        }
+        case HANDOFF_DNS_UDP: {
+                if (n->dns_udp || port != HANDOFF_DNS_PORT)
+                        return -EINVAL;
+                int r = check_socket(fd, SOCK_DGRAM, INADDR_LOOPBACK, port);
+                return r < 0 ? r : stub_serve_udp(n, fd);
+        }
+        case HANDOFF_DNS_TCP: {
+                if (n->dns_tcp || port != HANDOFF_DNS_PORT)
+                        return -EINVAL;
+                int r = check_socket(fd, SOCK_STREAM, INADDR_LOOPBACK, port);
+                if (r < 0)
+                        return r;
+                n->dns_tcp = stub_listen_tcp(n, fd);
+                return n->dns_tcp ? 0 : -ENOMEM;
+        }
+        case HANDOFF_TRANSPARENT:
+                for (int i = 0; i < n->ntports; i++) {
+                        if (n->tports[i] != port)
+                                continue;
+                        if (n->transparent[i])
+                                return -EINVAL;
+                        int r = check_socket(fd, SOCK_STREAM, INADDR_ANY, port);
+                        if (r < 0)
+                                return r;
+                        n->transparent[i] = proxy_listen(n, fd);
+                        return n->transparent[i] ? 0 : -ENOMEM;
+                }
+                return -EINVAL;
+        default:
+                return -EINVAL;
+        }
+}
+
+int net_serve(struct net *n, unsigned kind, unsigned port, int fd,
               struct ab_err *err)
 {
-        if ((unsigned)kind >= NET_LISTEN_COUNT || n->listeners[kind]) {
-                close(fd);
-                return err_set(err, -EINVAL, "unexpected listener from the box");
-        }
-        int r = check_listener(fd, kind);
+        evutil_make_socket_nonblocking(fd); /* libevent needs it */
+        int r = serve(n, kind, port, fd);
         if (r < 0) {
                 close(fd);
-                return err_setx(err, r, "the box's listener %d is not what "
-                                        "was asked for", (int)kind);
-        }
-        evutil_make_socket_nonblocking(fd); /* evconnlistener needs it */
-        n->listeners[kind] = proxy_listen(n, fd, kind == NET_LISTEN_SOCKS);
-        if (!n->listeners[kind]) {
-                close(fd);
-                return err_set(err, -ENOMEM, "cannot serve the box's proxy");
+                return err_setx(err, r, "the box's network socket %u (port "
+                                        "%u) is not what was asked for",
+                                kind, port);
         }
         return 0;
+}
+
+const char *net_mapped_name(const struct net *n, uint32_t addr)
+{
+        uint32_t a = ntohl(addr);
+        if (a <= NET_DNS_BASE || a - NET_DNS_BASE - 1 >= n->nnames)
+                return NULL;
+        return n->names[a - NET_DNS_BASE - 1];
 }
 
 void net_note_overload(struct net *n)
@@ -194,5 +247,32 @@ int net_decide(struct net *n, const char *host, uint16_t port, bool ip,
                  "agentbox: blocked %s (not in network.allow); allow it with "
                  "--allow %s",
                  what, host);
+        return -1;
+}
+
+int net_decide_lookup(struct net *n, const char *host, const char **rule,
+                      const char **reason, char *sentence, size_t len)
+{
+        const struct policy *p = n->policy;
+        *rule = NULL;
+        const struct netpat *d = netpat_match_name(&p->deny, host, 0);
+        if (d) {
+                *reason = "denied";
+                snprintf(sentence, len,
+                         "agentbox: blocked a DNS lookup of %s (matches "
+                         "--deny %s); remove that rule to allow it",
+                         host, d->text);
+                return -1;
+        }
+        const struct netpat *a = netpat_match_name_any(&p->allow, host);
+        if (a || p->net == POLICY_NET_OPEN) {
+                *rule = a ? a->text : NULL;
+                return 0;
+        }
+        *reason = "not-allowed";
+        snprintf(sentence, len,
+                 "agentbox: blocked a DNS lookup of %s (not in "
+                 "network.allow); allow it with --allow %s",
+                 host, host);
         return -1;
 }

@@ -13,13 +13,6 @@
 #include "common/handoff.h"
 #include "policy/policy.h"
 
-/* The listeners the box creates, in the order it sends them. */
-enum net_listener_kind {
-        NET_LISTEN_HTTP = HANDOFF_HTTP,   /* 127.0.0.1:3128 */
-        NET_LISTEN_SOCKS = HANDOFF_SOCKS, /* 127.0.0.1:1080 */
-        NET_LISTEN_COUNT,
-};
-
 /* Caps (documented in agentbox(1)); a misbehaving box hits these, not the
  * supervisor's memory. */
 #define NET_MAX_CONNS 256           /* concurrent proxied connections */
@@ -29,6 +22,12 @@ enum net_listener_kind {
 #define NET_BUF_MAX (256 * 1024)    /* per direction before reading pauses */
 #define NET_DENIALS_REPORTED 64     /* distinct denials printed on stderr */
 #define NET_AUDIT_MAX (64L << 20)   /* bytes of audit log per run */
+/* The DNS stub */
+#define NET_DNS_NAMES 4096          /* distinct names given an address */
+#define NET_DNS_BASE 0x7f640000u    /* 127.100.0.0: mapped from .0.1 up */
+#define NET_DNS_TCP_CONNS 32        /* concurrent DNS-over-TCP clients */
+#define NET_DNS_TCP_IDLE_S 10       /* a DNS-over-TCP client that is quiet */
+#define NET_DNS_UDP_BATCH 64        /* datagrams read per wake-up */
 
 struct net;
 
@@ -38,7 +37,8 @@ int net_new(struct event_base *base, const struct policy *p,
             struct net **out, struct ab_err *err);
 void net_free(struct net *n);
 
-/* Serve a listening socket received from the box; takes the fd.  The fd is
- * checked (a listening TCP socket on the expected port) before use. */
-int net_serve(struct net *n, enum net_listener_kind kind, int fd,
+/* Serve a socket received from the box (enum handoff_kind, and its port);
+ * takes the fd.  It is checked (family, type, address, port, listening)
+ * against what the policy asked for before use; each is served once. */
+int net_serve(struct net *n, unsigned kind, unsigned port, int fd,
               struct ab_err *err);

@@ -1,7 +1,12 @@
-/* The HTTP proxy at 127.0.0.1:3128 inside the box: CONNECT tunnels and
- * absolute-URI forwarding, one request per connection.  Each request is
- * decided against the policy before anything is dialled; a denial is
- * answered with 403 and a sentence saying how to allow it. */
+/* The box's ways out, all served here: the HTTP proxy at 127.0.0.1:3128
+ * (CONNECT tunnels and absolute-URI forwarding, one request per
+ * connection), SOCKS5 at 127.0.0.1:1080, and the transparent listeners,
+ * which take connections to the DNS stub's addresses and learn the name
+ * from getsockname().  Each connection is decided against the policy
+ * before anything is dialled; a denial is answered with 403 (or the
+ * protocol's refusal) and a sentence saying how to allow it.  A tunnel
+ * whose first bytes are a TLS ClientHello must name the host it was
+ * allowed for. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/buffer.h>
@@ -16,6 +21,7 @@
 #include "http.h"
 #include "internal.h"
 #include "socks.h"
+#include "tls.h"
 
 enum conn_state { ST_HEAD, ST_DIAL, ST_TUNNEL, ST_FORWARD, ST_DONE };
 
@@ -32,8 +38,10 @@ struct conn {
         const char *rule;
         bool logged;
         bool connected; /* upstream dialled: logged as allowed at the end */
-        bool socks;     /* a SOCKS5 client (else HTTP) */
+        enum proxy_kind kind;
+        bool socks;     /* a SOCKS5 client */
         bool down_eof;  /* the box shut its sending side */
+        bool hello;     /* a tunnel: its first bytes are not checked yet */
         struct socks_req sreq;
 };
 
@@ -52,9 +60,10 @@ static void log_conn(struct conn *c, const char *verdict, const char *reason,
                 return;
         c->logged = true;
         struct audit_rec r = {
-                .proto = c->socks         ? "socks5"
-                         : c->req.connect ? "connect"
-                                          : "http",
+                .proto = c->kind == PROXY_TRANSPARENT ? "transparent"
+                         : c->socks                    ? "socks5"
+                         : c->req.connect              ? "connect"
+                                                       : "http",
                 .host = c->req.host,
                 .port = c->req.port,
                 .verdict = verdict,
@@ -141,11 +150,13 @@ static int socks_code(int status)
 static void reject(struct conn *c, int status, const char *reason,
                    const char *sentence)
 {
-        if (c->socks) {
+        if (c->st == ST_TUNNEL) {
+                /* a tunnel already: there is no way to say why but closing */
+        } else if (c->socks) {
                 uint8_t rep[10];
                 socks_reply(rep, socks_code(status));
                 bufferevent_write(c->down, rep, sizeof(rep));
-        } else {
+        } else if (c->kind == PROXY_HTTP || c->req.port == 80) {
                 respond(c, status, status_text(status), sentence);
         }
         if (status == 403)
@@ -168,6 +179,39 @@ static void pressure(struct bufferevent *from, struct bufferevent *to)
         }
 }
 
+/* A tunnel's first bytes: if they are a TLS ClientHello, the server name
+ * it asks for must be the host the tunnel was allowed for.  true when the
+ * bytes may go on. */
+static bool check_hello(struct conn *c, struct evbuffer *in, size_t len)
+{
+        char sni[254], why[160], sentence[1024];
+        size_t look = len < TLS_RECORD_MAX ? len : TLS_RECORD_MAX;
+        int r = tls_client_hello_sni(evbuffer_pullup(in, (ssize_t)look), look,
+                                     sni, sizeof(sni), why, sizeof(why));
+        if (r == TLS_MORE)
+                return false; /* wait (TLS_RECORD_MAX bounds the wait) */
+        c->hello = false;
+        if (r == TLS_NOT_TLS || c->req.ip_literal)
+                return true;
+        if (r == TLS_BAD) {
+                snprintf(sentence, sizeof(sentence),
+                         "agentbox: blocked a TLS connection to %s:%u (%s)",
+                         c->req.host, c->req.port, why);
+                reject(c, 403, "bad-client-hello", sentence);
+                return false;
+        }
+        if (sni[0] && strcmp(sni, c->req.host) != 0) {
+                snprintf(sentence, sizeof(sentence),
+                         "agentbox: blocked https://%s:%u: the TLS server name "
+                         "is %s, not the host the connection was allowed "
+                         "for (domain fronting is refused)",
+                         c->req.host, c->req.port, sni);
+                reject(c, 403, "sni-mismatch", sentence);
+                return false;
+        }
+        return true;
+}
+
 static void relay(struct conn *c, struct bufferevent *from,
                   struct bufferevent *to)
 {
@@ -176,6 +220,8 @@ static void relay(struct conn *c, struct bufferevent *from,
         if (!len)
                 return;
         touch(c);
+        if (c->hello && from == c->down && !check_hello(c, in, len))
+                return;
         if (c->st == ST_FORWARD && from == c->down) {
                 /* only the one request's body goes up; the rest is dropped */
                 if (c->req.msg_done) {
@@ -293,6 +339,8 @@ static void on_dialled(void *arg, struct bufferevent *up, const char *addr,
                 socks_reply(rep, SOCKS_OK);
                 bufferevent_write(c->down, rep, sizeof(rep));
                 c->st = ST_TUNNEL;
+        } else if (c->req.connect && c->kind == PROXY_TRANSPARENT) {
+                c->st = ST_TUNNEL;
         } else if (c->req.connect) {
                 evbuffer_add_printf(bufferevent_get_output(c->down),
                                     "HTTP/1.1 200 Connection established\r\n"
@@ -310,6 +358,7 @@ static void on_dialled(void *arg, struct bufferevent *up, const char *addr,
                 free(head);
                 c->st = ST_FORWARD;
         }
+        c->hello = c->st == ST_TUNNEL;
         splice(c);
 }
 
@@ -446,7 +495,46 @@ static void on_head_event(struct bufferevent *bev, short what, void *arg)
         finish(c);
 }
 
-static void accept_conn(struct net *n, evutil_socket_t fd, bool socks)
+/* A transparent connection: the address the box dialled is one the DNS
+ * stub gave out, and names the host. */
+static void accept_transparent(struct conn *c, evutil_socket_t fd)
+{
+        struct sockaddr_in sa;
+        socklen_t len = sizeof(sa);
+        const char *name = NULL;
+        uint16_t port = 0;
+        if (getsockname(fd, (struct sockaddr *)&sa, &len) == 0 &&
+            sa.sin_family == AF_INET) {
+                name = net_mapped_name(c->n, sa.sin_addr.s_addr);
+                port = ntohs(sa.sin_port);
+        }
+        if (port == 80 && name) {
+                http_req_init_transparent(&c->req, name, port);
+                return; /* read the request: its Host must be name */
+        }
+        struct http_req *r = &c->req;
+        r->port = port;
+        r->connect = true;
+        r->head_done = true;
+        if (!name) {
+                char ip[INET_ADDRSTRLEN] = "?";
+                inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof(ip));
+                snprintf(r->host, sizeof(r->host), "%s", ip);
+                char sentence[512];
+                snprintf(sentence, sizeof(sentence),
+                         "agentbox: blocked a connection to %s:%u (not an "
+                         "address the box's DNS gave out: the box reaches "
+                         "hosts by name)",
+                         ip, port);
+                reject(c, 403, "address-not-mapped", sentence);
+                return;
+        }
+        snprintf(r->host, sizeof(r->host), "%s", name);
+        decide(c);
+}
+
+static void accept_conn(struct net *n, evutil_socket_t fd,
+                        enum proxy_kind kind)
 {
         if (n->nconns >= NET_MAX_CONNS) {
                 net_note_overload(n);
@@ -459,7 +547,8 @@ static void accept_conn(struct net *n, evutil_socket_t fd, bool socks)
                 return;
         }
         c->n = n;
-        c->socks = socks;
+        c->kind = kind;
+        c->socks = kind == PROXY_SOCKS;
         n->nconns++;
         http_req_init(&c->req);
         clock_gettime(CLOCK_MONOTONIC, &c->start);
@@ -473,33 +562,30 @@ static void accept_conn(struct net *n, evutil_socket_t fd, bool socks)
         }
         struct timeval t = {NET_HEAD_TIMEOUT_S, 0};
         bufferevent_set_timeouts(c->down, &t, NULL);
-        bufferevent_setcb(c->down, socks ? on_socks : on_head, NULL,
+        bufferevent_setcb(c->down, c->socks ? on_socks : on_head, NULL,
                           on_head_event, c);
         bufferevent_enable(c->down, EV_READ | EV_WRITE);
+        if (kind == PROXY_TRANSPARENT)
+                accept_transparent(c, fd);
 }
 
-static void on_accept_http(struct evconnlistener *l, evutil_socket_t fd,
-                           struct sockaddr *sa, int salen, void *arg)
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
+                      struct sockaddr *sa, int salen, void *arg)
 {
-        (void)l;
         (void)sa;
         (void)salen;
-        accept_conn(arg, fd, false);
+        struct net *n = arg;
+        enum proxy_kind kind = PROXY_TRANSPARENT; /* told apart by listener */
+        if (l == n->http)
+                kind = PROXY_HTTP;
+        else if (l == n->socks)
+                kind = PROXY_SOCKS;
+        accept_conn(n, fd, kind);
 }
 
-static void on_accept_socks(struct evconnlistener *l, evutil_socket_t fd,
-                            struct sockaddr *sa, int salen, void *arg)
+struct evconnlistener *proxy_listen(struct net *n, int fd)
 {
-        (void)l;
-        (void)sa;
-        (void)salen;
-        accept_conn(arg, fd, true);
-}
-
-struct evconnlistener *proxy_listen(struct net *n, int fd, bool socks)
-{
-        return evconnlistener_new(n->base,
-                                  socks ? on_accept_socks : on_accept_http, n,
+        return evconnlistener_new(n->base, on_accept, n,
                                   LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
                                   -1, fd);
 }

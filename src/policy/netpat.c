@@ -222,6 +222,15 @@ const struct netpat *netpat_match_name(const struct netpat_list *l,
         return NULL;
 }
 
+const struct netpat *netpat_match_name_any(const struct netpat_list *l,
+                                           const char *host)
+{
+        for (size_t i = 0; i < l->n; i++)
+                if (l->v[i].kind != NETPAT_ADDR && name_matches(&l->v[i], host))
+                        return &l->v[i];
+        return NULL;
+}
+
 static bool prefix_match(const uint8_t *a, const uint8_t *b, unsigned bits)
 {
         unsigned full = bits / 8, rest = bits % 8;

@@ -48,9 +48,13 @@ void netpat_list_free(struct netpat_list *l);
  * syntax checked).  0 or -EINVAL. */
 int netpat_host_normalise(const char *in, char *out, size_t outlen);
 
-/* Does a name pattern match host:port?  host already normalised. */
+/* Does a name pattern match host:port?  host already normalised.  Port 0
+ * asks about the name alone: only patterns without a port match. */
 const struct netpat *netpat_match_name(const struct netpat_list *l,
                                        const char *host, uint16_t port);
+/* Does a name pattern match host on some port? */
+const struct netpat *netpat_match_name_any(const struct netpat_list *l,
+                                           const char *host);
 /* Does an address pattern cover sa (port from sa, 0 = any)? */
 const struct netpat *netpat_match_addr(const struct netpat_list *l,
                                        const struct sockaddr *sa);

@@ -114,6 +114,45 @@ int policy_net_parse(const char *s, enum policy_net *out, struct ab_err *err)
                        "--net %s: unknown mode; use off, filtered or open", s);
 }
 
+static bool proxy_port(uint16_t port)
+{
+        return port == 53 || port == 1080 || port == 3128;
+}
+
+int policy_transparent_ports(const struct policy *p, uint16_t *out,
+                             struct ab_err *err)
+{
+        if (p->net == POLICY_NET_OFF)
+                return 0;
+        size_t n = 0;
+        out[n++] = 80;
+        out[n++] = 443;
+        for (size_t i = 0; i < p->allow.n; i++) {
+                const struct netpat *a = &p->allow.v[i];
+                if (a->kind == NETPAT_ADDR || !a->port || proxy_port(a->port))
+                        continue;
+                size_t j = 0;
+                while (j < n && out[j] != a->port)
+                        j++;
+                if (j < n)
+                        continue;
+                if (n == POLICY_TRANSPARENT_MAX)
+                        return err_set(err, -E2BIG,
+                                       "network.allow names more than %d "
+                                       "ports (counting 80 and 443); reach "
+                                       "the rest through the proxy",
+                                       POLICY_TRANSPARENT_MAX);
+                out[n++] = a->port;
+        }
+        for (size_t i = 1; i < n; i++) /* sorted, for messages and tests */
+                for (size_t j = i; j > 0 && out[j - 1] > out[j]; j--) {
+                        uint16_t t = out[j];
+                        out[j] = out[j - 1];
+                        out[j - 1] = t;
+                }
+        return (int)n;
+}
+
 int policy_pids_parse(const char *s, unsigned *out, struct ab_err *err)
 {
         char *end = NULL;

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/err.h"
 #include "policy/netpat.h"
@@ -51,6 +52,15 @@ int policy_env_add(struct policy *p, const char *spec, struct ab_err *err);
 /* Parse "off" | "filtered" | "open". */
 int policy_net_parse(const char *s, enum policy_net *out, struct ab_err *err);
 const char *policy_net_name(enum policy_net n);
+
+/* The ports the box's transparent listeners take (DESIGN.md §2): 80 and
+ * 443, and every port a name pattern in network.allow names, except the
+ * proxy's own (53, 1080, 3128).  None with --net off.  Fills out (sorted,
+ * at most POLICY_TRANSPARENT_MAX) and returns the count, or -E2BIG with
+ * err filled when the allowlist names too many ports. */
+#define POLICY_TRANSPARENT_MAX 16
+int policy_transparent_ports(const struct policy *p, uint16_t *out,
+                             struct ab_err *err);
 
 /* Parse a --pids value (1..POLICY_PIDS_MAX). */
 int policy_pids_parse(const char *s, unsigned *out, struct ab_err *err);

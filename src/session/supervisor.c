@@ -79,8 +79,8 @@ static void on_handoff(evutil_socket_t fd, short what, void *arg)
         }
         for (uint32_t i = 0; i < m.count; i++) {
                 if (r == 0)
-                        r = net_serve(s->net, (enum net_listener_kind)m.kinds[i],
-                                      fds[i], s->err);
+                        r = net_serve(s->net, m.kinds[i], m.ports[i], fds[i],
+                                      s->err);
                 else
                         close(fds[i]);
         }
