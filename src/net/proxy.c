@@ -23,7 +23,9 @@
 #include "socks.h"
 #include "tls.h"
 
-enum conn_state { ST_HEAD, ST_DIAL, ST_TUNNEL, ST_FORWARD, ST_DONE };
+/* ST_THEAD: a transparent connection, dialled, whose first bytes are an
+ * HTTP request head still being read. */
+enum conn_state { ST_HEAD, ST_DIAL, ST_TUNNEL, ST_THEAD, ST_FORWARD, ST_DONE };
 
 struct conn {
         struct net *n;
@@ -42,6 +44,11 @@ struct conn {
         bool socks;     /* a SOCKS5 client */
         bool down_eof;  /* the box shut its sending side */
         bool hello;     /* a tunnel: its first bytes are not checked yet */
+        /* a refusal held until the request is read, so that the answer
+         * is not lost to a reset (transparent port 80) */
+        char *refusal;
+        int refusal_status;
+        const char *refusal_reason;
         struct socks_req sreq;
 };
 
@@ -89,14 +96,18 @@ static void conn_free(struct conn *c)
         if (c->up)
                 bufferevent_free(c->up);
         http_req_free(&c->req);
+        free(c->refusal);
         c->n->nconns--;
         free(c);
 }
 
-/* Close once what is queued for the box has been written. */
+/* Close once what is queued for the box has been written.  (libevent
+ * also runs a write callback when the socket merely became writable, which
+ * may have been queued before the answer was: check.) */
 static void close_when_flushed(struct bufferevent *bev, void *arg)
 {
-        (void)bev;
+        if (evbuffer_get_length(bufferevent_get_output(bev)))
+                return;
         conn_free(arg);
 }
 
@@ -148,15 +159,47 @@ static int socks_code(int status)
 }
 
 static void reject(struct conn *c, int status, const char *reason,
+                   const char *sentence);
+static void on_head_event(struct bufferevent *bev, short what, void *arg);
+
+/* Read (and drop) the head of the request a refusal answers. */
+static void on_refused_head(struct bufferevent *bev, void *arg)
+{
+        struct conn *c = arg;
+        struct evbuffer *in = bufferevent_get_input(bev);
+        size_t len = evbuffer_get_length(in);
+        size_t look = len < HTTP_HEAD_MAX ? len : HTTP_HEAD_MAX;
+        if (!http_head_length((const char *)evbuffer_pullup(in, (ssize_t)look),
+                              look) &&
+            len < HTTP_HEAD_MAX)
+                return;
+        evbuffer_drain(in, len);
+        reject(c, c->refusal_status, c->refusal_reason, c->refusal);
+}
+
+static void reject(struct conn *c, int status, const char *reason,
                    const char *sentence)
 {
+        if (c->kind == PROXY_TRANSPARENT && c->req.port == 80 &&
+            c->st == ST_HEAD && !c->refusal) {
+                c->refusal = strdup(sentence);
+                c->refusal_status = status;
+                c->refusal_reason = reason;
+                if (c->refusal) {
+                        bufferevent_setcb(c->down, on_refused_head, NULL,
+                                          on_head_event, c);
+                        bufferevent_enable(c->down, EV_READ);
+                        return;
+                }
+        }
         if (c->st == ST_TUNNEL) {
                 /* a tunnel already: there is no way to say why but closing */
         } else if (c->socks) {
                 uint8_t rep[10];
                 socks_reply(rep, socks_code(status));
                 bufferevent_write(c->down, rep, sizeof(rep));
-        } else if (c->kind == PROXY_HTTP || c->req.port == 80) {
+        } else if (c->kind == PROXY_HTTP || c->st == ST_THEAD ||
+                   c->req.port == 80) {
                 respond(c, status, status_text(status), sentence);
         }
         if (status == 403)
@@ -179,15 +222,95 @@ static void pressure(struct bufferevent *from, struct bufferevent *to)
         }
 }
 
-/* A tunnel's first bytes: if they are a TLS ClientHello, the server name
- * it asks for must be the host the tunnel was allowed for.  true when the
- * bytes may go on. */
-static bool check_hello(struct conn *c, struct evbuffer *in, size_t len)
+/* Do the first bytes start an HTTP request?  1 yes, 0 no, -1 too few to
+ * tell. */
+static int looks_like_http(const char *p, size_t len)
 {
+        static const char *const methods[] = {
+                "GET ",    "HEAD ",  "POST ",  "PUT ",     "DELETE ",
+                "PATCH ",  "OPTIONS ", "TRACE ", "CONNECT ",
+        };
+        int r = 0;
+        for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+                size_t m = strlen(methods[i]);
+                size_t k = len < m ? len : m;
+                if (memcmp(p, methods[i], k) == 0) {
+                        if (k == m)
+                                return 1;
+                        r = -1;
+                }
+        }
+        return r;
+}
+
+/* A transparent connection that speaks HTTP: its Host must be the name
+ * the box dialled, and it is forwarded as the proxy forwards (one request,
+ * hop-by-hop headers dropped).  true when the head has gone upstream. */
+static bool transparent_head(struct conn *c, struct evbuffer *in, size_t len)
+{
+        size_t look = len < HTTP_HEAD_MAX ? len : HTTP_HEAD_MAX;
+        const char *p = (const char *)evbuffer_pullup(in, (ssize_t)look);
+        size_t head = http_head_length(p, look);
+        if (!head) {
+                if (len >= HTTP_HEAD_MAX)
+                        reject(c, 431, "head-too-large",
+                               "agentbox: request head larger than 16 KiB");
+                return false;
+        }
+        ssize_t n = http_req_feed(&c->req, p, head);
+        if (n < 0) {
+                char msg[1024];
+                snprintf(msg, sizeof(msg), "agentbox: %s", c->req.err);
+                if (c->req.status == 403)
+                        snprintf(msg, sizeof(msg),
+                                 "agentbox: blocked http://%s:%u (%s; domain "
+                                 "fronting is refused)",
+                                 c->req.host, c->req.port, c->req.err);
+                reject(c, c->req.status, "bad-request", msg);
+                return false;
+        }
+        evbuffer_drain(in, head);
+        size_t hl = 0;
+        char *out = http_req_render(&c->req, &hl);
+        if (!out) {
+                reject(c, 502, "internal", "agentbox: out of memory");
+                return false;
+        }
+        evbuffer_add(bufferevent_get_output(c->up), out, hl);
+        c->bytes_up += hl;
+        free(out);
+        c->st = ST_FORWARD;
+        return true;
+}
+
+/* A tunnel's first bytes.  A TLS ClientHello must ask for the host the
+ * tunnel was allowed for; on a transparent connection an HTTP request must
+ * name it in Host.  Anything else goes through as it is.  true when the
+ * bytes in the buffer may go on. */
+static bool check_first(struct conn *c, struct evbuffer *in, size_t len)
+{
+        if (c->st == ST_THEAD)
+                return transparent_head(c, in, len);
         char sni[254], why[160], sentence[1024];
         size_t look = len < TLS_RECORD_MAX ? len : TLS_RECORD_MAX;
-        int r = tls_client_hello_sni(evbuffer_pullup(in, (ssize_t)look), look,
-                                     sni, sizeof(sni), why, sizeof(why));
+        const uint8_t *p = evbuffer_pullup(in, (ssize_t)look);
+        if (c->kind == PROXY_TRANSPARENT) {
+                int h = looks_like_http((const char *)p, look);
+                if (h < 0)
+                        return false;
+                if (h > 0) {
+                        c->hello = false;
+                        char host[256];
+                        uint16_t port = c->req.port;
+                        snprintf(host, sizeof(host), "%s", c->req.host);
+                        http_req_free(&c->req);
+                        http_req_init_transparent(&c->req, host, port);
+                        c->st = ST_THEAD;
+                        return transparent_head(c, in, len);
+                }
+        }
+        int r = tls_client_hello_sni(p, look, sni, sizeof(sni), why,
+                                     sizeof(why));
         if (r == TLS_MORE)
                 return false; /* wait (TLS_RECORD_MAX bounds the wait) */
         c->hello = false;
@@ -220,8 +343,15 @@ static void relay(struct conn *c, struct bufferevent *from,
         if (!len)
                 return;
         touch(c);
-        if (c->hello && from == c->down && !check_hello(c, in, len))
-                return;
+        if ((c->hello || c->st == ST_THEAD) && from == c->down) {
+                if (!check_first(c, in, len))
+                        return;
+                len = evbuffer_get_length(in);
+                if (c->st == ST_FORWARD) {
+                        relay(c, from, to); /* the body, if any */
+                        return;
+                }
+        }
         if (c->st == ST_FORWARD && from == c->down) {
                 /* only the one request's body goes up; the rest is dropped */
                 if (c->req.msg_done) {
@@ -367,9 +497,11 @@ static void decide(struct conn *c)
         struct http_req *r = &c->req;
         char sentence[1024];
         const char *reason = NULL;
+        const char *scheme = r->port == 443 ? "https"
+                             : r->port == 80 ? "http"
+                                             : NULL;
         int v = net_decide(c->n, r->host, r->port, r->ip_literal,
-                           r->connect ? (r->port == 443 ? "https" : NULL)
-                                      : "http",
+                           r->connect ? scheme : "http",
                            &c->rule, &reason, sentence, sizeof(sentence));
         if (v < 0) {
                 reject(c, 403, reason, sentence);
@@ -487,6 +619,10 @@ static void on_head_event(struct bufferevent *bev, short what, void *arg)
 {
         (void)bev;
         struct conn *c = arg;
+        if (c->refusal) { /* the request never came whole: say it anyway */
+                reject(c, c->refusal_status, c->refusal_reason, c->refusal);
+                return;
+        }
         if (what & BEV_EVENT_TIMEOUT) {
                 reject(c, 400, "head-timeout",
                        "agentbox: no complete request within 30 s");
@@ -507,10 +643,6 @@ static void accept_transparent(struct conn *c, evutil_socket_t fd)
             sa.sin_family == AF_INET) {
                 name = net_mapped_name(c->n, sa.sin_addr.s_addr);
                 port = ntohs(sa.sin_port);
-        }
-        if (port == 80 && name) {
-                http_req_init_transparent(&c->req, name, port);
-                return; /* read the request: its Host must be name */
         }
         struct http_req *r = &c->req;
         r->port = port;

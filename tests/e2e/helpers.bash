@@ -46,3 +46,48 @@ assert_escaped() {
 free_port() {
         python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
+
+# start_http: a host HTTP server on 127.0.0.1; sets PORT and HLOG.
+start_http() {
+        start_http_on 127.0.0.1
+}
+
+# nbox ARGS... -- CMD: a box whose proxy is used even for localhost.
+nbox() {
+        box --audit "$BATS_TEST_TMPDIR/audit.jsonl" "$@"
+}
+
+# loop_name: a name the host resolves (through /etc/hosts) to loopback and
+# the box does not: its own hostname.  The box's DNS stub answers for it,
+# and the supervisor dials what the host resolves it to.  Sets NAME and
+# NAME_ADDR.
+loop_name() {
+        NAME=$(hostname)
+        NAME_ADDR=$(getent ahostsv4 "$NAME" | awk 'NR == 1 {print $1}')
+        if [[ "$NAME_ADDR" != 127.* ]] || [ "$NAME" = localhost ]; then
+                echo "this test needs the machine's hostname ($NAME) to resolve to a loopback address in /etc/hosts; it resolves to '$NAME_ADDR'" >&2
+                return 1
+        fi
+}
+
+# start_http_on ADDR: a host HTTP server on ADDR; sets PORT and HLOG.
+start_http_on() {
+        PORT=$(free_port)
+        HLOG="$BATS_TEST_TMPDIR/http.log"
+        mkdir -p "$BATS_TEST_TMPDIR/www"
+        echo "hello from the host" >"$BATS_TEST_TMPDIR/www/index.html"
+        (cd "$BATS_TEST_TMPDIR/www" && exec timeout 60 python3 -m http.server "$PORT" --bind "$1") >"$HLOG" 2>&1 &
+        CLEANUP+=("kill $!")
+        wait_port "$1" "$PORT"
+}
+
+wait_port() {
+        for _ in $(seq 100); do
+                python3 -c "import socket; socket.create_connection(('$1', $2), 0.2)" 2>/dev/null && return 0
+                sleep 0.05
+        done
+        return 1
+}
+
+# Run without any proxy variable: what a tool that ignores them does.
+NOPROXY='env -u HTTP_PROXY -u HTTPS_PROXY -u ALL_PROXY -u http_proxy -u https_proxy -u all_proxy -u NO_PROXY -u no_proxy'

@@ -4,26 +4,6 @@
 
 load helpers
 
-# start_http: a host HTTP server on 127.0.0.1; sets PORT and HLOG.
-start_http() {
-        PORT=$(free_port)
-        HLOG="$BATS_TEST_TMPDIR/http.log"
-        mkdir -p "$BATS_TEST_TMPDIR/www"
-        echo "hello from the host" >"$BATS_TEST_TMPDIR/www/index.html"
-        (cd "$BATS_TEST_TMPDIR/www" && exec timeout 60 python3 -m http.server "$PORT" --bind 127.0.0.1) >"$HLOG" 2>&1 &
-        CLEANUP+=("kill $!")
-        for _ in $(seq 100); do
-                python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 0.2)" 2>/dev/null && return 0
-                sleep 0.05
-        done
-        return 1
-}
-
-# nbox ARGS... -- CMD: a box whose proxy is used even for localhost.
-nbox() {
-        box --audit "$BATS_TEST_TMPDIR/audit.jsonl" "$@"
-}
-
 CURL='curl -sS -m 10 --noproxy ""'
 
 @test "proxy variables are set, and nothing of the command line is in them" {

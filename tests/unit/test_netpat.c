@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 
 #include "policy/netpat.h"
+#include "policy/policy.h"
 
 static struct netpat_list list(const char *const *pats)
 {
@@ -139,4 +140,44 @@ Test(netpat, host_normalise)
         cr_assert_eq(netpat_host_normalise("a..b", out, sizeof(out)), -EINVAL);
         cr_assert_eq(netpat_host_normalise(".", out, sizeof(out)), -EINVAL);
         cr_assert_eq(netpat_host_normalise("x%00y", out, sizeof(out)), -EINVAL);
+}
+
+Test(netpat, lookups_ask_about_any_port_and_port_less_denials)
+{
+        const char *pats[] = {"pypi.org:443", "*.example.com", NULL};
+        struct netpat_list l = list(pats);
+        /* the DNS stub answers a name allowed on some port */
+        cr_assert(netpat_match_name_any(&l, "pypi.org"));
+        cr_assert(netpat_match_name_any(&l, "a.example.com"));
+        cr_assert_null(netpat_match_name_any(&l, "example.com"));
+        /* port 0: only a pattern without a port covers the name itself */
+        cr_assert_null(netpat_match_name(&l, "pypi.org", 0));
+        cr_assert(netpat_match_name(&l, "a.example.com", 0));
+        netpat_list_free(&l);
+}
+
+Test(netpat, transparent_ports)
+{
+        struct policy p;
+        policy_init(&p);
+        struct ab_err err = {0};
+        uint16_t ports[POLICY_TRANSPARENT_MAX];
+        cr_assert_eq(netpat_list_add(&p.allow, "a.example:22", "--allow", &err), 0);
+        cr_assert_eq(netpat_list_add(&p.allow, "b.example:22", "--allow", &err), 0);
+        cr_assert_eq(netpat_list_add(&p.allow, "c.example:3128", "--allow", &err), 0);
+        cr_assert_eq(netpat_list_add(&p.allow, "10.0.0.1:5432", "--allow", &err), 0);
+        cr_assert_eq(policy_transparent_ports(&p, ports, &err), 3);
+        cr_assert_eq(ports[0], 22);
+        cr_assert_eq(ports[1], 80);
+        cr_assert_eq(ports[2], 443);
+        for (int i = 0; i < 20; i++) {
+                char s[64];
+                snprintf(s, sizeof(s), "x.example:%d", 2000 + i);
+                cr_assert_eq(netpat_list_add(&p.allow, s, "--allow", &err), 0);
+        }
+        cr_assert_eq(policy_transparent_ports(&p, ports, &err), -E2BIG);
+        cr_assert(strstr(err.msg, "more than 16 ports"), "%s", err.msg);
+        p.net = POLICY_NET_OFF;
+        cr_assert_eq(policy_transparent_ports(&p, ports, &err), 0);
+        policy_free(&p);
 }
