@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# bench/setup.sh — install what bench/startup.sh compares agentbox against.
+# bench/setup.sh — install what bench/startup.sh and bench/net.sh compare
+# agentbox against.
 #
 #   * Debian packages: hyperfine, bubblewrap, socat, ripgrep (socat and
-#     ripgrep are what sandbox-runtime needs on Linux). Installed with
-#     apt-get only when running as root; otherwise the missing ones are named.
+#     ripgrep are what sandbox-runtime needs on Linux), curl (net.sh's
+#     client). Installed with apt-get only when running as root; otherwise
+#     the missing ones are named.
 #   * Anthropic's sandbox-runtime (`srt`) from npm, into bench/node_modules
 #     (never globally). It needs Node >= 22.12; when the system node is older,
 #     the npm package node-linux-<arch>@22 (a plain package that ships the node
@@ -36,6 +38,7 @@ command -v hyperfine >/dev/null || missing+=(hyperfine)
 command -v bwrap     >/dev/null || missing+=(bubblewrap)
 command -v socat     >/dev/null || missing+=(socat)
 command -v rg        >/dev/null || missing+=(ripgrep)
+command -v curl      >/dev/null || missing+=(curl)
 if ((${#missing[@]})); then
     if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
         say "apt-get install ${missing[*]}"

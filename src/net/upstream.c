@@ -18,6 +18,7 @@ struct upstream {
         char host[256];
         uint16_t port;
         struct evdns_getaddrinfo_request *dns;
+        struct evutil_addrinfo *ai, *next; /* resolved; the next to try */
         struct bufferevent *bev;
         struct event *done;
         upstream_cb cb;
@@ -55,6 +56,8 @@ static void fmt_addr(const struct sockaddr *sa, char *out, size_t len)
 
 static void upstream_free(struct upstream *u)
 {
+        if (u->ai)
+                evutil_freeaddrinfo(u->ai);
         if (u->bev)
                 bufferevent_free(u->bev);
         if (u->done)
@@ -83,6 +86,8 @@ static void finish(struct upstream *u, int status, const char *reason)
         event_active(u->done, EV_TIMEOUT, 1);
 }
 
+static void try_next(struct upstream *u);
+
 static void on_connect_event(struct bufferevent *bev, short what, void *arg)
 {
         (void)bev;
@@ -95,7 +100,10 @@ static void on_connect_event(struct bufferevent *bev, short what, void *arg)
         snprintf(u->sentence, sizeof(u->sentence),
                  "agentbox: cannot connect to %s (%s): %s", u->host, u->addr,
                  (what & BEV_EVENT_TIMEOUT) ? "timed out" : strerror(e));
-        finish(u, (what & BEV_EVENT_TIMEOUT) ? 504 : 502, "connect-failed");
+        u->status = (what & BEV_EVENT_TIMEOUT) ? 504 : 502;
+        bufferevent_free(u->bev);
+        u->bev = NULL;
+        try_next(u); /* the next address, if the name has another */
 }
 
 /* Is this address one we may dial?  0, or -1 with the sentence set. */
@@ -143,6 +151,35 @@ static void connect_to(struct upstream *u, const struct sockaddr *sa,
                 on_connect_event(u->bev, BEV_EVENT_ERROR, u);
 }
 
+/* Dial the next resolved address the policy lets us dial.  When none is
+ * left: the last connect failure, or (if none could be tried) the first
+ * refusal, names why. */
+static void try_next(struct upstream *u)
+{
+        char refused[1024] = "";
+        bool tried = u->status != 0;
+        while (u->next) {
+                struct evutil_addrinfo *a = u->next;
+                u->next = a->ai_next;
+                fmt_addr(a->ai_addr, u->addr, sizeof(u->addr));
+                char last[1024];
+                memcpy(last, u->sentence, sizeof(last));
+                if (check_addr(u, a->ai_addr) == 0) {
+                        connect_to(u, a->ai_addr, a->ai_addrlen);
+                        return;
+                }
+                if (!refused[0])
+                        memcpy(refused, u->sentence, sizeof(refused));
+                memcpy(u->sentence, last, sizeof(last)); /* keep the failure */
+        }
+        if (tried) {
+                finish(u, u->status, "connect-failed");
+        } else {
+                memcpy(u->sentence, refused, sizeof(refused));
+                finish(u, 403, "internal-address");
+        }
+}
+
 static void on_resolved(int result, struct evutil_addrinfo *ai, void *arg)
 {
         struct upstream *u = arg;
@@ -160,25 +197,8 @@ static void on_resolved(int result, struct evutil_addrinfo *ai, void *arg)
                 finish(u, 502, "resolve-failed");
                 return;
         }
-        /* The first address the policy lets us dial; the sentence names
-         * the first refused one if none is. */
-        struct evutil_addrinfo *ok = NULL;
-        char first[1024] = "";
-        for (struct evutil_addrinfo *a = ai; a && !ok; a = a->ai_next) {
-                fmt_addr(a->ai_addr, u->addr, sizeof(u->addr));
-                if (check_addr(u, a->ai_addr) == 0)
-                        ok = a;
-                else if (!first[0])
-                        memcpy(first, u->sentence, sizeof(first));
-        }
-        if (!ok) {
-                memcpy(u->sentence, first, sizeof(first));
-                finish(u, 403, "internal-address");
-        } else {
-                fmt_addr(ok->ai_addr, u->addr, sizeof(u->addr));
-                connect_to(u, ok->ai_addr, ok->ai_addrlen);
-        }
-        evutil_freeaddrinfo(ai);
+        u->ai = u->next = ai;
+        try_next(u);
 }
 
 struct upstream *upstream_dial(struct net *n, const char *host,
