@@ -168,6 +168,8 @@ static int on_headers_complete(http_parser *p)
         snprintf(r->method, sizeof(r->method), "%s",
                  http_method_str((enum http_method)p->method));
         r->connect = p->method == HTTP_CONNECT;
+        r->keep_alive = !r->transparent && !r->connect &&
+                        http_should_keep_alive(p);
         if (!r->url)
                 return fail(r, 400, "empty request target%s", NULL);
         struct http_parser_url u;
@@ -376,11 +378,71 @@ char *http_req_render(const struct http_req *r, size_t *len)
                     !named_by_connection(r, r->h[i].name))
                         fprintf(f, "%s: %s\r\n", r->h[i].name,
                                 r->h[i].value ? r->h[i].value : "");
-        fputs("Connection: close\r\n\r\n", f);
+        if (!r->keep_alive)
+                fputs("Connection: close\r\n", f);
+        else if (r->parser.http_major == 1 && r->parser.http_minor == 0)
+                fputs("Connection: keep-alive\r\n", f);
+        fputs("\r\n", f);
         if (fclose(f) != 0) {
                 free(out);
                 return NULL;
         }
         *len = cap;
         return out;
+}
+
+/* ---- responses ----------------------------------------------------------- */
+
+static int resp_headers_complete(http_parser *p)
+{
+        struct http_resp *r = p->data;
+        r->status = p->status_code;
+        return r->head_request && p->status_code / 100 != 1 ? 1 : 0;
+}
+
+static int resp_message_complete(http_parser *p)
+{
+        struct http_resp *r = p->data;
+        r->msg_done = true;
+        r->keep_alive = http_should_keep_alive(p) && p->status_code != 101;
+        http_parser_pause(p, 1);
+        return 0;
+}
+
+static const http_parser_settings resp_settings = {
+        .on_headers_complete = resp_headers_complete,
+        .on_message_complete = resp_message_complete,
+};
+
+void http_resp_init(struct http_resp *r, bool head_request)
+{
+        memset(r, 0, sizeof(*r));
+        http_parser_init(&r->parser, HTTP_RESPONSE);
+        r->parser.data = r;
+        r->head_request = head_request;
+}
+
+ssize_t http_resp_feed(struct http_resp *r, const char *buf, size_t len)
+{
+        size_t used = 0;
+        for (;;) {
+                if (r->msg_done)
+                        return (ssize_t)used;
+                size_t n = http_parser_execute(&r->parser, &resp_settings,
+                                               buf + used, len - used);
+                enum http_errno e = HTTP_PARSER_ERRNO(&r->parser);
+                if (e != HPE_OK && e != HPE_PAUSED)
+                        return -1;
+                used += n;
+                if (r->msg_done && r->status / 100 == 1 && r->status != 101) {
+                        /* an interim answer (100 Continue): the real one
+                         * follows */
+                        bool head = r->head_request;
+                        http_resp_init(r, head);
+                        if (used == len)
+                                return (ssize_t)used;
+                        continue;
+                }
+                return (ssize_t)used;
+        }
 }

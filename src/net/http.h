@@ -24,6 +24,8 @@ struct http_req {
         bool msg_done;
         bool connect;       /* CONNECT host:port */
         bool ip_literal;    /* host is an address, not a name */
+        bool keep_alive;    /* the client will send another request on
+                             * this connection (forward proxy only) */
         bool transparent;   /* a server's view: host and port are preset
                              * (the name the box dialled), the target is
                              * origin-form and Host must name them */
@@ -54,9 +56,27 @@ void http_req_free(struct http_req *r);
 ssize_t http_req_feed(struct http_req *r, const char *buf, size_t len);
 
 /* The head to send upstream (origin-form target, hop-by-hop and proxy
- * headers dropped, "Connection: close"), malloc'd; NULL if out of memory. */
+ * headers dropped, "Connection: close" unless keep_alive), malloc'd; NULL
+ * if out of memory. */
 char *http_req_render(const struct http_req *r, size_t *len);
 
 /* Length of the head at the start of buf (through "\r\n\r\n"), 0 if not
  * complete yet. */
 size_t http_head_length(const char *buf, size_t len);
+
+/* The upstream's response, read only for where it ends, so that the next
+ * request on a kept-alive connection starts in the right place.  Bytes are
+ * passed on as they are. */
+struct http_resp {
+        http_parser parser;
+        bool head_request; /* answers a HEAD: no body whatever it says */
+        bool msg_done;
+        bool keep_alive;   /* the upstream will take another request */
+        unsigned status;
+};
+
+void http_resp_init(struct http_resp *r, bool head_request);
+/* Feed bytes from upstream; len 0 means the upstream closed.  Returns how
+ * many belong to this response (1xx interim answers are passed over), or
+ * -1 when it is malformed. */
+ssize_t http_resp_feed(struct http_resp *r, const char *buf, size_t len);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -33,6 +34,13 @@ struct conn {
         struct bufferevent *up;   /* upstream */
         struct upstream *dial;
         struct http_req req;
+        struct http_resp resp;    /* the upstream's answer to req */
+        bool resp_raw;            /* unreadable answer: passed on to EOF */
+        /* the upstream kept open between requests, and what it reaches */
+        char up_host[256];
+        uint16_t up_port;
+        bool up_ip;
+        unsigned served;          /* requests answered on this connection */
         enum conn_state st;
         struct timespec start, last;
         uint64_t bytes_up, bytes_down;
@@ -280,6 +288,7 @@ static bool transparent_head(struct conn *c, struct evbuffer *in, size_t len)
         c->bytes_up += hl;
         free(out);
         c->st = ST_FORWARD;
+        http_resp_init(&c->resp, strcmp(c->req.method, "HEAD") == 0);
         return true;
 }
 
@@ -335,41 +344,65 @@ static bool check_first(struct conn *c, struct evbuffer *in, size_t len)
         return true;
 }
 
-static void relay(struct conn *c, struct bufferevent *from,
+static void response_done(struct conn *c);
+
+/* Move what arrived on from to to.  false when c may be gone (closed, or
+ * on to its next request): the caller must not touch it then. */
+static bool relay(struct conn *c, struct bufferevent *from,
                   struct bufferevent *to)
 {
         struct evbuffer *in = bufferevent_get_input(from);
         size_t len = evbuffer_get_length(in);
         if (!len)
-                return;
+                return true;
         touch(c);
         if ((c->hello || c->st == ST_THEAD) && from == c->down) {
                 if (!check_first(c, in, len))
-                        return;
+                        return false;
                 len = evbuffer_get_length(in);
-                if (c->st == ST_FORWARD) {
-                        relay(c, from, to); /* the body, if any */
-                        return;
-                }
+                if (c->st == ST_FORWARD)
+                        return relay(c, from, to); /* the body, if any */
         }
         if (c->st == ST_FORWARD && from == c->down) {
-                /* only the one request's body goes up; the rest is dropped */
+                /* only this request's body goes up; what follows is the
+                 * next request, read once this one is answered */
                 if (c->req.msg_done) {
-                        evbuffer_drain(in, len);
-                        return;
+                        bufferevent_disable(from, EV_READ);
+                        return true;
                 }
                 unsigned char *p = evbuffer_pullup(in, (ssize_t)len);
                 ssize_t n = http_req_feed(&c->req, (const char *)p, len);
                 if (n < 0) {
                         finish(c);
-                        return;
+                        return false;
                 }
                 evbuffer_remove_buffer(in, bufferevent_get_output(to),
                                        (size_t)n);
                 c->bytes_up += (uint64_t)n;
-                evbuffer_drain(in, evbuffer_get_length(in));
+                if (c->req.msg_done)
+                        bufferevent_disable(from, EV_READ);
                 pressure(from, to);
-                return;
+                return true;
+        }
+        if (c->st == ST_FORWARD && from == c->up && !c->resp_raw) {
+                unsigned char *p = evbuffer_pullup(in, (ssize_t)len);
+                ssize_t n = http_resp_feed(&c->resp, (const char *)p, len);
+                if (n < 0) {
+                        /* not HTTP we can follow: pass it all on, and let
+                         * the upstream's close end the connection */
+                        c->resp_raw = true;
+                        c->req.keep_alive = false;
+                        n = (ssize_t)len;
+                }
+                evbuffer_remove_buffer(in, bufferevent_get_output(to),
+                                       (size_t)n);
+                c->bytes_down += (uint64_t)n;
+                if (c->resp.msg_done) {
+                        response_done(c);
+                        return false;
+                }
+                pressure(from, to);
+                return true;
         }
         if (from == c->down)
                 c->bytes_up += len;
@@ -377,18 +410,19 @@ static void relay(struct conn *c, struct bufferevent *from,
                 c->bytes_down += len;
         evbuffer_add_buffer(bufferevent_get_output(to), in);
         pressure(from, to);
+        return true;
 }
 
 static void on_up_read(struct bufferevent *bev, void *arg)
 {
         struct conn *c = arg;
-        relay(c, bev, c->down);
+        (void)relay(c, bev, c->down);
 }
 
 static void on_down_read_spliced(struct bufferevent *bev, void *arg)
 {
         struct conn *c = arg;
-        relay(c, bev, c->up);
+        (void)relay(c, bev, c->up);
 }
 
 /* The box shut its sending side: pass the shutdown on once what it sent
@@ -430,8 +464,9 @@ static void on_spliced_event(struct bufferevent *bev, short what, void *arg)
                 shut_up_when_drained(c);
                 return;
         }
-        if (bev == c->up && (what & BEV_EVENT_EOF))
-                relay(c, c->up, c->down); /* the last of the response */
+        if (bev == c->up && (what & BEV_EVENT_EOF) &&
+            !relay(c, c->up, c->down)) /* the last of the response */
+                return;
         finish(c);
 }
 
@@ -447,10 +482,87 @@ static void splice(struct conn *c)
         bufferevent_enable(c->up, EV_READ | EV_WRITE);
         bufferevent_enable(c->down, EV_READ | EV_WRITE);
         /* bytes the box sent after the head */
-        relay(c, c->down, c->up);
+        (void)relay(c, c->down, c->up);
 }
 
 /* ---- dialling ---------------------------------------------------------- */
+
+/* Send the request's head upstream and relay its body and the answer. */
+static void start_forward(struct conn *c)
+{
+        size_t len = 0;
+        char *head = http_req_render(&c->req, &len);
+        if (!head) {
+                reject(c, 502, "internal", "agentbox: out of memory");
+                return;
+        }
+        evbuffer_add(bufferevent_get_output(c->up), head, len);
+        c->bytes_up += len;
+        free(head);
+        c->st = ST_FORWARD;
+        c->resp_raw = false;
+        http_resp_init(&c->resp, strcmp(c->req.method, "HEAD") == 0);
+        splice(c);
+}
+
+/* ---- keep-alive ---------------------------------------------------------- */
+
+static void drop_parked(struct conn *c)
+{
+        bufferevent_free(c->up);
+        c->up = NULL;
+}
+
+/* The upstream between requests: anything from it (data, close, error,
+ * idle timeout) ends it; the box's connection stays. */
+static void on_parked_read(struct bufferevent *bev, void *arg)
+{
+        (void)bev;
+        drop_parked(arg);
+}
+
+static void on_parked_event(struct bufferevent *bev, short what, void *arg)
+{
+        (void)bev;
+        (void)what;
+        drop_parked(arg);
+}
+
+static void on_head(struct bufferevent *bev, void *arg);
+static void on_head_event(struct bufferevent *bev, short what, void *arg);
+
+/* An answer has gone back.  If both sides keep the connection, read the
+ * box's next request (maybe already here); else close once flushed. */
+static void response_done(struct conn *c)
+{
+        log_conn(c, "allow", "allowed", NULL);
+        c->connected = false;
+        c->served++;
+        struct evbuffer *rest = bufferevent_get_input(c->up);
+        if (!(c->kind == PROXY_HTTP && c->req.keep_alive && c->req.msg_done &&
+              c->resp.keep_alive && !c->down_eof &&
+              evbuffer_get_length(rest) == 0)) {
+                finish(c);
+                return;
+        }
+        http_req_free(&c->req);
+        http_req_init(&c->req);
+        c->st = ST_HEAD;
+        c->logged = false;
+        c->rule = NULL;
+        c->bytes_up = c->bytes_down = 0;
+        clock_gettime(CLOCK_MONOTONIC, &c->start);
+        bufferevent_setcb(c->up, on_parked_read, NULL, on_parked_event, c);
+        bufferevent_setwatermark(c->up, EV_WRITE, 0, 0);
+        bufferevent_enable(c->up, EV_READ);
+        struct timeval t = {NET_HEAD_TIMEOUT_S, 0};
+        bufferevent_setwatermark(c->down, EV_WRITE, 0, 0);
+        bufferevent_set_timeouts(c->down, &t, NULL);
+        bufferevent_setcb(c->down, on_head, NULL, on_head_event, c);
+        bufferevent_enable(c->down, EV_READ | EV_WRITE);
+        if (evbuffer_get_length(bufferevent_get_input(c->down)))
+                on_head(c->down, c); /* a pipelined request */
+}
 
 static void on_dialled(void *arg, struct bufferevent *up, const char *addr,
                        int status, const char *reason, const char *sentence)
@@ -477,16 +589,11 @@ static void on_dialled(void *arg, struct bufferevent *up, const char *addr,
                                     "\r\n");
                 c->st = ST_TUNNEL;
         } else {
-                size_t len = 0;
-                char *head = http_req_render(&c->req, &len);
-                if (!head) {
-                        reject(c, 502, "internal", "agentbox: out of memory");
-                        return;
-                }
-                evbuffer_add(bufferevent_get_output(up), head, len);
-                c->bytes_up += len;
-                free(head);
-                c->st = ST_FORWARD;
+                snprintf(c->up_host, sizeof(c->up_host), "%s", c->req.host);
+                c->up_port = c->req.port;
+                c->up_ip = c->req.ip_literal;
+                start_forward(c);
+                return;
         }
         c->hello = c->st == ST_TUNNEL;
         splice(c);
@@ -507,6 +614,14 @@ static void decide(struct conn *c)
                 reject(c, 403, reason, sentence);
                 return;
         }
+        if (c->up && !r->connect && strcmp(c->up_host, r->host) == 0 &&
+            c->up_port == r->port && c->up_ip == r->ip_literal) {
+                c->connected = true; /* the same upstream, kept alive */
+                start_forward(c);
+                return;
+        }
+        if (c->up)
+                drop_parked(c);
         c->st = ST_DIAL;
         bufferevent_disable(c->down, EV_READ);
         c->dial = upstream_dial(c->n, r->host, r->port, r->ip_literal,
@@ -623,12 +738,13 @@ static void on_head_event(struct bufferevent *bev, short what, void *arg)
                 reject(c, c->refusal_status, c->refusal_reason, c->refusal);
                 return;
         }
-        if (what & BEV_EVENT_TIMEOUT) {
+        if ((what & BEV_EVENT_TIMEOUT) &&
+            !(c->served && !evbuffer_get_length(bufferevent_get_input(bev)))) {
                 reject(c, 400, "head-timeout",
                        "agentbox: no complete request within 30 s");
                 return;
         }
-        finish(c);
+        finish(c); /* closed, or a kept-alive connection left idle */
 }
 
 /* A transparent connection: the address the box dialled is one the DNS
@@ -678,6 +794,8 @@ static void accept_conn(struct net *n, evutil_socket_t fd,
                 evutil_closesocket(fd);
                 return;
         }
+        int one = 1; /* relayed pieces go on at once, not after an ACK */
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         c->n = n;
         c->kind = kind;
         c->socks = kind == PROXY_SOCKS;

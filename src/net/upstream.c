@@ -7,6 +7,7 @@
 #include <event2/event.h>
 #include <event2/util.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,8 +148,13 @@ static void connect_to(struct upstream *u, const struct sockaddr *sa,
         struct timeval t = {NET_CONNECT_TIMEOUT_S, 0};
         bufferevent_set_timeouts(u->bev, &t, &t);
         bufferevent_setcb(u->bev, NULL, NULL, on_connect_event, u);
-        if (bufferevent_socket_connect(u->bev, sa, (int)len) < 0)
+        if (bufferevent_socket_connect(u->bev, sa, (int)len) < 0) {
                 on_connect_event(u->bev, BEV_EVENT_ERROR, u);
+                return;
+        }
+        int one = 1; /* relayed pieces go on at once, not after an ACK */
+        (void)setsockopt(bufferevent_getfd(u->bev), IPPROTO_TCP, TCP_NODELAY,
+                         &one, sizeof(one));
 }
 
 /* Dial the next resolved address the policy lets us dial.  When none is

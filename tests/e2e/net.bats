@@ -2,6 +2,7 @@
 # The network wall: the proxy inside the box, served by the supervisor.
 # Every server here listens on loopback; each records what reached it.
 
+bats_require_minimum_version 1.5.0
 load helpers
 
 CURL='curl -sS -m 10 --noproxy ""'
@@ -241,4 +242,82 @@ PY
         [ "$status" -eq 0 ]
         [ "${lines[0]}" = True ]
         [ "${lines[1]}" = True ]
+}
+
+# start_http11: an HTTP/1.1 keep-alive server on 127.0.0.1 that logs the
+# client's port with each request, so a test can see connection reuse.
+start_http11() {
+        PORT=$(free_port)
+        HLOG="$BATS_TEST_TMPDIR/http11.log"
+        python3 -c "
+import http.server as h
+class H(h.BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'
+    def do_GET(self):
+        body = ('you asked for %s\n' % self.path).encode()
+        self.send_response(200)
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        if self.command != 'HEAD':
+            self.wfile.write(body)
+    do_HEAD = do_GET
+    def log_message(self, fmt, *args):
+        open('$HLOG', 'a').write('peer=%d %s %s\n' % (self.client_address[1], self.command, self.path))
+h.ThreadingHTTPServer(('127.0.0.1', $PORT), H).serve_forever()
+" &
+        CLEANUP+=("kill $!")
+        wait_port 127.0.0.1 "$PORT"
+}
+
+@test "keep-alive: requests on one connection reuse the upstream; a pipelined, a denied and a fronted request are each handled" {
+        start_http11
+        run --separate-stderr nbox --allow localhost --allow 127.0.0.1 -- python3 - "$PORT" <<'PY'
+import socket, sys
+port = int(sys.argv[1])
+s = socket.create_connection(("127.0.0.1", 3128), 10)
+f = s.makefile("rb")
+def ask(*reqs):
+    s.sendall(b"".join(reqs))
+    for r in reqs:
+        status = f.readline().strip()
+        n = 0
+        while True:
+            line = f.readline().strip()
+            if not line:
+                break
+            if line.lower().startswith(b"content-length:") and not r.startswith(b"HEAD"):
+                n = int(line.split(b":")[1])
+        print((status.decode() + " " + f.read(n).decode()).strip())
+get = lambda path, host="localhost": b"GET http://%s:%d%s HTTP/1.1\r\nHost: %s:%d\r\n\r\n" % (host.encode(), port, path, host.encode(), port)
+ask(get(b"/one"))
+ask(get(b"/two"))
+ask(get(b"/three"), get(b"/four"))      # pipelined
+ask(b"HEAD http://localhost:%d/five HTTP/1.1\r\n\r\n" % port)
+ask(get(b"/six"))
+# the same connection, now asking for a name that is not allowed
+ask(get(b"/seven", "evil.example"))
+print("closed after a refusal:", f.read() == b"")
+# fronting on a kept-alive connection
+s = socket.create_connection(("127.0.0.1", 3128), 10)
+f = s.makefile("rb")
+ask(get(b"/eight"))
+ask(b"GET http://localhost:%d/nine HTTP/1.1\r\nHost: evil.example\r\n\r\n" % port)
+PY
+        [ "$status" -eq 0 ]
+        [ "${lines[0]}" = "HTTP/1.1 200 OK you asked for /one" ]
+        [ "${lines[1]}" = "HTTP/1.1 200 OK you asked for /two" ]
+        [ "${lines[2]}" = "HTTP/1.1 200 OK you asked for /three" ]
+        [ "${lines[3]}" = "HTTP/1.1 200 OK you asked for /four" ]
+        [ "${lines[4]}" = "HTTP/1.1 200 OK" ]
+        [ "${lines[5]}" = "HTTP/1.1 200 OK you asked for /six" ]
+        [[ "${lines[6]}" == "HTTP/1.1 403 Forbidden agentbox: blocked http://evil.example:$PORT (not in network.allow)"* ]]
+        [ "${lines[7]}" = "closed after a refusal: True" ]
+        [ "${lines[8]}" = "HTTP/1.1 200 OK you asked for /eight" ]
+        [[ "${lines[9]}" == "HTTP/1.1 403 Forbidden agentbox: blocked http://localhost:$PORT (the Host header \"evil.example\" does not match"* ]]
+        cat "$HLOG"
+        # /one to /six came over one upstream connection; /nine never came
+        [ "$(grep -cE ' (GET|HEAD) /(one|two|three|four|five|six)$' "$HLOG")" -eq 6 ]
+        [ "$(grep -E ' /(one|two|three|four|five|six)$' "$HLOG" | cut -d' ' -f1 | sort -u | wc -l)" -eq 1 ]
+        ! grep -q nine "$HLOG"
+        [ "$(grep -c '"verdict":"allow"' "$BATS_TEST_TMPDIR/audit.jsonl")" -eq 7 ]
 }

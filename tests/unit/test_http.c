@@ -75,6 +75,9 @@ static void run_case(const char *name)
                 if (r.ip_literal)
                         g += (size_t)snprintf(got + g, sizeof(got) - g,
                                               "ip=1\n");
+                if (r.keep_alive)
+                        g += (size_t)snprintf(got + g, sizeof(got) - g,
+                                              "keep-alive=1\n");
                 if (!r.connect) {
                         ssize_t b = head < len ? http_req_feed(&r, req + head,
                                                               len - head)
@@ -122,4 +125,51 @@ Test(http, data_cases)
         }
         closedir(d);
         cr_assert_geq(n, 16, "only %d cases found", n);
+}
+
+/* The response reader: where each answer ends. */
+static ssize_t resp(const char *bytes, bool head, struct http_resp *r)
+{
+        http_resp_init(r, head);
+        return http_resp_feed(r, bytes, strlen(bytes));
+}
+
+Test(http, response_ends)
+{
+        struct http_resp r;
+        const char *cl = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloEXTRA";
+        cr_assert_eq(resp(cl, false, &r), (ssize_t)strlen(cl) - 5);
+        cr_assert(r.msg_done && r.keep_alive);
+        const char *chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                              "\r\n5\r\nhello\r\n0\r\n\r\n";
+        cr_assert_eq(resp(chunked, false, &r), (ssize_t)strlen(chunked));
+        cr_assert(r.msg_done && r.keep_alive);
+        /* HEAD: no body, whatever Content-Length says */
+        const char *head = "HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n";
+        cr_assert_eq(resp(head, true, &r), (ssize_t)strlen(head));
+        cr_assert(r.msg_done);
+        /* 100 Continue is passed over to the real answer */
+        const char *cont = "HTTP/1.1 100 Continue\r\n\r\n"
+                           "HTTP/1.1 204 No Content\r\n\r\n";
+        cr_assert_eq(resp(cont, false, &r), (ssize_t)strlen(cont));
+        cr_assert(r.msg_done);
+        cr_assert_eq(r.status, 204);
+        /* the upstream closing ends a body without a length */
+        const char *eof = "HTTP/1.1 200 OK\r\n\r\nall of it";
+        cr_assert_eq(resp(eof, false, &r), (ssize_t)strlen(eof));
+        cr_assert_not(r.msg_done);
+        cr_assert_eq(http_resp_feed(&r, "", 0), 0);
+        cr_assert(r.msg_done);
+        cr_assert_not(r.keep_alive);
+        /* Connection: close and HTTP/1.0 end the connection */
+        cr_assert_geq(resp("HTTP/1.1 200 OK\r\nConnection: close\r\n"
+                           "Content-Length: 0\r\n\r\n", false, &r), 0);
+        cr_assert(r.msg_done && !r.keep_alive);
+        cr_assert_geq(resp("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n",
+                           false, &r), 0);
+        cr_assert(r.msg_done && !r.keep_alive);
+        /* garbage */
+        cr_assert_eq(resp("SSH-2.0-x\r\n", false, &r), -1);
+        cr_assert_eq(resp("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n"
+                          "Content-Length: 2\r\n\r\n", false, &r), -1);
 }
