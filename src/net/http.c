@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <limits.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -397,7 +398,10 @@ static int resp_headers_complete(http_parser *p)
 {
         struct http_resp *r = p->data;
         r->status = p->status_code;
-        return r->head_request && p->status_code / 100 != 1 ? 1 : 0;
+        bool skip = r->head_request && p->status_code / 100 != 1;
+        r->sized = !skip && !(p->flags & F_CHUNKED) &&
+                   p->content_length != ULLONG_MAX && p->content_length > 0;
+        return skip ? 1 : 0;
 }
 
 static int resp_message_complete(http_parser *p)
@@ -444,5 +448,21 @@ ssize_t http_resp_feed(struct http_resp *r, const char *buf, size_t len)
                         continue;
                 }
                 return (ssize_t)used;
+        }
+}
+
+uint64_t http_resp_body_left(const struct http_resp *r)
+{
+        return r->sized && !r->msg_done ? r->parser.content_length : 0;
+}
+
+void http_resp_skip(struct http_resp *r, uint64_t n)
+{
+        if (!r->sized || r->msg_done || n > r->parser.content_length)
+                return;
+        r->parser.content_length -= n;
+        if (r->parser.content_length == 0) {
+                r->msg_done = true;
+                r->keep_alive = http_should_keep_alive(&r->parser);
         }
 }

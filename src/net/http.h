@@ -72,6 +72,7 @@ struct http_resp {
         bool head_request; /* answers a HEAD: no body whatever it says */
         bool msg_done;
         bool keep_alive;   /* the upstream will take another request */
+        bool sized;        /* a Content-Length body, not chunked */
         unsigned status;
 };
 
@@ -80,3 +81,7 @@ void http_resp_init(struct http_resp *r, bool head_request);
  * many belong to this response (1xx interim answers are passed over), or
  * -1 when it is malformed. */
 ssize_t http_resp_feed(struct http_resp *r, const char *buf, size_t len);
+/* Bytes of a Content-Length body still to come (0 when unknown or none):
+ * they may be passed on unread, then counted with http_resp_skip. */
+uint64_t http_resp_body_left(const struct http_resp *r);
+void http_resp_skip(struct http_resp *r, uint64_t n);

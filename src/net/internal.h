@@ -21,6 +21,8 @@ struct net {
         struct evconnlistener *transparent[POLICY_TRANSPARENT_MAX];
         int ntports;
         unsigned nconns, ndns;
+        int pipe[2];  /* shared by every relay for splice(2); empty between
+                       * calls (-1 until first needed, or if unavailable) */
         bool overload_reported, names_full_reported;
         /* the DNS stub's answers: names[i] is at NET_DNS_BASE + 1 + i */
         char (*names)[254];

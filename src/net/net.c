@@ -19,6 +19,7 @@ int net_new(struct event_base *base, const struct policy *p, struct net **out,
                 return err_set(err, -ENOMEM, "out of memory");
         n->base = base;
         n->policy = p;
+        n->pipe[0] = n->pipe[1] = -1;
         n->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
                                               EVDNS_BASE_DISABLE_WHEN_INACTIVE);
         if (!n->dns) {
@@ -59,6 +60,10 @@ void net_free(struct net *n)
                 if (n->transparent[i])
                         evconnlistener_free(n->transparent[i]);
         stub_free(n);
+        if (n->pipe[0] >= 0) {
+                close(n->pipe[0]);
+                close(n->pipe[1]);
+        }
         evdns_base_free(n->dns, 0);
         audit_free(n->audit);
         free(n);

@@ -16,7 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/tcp.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "http.h"
@@ -346,12 +349,160 @@ static bool check_first(struct conn *c, struct evbuffer *in, size_t len)
 
 static void response_done(struct conn *c);
 
+/* libevent 2.1 reads a socket 4 KiB at a time, one read per wake-up, which
+ * caps a relay at a small fraction of what loopback carries.  Read what
+ * else is waiting straight into the bufferevent's input in large pieces
+ * (up to the relay's buffer cap); EOF and errors are left for libevent's
+ * own next read to report. */
+#define SLURP_PIECE (256 * 1024)
+static void slurp_into(struct evbuffer *in, evutil_socket_t fd)
+{
+        while (evbuffer_get_length(in) < NET_BUF_MAX) {
+                struct evbuffer_iovec v[2];
+                int nv = evbuffer_reserve_space(in, SLURP_PIECE, v, 2);
+                if (nv <= 0)
+                        return;
+                struct iovec iov[2];
+                for (int i = 0; i < nv; i++) {
+                        iov[i].iov_base = v[i].iov_base;
+                        iov[i].iov_len = v[i].iov_len;
+                }
+                ssize_t n = readv(fd, iov, nv);
+                if (n <= 0) {
+                        evbuffer_commit_space(in, v, 0);
+                        return;
+                }
+                size_t left = (size_t)n;
+                for (int i = 0; i < nv; i++) {
+                        size_t k = left < v[i].iov_len ? left : v[i].iov_len;
+                        v[i].iov_len = k;
+                        left -= k;
+                }
+                evbuffer_commit_space(in, v, nv);
+                if ((size_t)n < SLURP_PIECE)
+                        return; /* drained */
+        }
+}
+
+/* ---- zero-copy relay -------------------------------------------------------
+ * Where the bytes need no reading (a tunnel once its first bytes are
+ * checked, a response body of known length), they go from one socket to
+ * the other through a pipe with splice(2): no copy through the
+ * supervisor's memory.  The pipe is shared and left empty: whatever the
+ * receiver cannot take now is read out of it into the bufferevent's output,
+ * which then drains as usual. */
+#define PUMP_BUDGET (4u << 20) /* bytes per wake-up, to stay fair */
+
+static bool pipe_ready(struct net *n)
+{
+        if (n->pipe[0] >= 0)
+                return true;
+        if (pipe2(n->pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+                n->pipe[0] = n->pipe[1] = -1;
+                return false;
+        }
+        (void)fcntl(n->pipe[0], F_SETPIPE_SZ, 1 << 20); /* may be refused */
+        return true;
+}
+
+/* Move what is left in the pipe (len bytes) into out. */
+static void unpipe(struct net *n, struct evbuffer *out, size_t len)
+{
+        while (len) {
+                struct evbuffer_iovec v[2];
+                int nv = evbuffer_reserve_space(out, len, v, 2);
+                if (nv <= 0)
+                        break;
+                struct iovec iov[2];
+                for (int i = 0; i < nv; i++) {
+                        iov[i].iov_base = v[i].iov_base;
+                        iov[i].iov_len = v[i].iov_len;
+                }
+                ssize_t r = readv(n->pipe[0], iov, nv);
+                if (r <= 0) {
+                        evbuffer_commit_space(out, v, 0);
+                        break;
+                }
+                size_t left = (size_t)r;
+                for (int i = 0; i < nv; i++) {
+                        size_t k = left < v[i].iov_len ? left : v[i].iov_len;
+                        v[i].iov_len = k;
+                        left -= k;
+                }
+                evbuffer_commit_space(out, v, nv);
+                len -= (size_t)r;
+        }
+        if (len) { /* cannot happen short of memory; never leave it full */
+                char sink[4096];
+                while (read(n->pipe[0], sink, sizeof(sink)) > 0)
+                        ;
+        }
+}
+
+/* Splice up to max bytes from from's socket to to's; the bytes moved.  Only
+ * when nothing is waiting in to's output (order must be kept). */
+static uint64_t pump(struct net *n, struct bufferevent *from,
+                     struct bufferevent *to, uint64_t max)
+{
+        struct evbuffer *out = bufferevent_get_output(to);
+        if (evbuffer_get_length(bufferevent_get_input(from)) || !pipe_ready(n))
+                return 0;
+        if (evbuffer_get_length(out)) {
+                evbuffer_unfreeze(out, 1);
+                (void)evbuffer_write_atmost(out, bufferevent_getfd(to), -1);
+                evbuffer_freeze(out, 1);
+                if (evbuffer_get_length(out))
+                        return 0;
+        }
+        int in_fd = bufferevent_getfd(from), out_fd = bufferevent_getfd(to);
+        uint64_t moved = 0;
+        if (max > PUMP_BUDGET)
+                max = PUMP_BUDGET;
+        while (moved < max) {
+                ssize_t got = splice(in_fd, NULL, n->pipe[1], NULL,
+                                     (size_t)(max - moved),
+                                     SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+                if (got <= 0)
+                        break; /* EOF and errors: libevent's read sees them */
+                moved += (uint64_t)got;
+                size_t left = (size_t)got;
+                while (left) {
+                        ssize_t put = splice(n->pipe[0], NULL, out_fd, NULL,
+                                             left,
+                                             SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+                        if (put <= 0)
+                                break;
+                        left -= (size_t)put;
+                }
+                if (left) { /* the receiver is full: queue the rest */
+                        unpipe(n, out, left);
+                        break;
+                }
+        }
+        return moved;
+}
+
+static void slurp(struct bufferevent *bev)
+{
+        /* a bufferevent keeps the end of its input frozen between its own
+         * reads; this is one of them */
+        struct evbuffer *in = bufferevent_get_input(bev);
+        evbuffer_unfreeze(in, 0);
+        slurp_into(in, bufferevent_getfd(bev));
+        evbuffer_freeze(in, 0);
+}
+
 /* Move what arrived on from to to.  false when c may be gone (closed, or
  * on to its next request): the caller must not touch it then. */
 static bool relay(struct conn *c, struct bufferevent *from,
                   struct bufferevent *to)
 {
         struct evbuffer *in = bufferevent_get_input(from);
+        bool opaque = (c->st == ST_TUNNEL && !c->hello) ||
+                      (c->st == ST_FORWARD && from == c->up && !c->resp_raw &&
+                       http_resp_body_left(&c->resp));
+        if (!opaque && (bufferevent_get_enabled(from) & EV_READ))
+                slurp(from); /* (an opaque stream is spliced below) */
         size_t len = evbuffer_get_length(in);
         if (!len)
                 return true;
@@ -397,6 +548,12 @@ static bool relay(struct conn *c, struct bufferevent *from,
                 evbuffer_remove_buffer(in, bufferevent_get_output(to),
                                        (size_t)n);
                 c->bytes_down += (uint64_t)n;
+                uint64_t body = http_resp_body_left(&c->resp);
+                if (body && !c->resp_raw) {
+                        uint64_t moved = pump(c->n, from, to, body);
+                        c->bytes_down += moved;
+                        http_resp_skip(&c->resp, moved);
+                }
                 if (c->resp.msg_done) {
                         response_done(c);
                         return false;
@@ -409,6 +566,13 @@ static bool relay(struct conn *c, struct bufferevent *from,
         else
                 c->bytes_down += len;
         evbuffer_add_buffer(bufferevent_get_output(to), in);
+        if (c->st == ST_TUNNEL && !c->hello) {
+                uint64_t moved = pump(c->n, from, to, UINT64_MAX);
+                if (from == c->down)
+                        c->bytes_up += moved;
+                else
+                        c->bytes_down += moved;
+        }
         pressure(from, to);
         return true;
 }
@@ -470,7 +634,7 @@ static void on_spliced_event(struct bufferevent *bev, short what, void *arg)
         finish(c);
 }
 
-static void splice(struct conn *c)
+static void start_relay(struct conn *c)
 {
         struct timeval idle = {NET_IDLE_TIMEOUT_S, 0};
         touch(c);
@@ -479,6 +643,8 @@ static void splice(struct conn *c)
                           on_spliced_event, c);
         bufferevent_set_timeouts(c->up, &idle, NULL);
         bufferevent_set_timeouts(c->down, &idle, NULL);
+        bufferevent_set_max_single_write(c->up, NET_BUF_MAX);
+        bufferevent_set_max_single_write(c->down, NET_BUF_MAX);
         bufferevent_enable(c->up, EV_READ | EV_WRITE);
         bufferevent_enable(c->down, EV_READ | EV_WRITE);
         /* bytes the box sent after the head */
@@ -502,7 +668,7 @@ static void start_forward(struct conn *c)
         c->st = ST_FORWARD;
         c->resp_raw = false;
         http_resp_init(&c->resp, strcmp(c->req.method, "HEAD") == 0);
-        splice(c);
+        start_relay(c);
 }
 
 /* ---- keep-alive ---------------------------------------------------------- */
@@ -596,7 +762,7 @@ static void on_dialled(void *arg, struct bufferevent *up, const char *addr,
                 return;
         }
         c->hello = c->st == ST_TUNNEL;
-        splice(c);
+        start_relay(c);
 }
 
 static void decide(struct conn *c)

@@ -281,6 +281,10 @@ int supervisor_run(struct policy *p, char *const *argv, struct ab_err *err)
                 close(sv[1]);
         if (r < 0)
                 goto out;
+        /* A peer that resets while the relay writes to it is an error to
+         * handle, not a reason to die (the box has its own dispositions:
+         * its init resets every signal before the command runs). */
+        signal(SIGPIPE, SIG_IGN);
         /* While the box builds its root: the network side (audit log
          * included), ready before anything runs in the box. */
         if ((s.handoff_fd >= 0 && (net_new(s.base, p, &s.net, err) < 0 ||

@@ -321,3 +321,34 @@ PY
         ! grep -q nine "$HLOG"
         [ "$(grep -c '"verdict":"allow"' "$BATS_TEST_TMPDIR/audit.jsonl")" -eq 7 ]
 }
+
+@test "large bodies arrive whole through every path (spliced), and a kept-alive connection goes on after one" {
+        loop_name
+        PORT=$(free_port)
+        local www="$BATS_TEST_TMPDIR/big"
+        mkdir -p "$www"
+        head -c 20000000 /dev/urandom >"$www/big"
+        echo small >"$www/small"
+        local sum
+        sum=$(md5sum <"$www/big" | cut -d' ' -f1)
+        (cd "$www" && exec timeout 120 python3 -c "
+import http.server as h
+h.SimpleHTTPRequestHandler.protocol_version = 'HTTP/1.1'
+h.ThreadingHTTPServer(('$NAME_ADDR', $PORT), h.SimpleHTTPRequestHandler).serve_forever()
+") >/dev/null 2>&1 &
+        CLEANUP+=("kill $!")
+        wait_port "$NAME_ADDR" "$PORT"
+        run nbox --allow "$NAME:$PORT" --allow "$NAME_ADDR" -- sh -c "
+                curl -sS -m 60 http://$NAME:$PORT/big | md5sum
+                $NOPROXY curl -sS -m 60 http://$NAME:$PORT/big | md5sum
+                curl -sS -m 60 -p http://$NAME:$PORT/big | md5sum
+                curl -sS -m 60 --socks5-hostname 127.0.0.1:1080 http://$NAME:$PORT/big | md5sum
+                curl -sS -m 60 -o big2 http://$NAME:$PORT/big -o small2 http://$NAME:$PORT/small -w '%{num_connects}\n'
+                md5sum <big2; cat small2"
+        [ "$status" -eq 0 ]
+        for i in 0 1 2 3; do [ "${lines[$i]}" = "$sum  -" ]; done
+        [ "${lines[4]}" = 1 ]   # the second request did not need a new connection
+        [ "${lines[5]}" = 0 ]
+        [ "${lines[6]}" = "$sum  -" ]
+        [ "${lines[7]}" = small ]
+}
