@@ -216,7 +216,31 @@ static void write_stage_file(const char *name, const char *content,
         close(fd);
 }
 
-static void stage_files(const char *shell)
+/* The box's /etc/hosts: its own names, and the allowed names the DNS
+ * stub will answer the same way (policy_premapped_names). */
+static char *hosts_file(const struct policy *p)
+{
+        char *out = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&out, &len);
+        if (!f)
+                box_die_errno(errno, "building the box's /etc/hosts");
+        fputs("127.0.0.1\tlocalhost " BOX_HOSTNAME "\n"
+              "::1\tlocalhost ip6-localhost ip6-loopback\n",
+              f);
+        const char *names[POLICY_PREMAPPED_MAX];
+        size_t n = policy_premapped_names(p, names);
+        for (size_t i = 0; i < n; i++) {
+                uint32_t a = POLICY_MAPPED_BASE + 1 + (uint32_t)i;
+                fprintf(f, "%u.%u.%u.%u\t%s\n", a >> 24, (a >> 16) & 0xff,
+                        (a >> 8) & 0xff, a & 0xff, names[i]);
+        }
+        if (fclose(f) != 0)
+                box_die_errno(errno, "building the box's /etc/hosts");
+        return out;
+}
+
+static void stage_files(const char *shell, const struct policy *p)
 {
         char passwd[512];
         snprintf(passwd, sizeof(passwd),
@@ -232,10 +256,9 @@ static void stage_files(const char *shell)
         write_stage_file("passwd", passwd, 0644);
         write_stage_file("group", group, 0644);
         write_stage_file("hostname", BOX_HOSTNAME "\n", 0644);
-        write_stage_file("hosts",
-                         "127.0.0.1\tlocalhost " BOX_HOSTNAME "\n"
-                         "::1\tlocalhost ip6-localhost ip6-loopback\n",
-                         0644);
+        char *hosts = hosts_file(p);
+        write_stage_file("hosts", hosts, 0644);
+        free(hosts);
         /* The box's DNS is the supervisor's stub (DESIGN.md §2); with
          * --net off nothing answers there, and lookups fail at once. */
         write_stage_file("resolv.conf", "nameserver 127.0.0.1\n", 0644);
@@ -417,7 +440,7 @@ void box_rootfs_setup(struct box_spec *spec)
         for (size_t i = 0; i < plan.n; i++)
                 place_src(&plan.s[i]);
         make_links();
-        stage_files(spec->shell);
+        stage_files(spec->shell, spec->policy);
 
         pivot();
         mask_etc();

@@ -25,7 +25,10 @@ struct net {
                        * calls (-1 until first needed, or if unavailable) */
         bool overload_reported, names_full_reported;
         /* the DNS stub's answers: names[i] is at NET_DNS_BASE + 1 + i */
-        char (*names)[254];
+        struct mapped {
+                char name[254];
+                bool asked; /* looked up (and logged) at least once */
+        } *names;
         size_t nnames;
 };
 
@@ -36,6 +39,8 @@ const char *net_mapped_name(const struct net *n, uint32_t addr);
 int stub_serve_udp(struct net *n, int fd);
 struct evconnlistener *stub_listen_tcp(struct net *n, int fd);
 void stub_free(struct net *n);
+/* Give the names the box's /etc/hosts lists their addresses, first. */
+int stub_premap(struct net *n);
 
 /* Decide host:port before dialling.  0 allow (rule set to the deciding
  * pattern's text, or NULL in open mode), -1 deny with reason and a

@@ -37,10 +37,15 @@ int net_new(struct event_base *base, const struct policy *p, struct net **out,
         int r = policy_transparent_ports(p, n->tports, err);
         if (r >= 0) {
                 n->ntports = r;
-                r = audit_new(p->audit_path, &n->audit, err);
+                r = stub_premap(n);
+                if (r < 0)
+                        err_set(err, r, "out of memory");
         }
+        if (r >= 0)
+                r = audit_new(p->audit_path, &n->audit, err);
         if (r < 0) {
                 evdns_base_free(n->dns, 0);
+                free(n->names);
                 free(n);
                 return r;
         }
@@ -162,7 +167,7 @@ const char *net_mapped_name(const struct net *n, uint32_t addr)
         uint32_t a = ntohl(addr);
         if (a <= NET_DNS_BASE || a - NET_DNS_BASE - 1 >= n->nnames)
                 return NULL;
-        return n->names[a - NET_DNS_BASE - 1];
+        return n->names[a - NET_DNS_BASE - 1].name;
 }
 
 void net_note_overload(struct net *n)

@@ -24,7 +24,7 @@
 #define NET_AUDIT_MAX (64L << 20)   /* bytes of audit log per run */
 /* The DNS stub */
 #define NET_DNS_NAMES 4096          /* distinct names given an address */
-#define NET_DNS_BASE 0x7f640000u    /* 127.100.0.0: mapped from .0.1 up */
+#define NET_DNS_BASE POLICY_MAPPED_BASE /* 127.100.0.0: mapped from .0.1 */
 #define NET_DNS_TCP_CONNS 32        /* concurrent DNS-over-TCP clients */
 #define NET_DNS_TCP_IDLE_S 10       /* a DNS-over-TCP client that is quiet */
 #define NET_DNS_UDP_BATCH 64        /* datagrams read per wake-up */

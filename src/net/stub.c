@@ -35,11 +35,12 @@ static void log_lookup(struct net *n, const char *host, const char *verdict,
         audit_log(n->audit, &r);
 }
 
-/* The address for name, giving it one the first time.  0 or -ENOSPC. */
+/* The address for name, giving it one the first time.  Its index, or
+ * -ENOSPC. */
 static int map_name(struct net *n, const char *name, uint8_t addr[4])
 {
         size_t i = 0;
-        while (i < n->nnames && strcmp(n->names[i], name) != 0)
+        while (i < n->nnames && strcmp(n->names[i].name, name) != 0)
                 i++;
         if (i == n->nnames) {
                 if (n->nnames == NET_DNS_NAMES)
@@ -49,11 +50,24 @@ static int map_name(struct net *n, const char *name, uint8_t addr[4])
                         if (!n->names)
                                 return -ENOSPC;
                 }
-                snprintf(n->names[i], sizeof(n->names[i]), "%s", name);
+                snprintf(n->names[i].name, sizeof(n->names[i].name), "%s",
+                         name);
                 n->nnames++;
         }
         uint32_t a = htonl(NET_DNS_BASE + 1 + (uint32_t)i);
         memcpy(addr, &a, 4);
+        return (int)i;
+}
+
+int stub_premap(struct net *n)
+{
+        const char *names[POLICY_PREMAPPED_MAX];
+        size_t k = policy_premapped_names(n->policy, names);
+        for (size_t i = 0; i < k; i++) {
+                uint8_t addr[4];
+                if (map_name(n, names[i], addr) < 0)
+                        return -ENOMEM;
+        }
         return 0;
 }
 
@@ -74,21 +88,23 @@ static size_t answer(struct net *n, const uint8_t *msg, size_t len,
                 log_lookup(n, q.name, "deny", reason, NULL, NULL, sentence);
                 return dns_build_reply(msg, &q, DNS_NXDOMAIN, NULL, out);
         }
-        size_t before = n->nnames;
         uint8_t addr[4];
-        if (map_name(n, q.name, addr) < 0) {
+        int i = map_name(n, q.name, addr);
+        if (i < 0) {
                 if (!n->names_full_reported) {
                         n->names_full_reported = true;
                         fprintf(stderr,
-                                "agentbox: the box looked up %d different "
-                                "names, the most its DNS gives addresses "
-                                "to; further new names fail (SERVFAIL)\n",
+                                "agentbox: the box's DNS has given addresses "
+                                "to %d different names, the most it gives; "
+                                "lookups of further new names fail "
+                                "(SERVFAIL)\n",
                                 NET_DNS_NAMES);
                 }
                 log_lookup(n, q.name, "error", "names-full", rule, NULL, NULL);
                 return dns_build_reply(msg, &q, DNS_SERVFAIL, NULL, out);
         }
-        if (n->nnames != before) {
+        if (!n->names[i].asked) {
+                n->names[i].asked = true;
                 char shown[INET_ADDRSTRLEN];
                 inet_ntop(AF_INET, addr, shown, sizeof(shown));
                 log_lookup(n, q.name, "allow", "allowed", rule, shown, NULL);

@@ -153,6 +153,25 @@ int policy_transparent_ports(const struct policy *p, uint16_t *out,
         return (int)n;
 }
 
+size_t policy_premapped_names(const struct policy *p, const char **out)
+{
+        size_t n = 0;
+        if (p->net == POLICY_NET_OFF)
+                return 0;
+        for (size_t i = 0; i < p->allow.n && n < POLICY_PREMAPPED_MAX; i++) {
+                const struct netpat *a = &p->allow.v[i];
+                if (a->kind != NETPAT_NAME ||
+                    netpat_match_name(&p->deny, a->name, 0))
+                        continue;
+                size_t j = 0;
+                while (j < n && strcmp(out[j], a->name) != 0)
+                        j++;
+                if (j == n)
+                        out[n++] = a->name;
+        }
+        return n;
+}
+
 int policy_pids_parse(const char *s, unsigned *out, struct ab_err *err)
 {
         char *end = NULL;

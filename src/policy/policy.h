@@ -62,6 +62,17 @@ const char *policy_net_name(enum policy_net n);
 int policy_transparent_ports(const struct policy *p, uint16_t *out,
                              struct ab_err *err);
 
+/* The box's names for allowed hosts (DESIGN.md §2): the DNS stub answers
+ * an allowed name with POLICY_MAPPED_BASE + 1 + i, the i-th name it was
+ * asked.  The exact names network.allow lists (no wildcard, no address;
+ * once each, in order; none a port-less deny covers) take the first
+ * numbers, and the box's /etc/hosts lists them, so a lookup of one costs
+ * what it does on the host.  Fills out (at most POLICY_PREMAPPED_MAX),
+ * returns the count. */
+#define POLICY_MAPPED_BASE 0x7f640000u /* 127.100.0.0 */
+#define POLICY_PREMAPPED_MAX 256
+size_t policy_premapped_names(const struct policy *p, const char **out);
+
 /* Parse a --pids value (1..POLICY_PIDS_MAX). */
 int policy_pids_parse(const char *s, unsigned *out, struct ab_err *err);
 

@@ -181,3 +181,22 @@ Test(netpat, transparent_ports)
         cr_assert_eq(policy_transparent_ports(&p, ports, &err), 0);
         policy_free(&p);
 }
+
+Test(netpat, premapped_names)
+{
+        struct policy p;
+        policy_init(&p);
+        struct ab_err err = {0};
+        const char *allow[] = {"a.example", "*.b.example", "a.example:443",
+                               "c.example", "10.0.0.1", "d.example:22", NULL};
+        for (int i = 0; allow[i]; i++)
+                cr_assert_eq(netpat_list_add(&p.allow, allow[i], "--allow", &err), 0);
+        cr_assert_eq(netpat_list_add(&p.deny, "c.example", "--deny", &err), 0);
+        const char *names[POLICY_PREMAPPED_MAX];
+        cr_assert_eq(policy_premapped_names(&p, names), 2);
+        cr_assert_str_eq(names[0], "a.example");
+        cr_assert_str_eq(names[1], "d.example");
+        p.net = POLICY_NET_OFF;
+        cr_assert_eq(policy_premapped_names(&p, names), 0);
+        policy_free(&p);
+}
