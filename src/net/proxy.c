@@ -355,32 +355,40 @@ static void response_done(struct conn *c);
  * (up to the relay's buffer cap); EOF and errors are left for libevent's
  * own next read to report. */
 #define SLURP_PIECE (256 * 1024)
+/* One readv of (at least) want bytes from fd onto the end of buf; what
+ * readv returned, or -1 when no room could be made. */
+static ssize_t read_into(struct evbuffer *buf, int fd, size_t want)
+{
+        struct evbuffer_iovec v[2];
+        int nv = evbuffer_reserve_space(buf, (ev_ssize_t)want, v, 2);
+        if (nv <= 0)
+                return -1;
+        struct iovec iov[2];
+        for (int i = 0; i < nv; i++) {
+                iov[i].iov_base = v[i].iov_base;
+                iov[i].iov_len = v[i].iov_len;
+        }
+        ssize_t n = readv(fd, iov, nv);
+        if (n <= 0) {
+                evbuffer_commit_space(buf, v, 0);
+                return n;
+        }
+        size_t left = (size_t)n;
+        for (int i = 0; i < nv; i++) {
+                size_t k = left < v[i].iov_len ? left : v[i].iov_len;
+                v[i].iov_len = k;
+                left -= k;
+        }
+        evbuffer_commit_space(buf, v, nv);
+        return n;
+}
+
 static void slurp_into(struct evbuffer *in, evutil_socket_t fd)
 {
         while (evbuffer_get_length(in) < NET_BUF_MAX) {
-                struct evbuffer_iovec v[2];
-                int nv = evbuffer_reserve_space(in, SLURP_PIECE, v, 2);
-                if (nv <= 0)
-                        return;
-                struct iovec iov[2];
-                for (int i = 0; i < nv; i++) {
-                        iov[i].iov_base = v[i].iov_base;
-                        iov[i].iov_len = v[i].iov_len;
-                }
-                ssize_t n = readv(fd, iov, nv);
-                if (n <= 0) {
-                        evbuffer_commit_space(in, v, 0);
-                        return;
-                }
-                size_t left = (size_t)n;
-                for (int i = 0; i < nv; i++) {
-                        size_t k = left < v[i].iov_len ? left : v[i].iov_len;
-                        v[i].iov_len = k;
-                        left -= k;
-                }
-                evbuffer_commit_space(in, v, nv);
-                if ((size_t)n < SLURP_PIECE)
-                        return; /* drained */
+                ssize_t n = read_into(in, fd, SLURP_PIECE);
+                if (n < SLURP_PIECE)
+                        return; /* drained, or EOF or an error for later */
         }
 }
 
@@ -409,28 +417,10 @@ static bool pipe_ready(struct net *n)
 static void unpipe(struct net *n, struct evbuffer *out, size_t len)
 {
         while (len) {
-                struct evbuffer_iovec v[2];
-                int nv = evbuffer_reserve_space(out, len, v, 2);
-                if (nv <= 0)
+                ssize_t r = read_into(out, n->pipe[0], len);
+                if (r <= 0)
                         break;
-                struct iovec iov[2];
-                for (int i = 0; i < nv; i++) {
-                        iov[i].iov_base = v[i].iov_base;
-                        iov[i].iov_len = v[i].iov_len;
-                }
-                ssize_t r = readv(n->pipe[0], iov, nv);
-                if (r <= 0) {
-                        evbuffer_commit_space(out, v, 0);
-                        break;
-                }
-                size_t left = (size_t)r;
-                for (int i = 0; i < nv; i++) {
-                        size_t k = left < v[i].iov_len ? left : v[i].iov_len;
-                        v[i].iov_len = k;
-                        left -= k;
-                }
-                evbuffer_commit_space(out, v, nv);
-                len -= (size_t)r;
+                len -= (size_t)r < len ? (size_t)r : len;
         }
         if (len) { /* cannot happen short of memory; never leave it full */
                 char sink[4096];
