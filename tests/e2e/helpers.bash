@@ -76,7 +76,13 @@ start_http_on() {
         HLOG="$BATS_TEST_TMPDIR/http.log"
         mkdir -p "$BATS_TEST_TMPDIR/www"
         echo "hello from the host" >"$BATS_TEST_TMPDIR/www/index.html"
-        (cd "$BATS_TEST_TMPDIR/www" && exec timeout 60 python3 -m http.server "$PORT" --bind "$1") >"$HLOG" 2>&1 &
+        # http.server's own listen backlog is 5: too few for the load test
+        (cd "$BATS_TEST_TMPDIR/www" && exec timeout 60 python3 -c "
+import http.server as h, sys
+class S(h.ThreadingHTTPServer):
+    request_queue_size = 256
+S(('$1', $PORT), h.SimpleHTTPRequestHandler).serve_forever()
+") >"$HLOG" 2>&1 &
         CLEANUP+=("kill $!")
         wait_port "$1" "$PORT"
 }
