@@ -344,8 +344,12 @@ static void replace_etc(const char *name)
  * resolv.conf asks 127.0.0.1, the stub, anyway. */
 static void replace_resolv_conf(void)
 {
-        if (bind_ro(STAGE "/resolv.conf", "/etc/resolv.conf") == 0)
+        int r = bind_ro(STAGE "/resolv.conf", "/etc/resolv.conf");
+        if (r == 0)
                 return;
+        if (r != -ENOENT) /* never leave the host's in place */
+                box_die_errno(-r, "cannot point the box's /etc/resolv.conf "
+                                  "at its DNS stub");
         char target[PATH_MAX - 8], path[PATH_MAX];
         ssize_t n = readlink("/etc/resolv.conf", target, sizeof(target) - 1);
         if (n <= 0)
@@ -364,7 +368,7 @@ static void replace_resolv_conf(void)
         if (fd < 0)
                 return;
         close(fd);
-        int r = bind_ro(STAGE "/resolv.conf", "/etc/resolv.conf");
+        r = bind_ro(STAGE "/resolv.conf", "/etc/resolv.conf");
         if (r < 0)
                 box_die_errno(-r, "cannot point the box's /etc/resolv.conf "
                                   "at its DNS stub");

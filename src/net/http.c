@@ -115,6 +115,11 @@ static bool host_matches(const struct http_req *r, const char *hv)
         } else if ((port = strrchr(buf, ':'))) {
                 *port++ = 0;
         }
+        if (strlen(hv) >= sizeof(buf) - 1 || strpbrk(hv, " \t\r\n"))
+                return false; /* folded, padded inside or cut short */
+        if (port && (!*port || strspn(port, "0123456789") != strlen(port) ||
+                     strlen(port) > 5))
+                return false;
         unsigned p = port ? (unsigned)strtoul(port, NULL, 10) : 80;
         char norm[300];
         if (r->ip_literal) {
@@ -161,6 +166,8 @@ static int proxy_target(struct http_req *r, const struct http_parser_url *up)
                 return fail(r, 400, "bad port%s", NULL);
         return 0;
 }
+
+static bool named_by_connection(const struct http_req *r, const char *name);
 
 static int on_headers_complete(http_parser *p)
 {
@@ -222,6 +229,14 @@ static int on_headers_complete(http_parser *p)
                 memcpy(r->target, r->url + off, n);
                 r->target[n] = 0;
         }
+        /* the proxy drops the headers Connection names: never these,
+         * which say where the request goes and where it ends */
+        static const char *const framing[] = {"host", "content-length",
+                                              "transfer-encoding"};
+        for (size_t i = 0; i < sizeof(framing) / sizeof(framing[0]); i++)
+                if (named_by_connection(r, framing[i]))
+                        return fail(r, 400, "a Connection header naming "
+                                            "%s is refused", framing[i]);
         size_t nhost = 0;
         for (size_t i = 0; i < r->nh; i++)
                 nhost += r->h[i].name && strcasecmp(r->h[i].name, "Host") == 0;

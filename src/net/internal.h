@@ -20,7 +20,7 @@ struct net {
         uint16_t tports[POLICY_TRANSPARENT_MAX];
         struct evconnlistener *transparent[POLICY_TRANSPARENT_MAX];
         int ntports;
-        unsigned nconns, ndns;
+        unsigned nconns, ndns, dns_denials;
         int pipe[2];  /* shared by every relay for splice(2); empty between
                        * calls (-1 until first needed, or if unavailable) */
         bool overload_reported, names_full_reported;

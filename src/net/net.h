@@ -28,6 +28,8 @@
 #define NET_DNS_TCP_CONNS 32        /* concurrent DNS-over-TCP clients */
 #define NET_DNS_TCP_IDLE_S 10       /* a DNS-over-TCP client that is quiet */
 #define NET_DNS_UDP_BATCH 64        /* datagrams read per wake-up */
+#define NET_DNS_DENIALS_LOGGED 10000 /* denied lookups in the audit log: a
+                                      * box cannot fill it with them */
 
 struct net;
 

@@ -55,6 +55,8 @@ struct conn {
         bool socks;     /* a SOCKS5 client */
         bool down_eof;  /* the box shut its sending side */
         bool hello;     /* a tunnel: its first bytes are not checked yet */
+        struct timespec relay_start; /* when the tunnel or forward began */
+        const char *proto;  /* for the audit log, fixed when decided */
         /* a refusal held until the request is read, so that the answer
          * is not lost to a reset (transparent port 80) */
         char *refusal;
@@ -74,11 +76,12 @@ static double ms_since(const struct timespec *t)
 static void log_conn(struct conn *c, const char *verdict, const char *reason,
                      const char *message)
 {
-        if (c->logged || !c->req.head_done)
+        if (c->logged || (!c->req.head_done && c->kind != PROXY_TRANSPARENT))
                 return;
         c->logged = true;
         struct audit_rec r = {
-                .proto = c->kind == PROXY_TRANSPARENT ? "transparent"
+                .proto = c->proto                     ? c->proto
+                         : c->kind == PROXY_TRANSPARENT ? "transparent"
                          : c->socks                    ? "socks5"
                          : c->req.connect              ? "connect"
                                                        : "http",
@@ -122,6 +125,13 @@ static void close_when_flushed(struct bufferevent *bev, void *arg)
         conn_free(arg);
 }
 
+static void on_closing_event(struct bufferevent *bev, short what, void *arg)
+{
+        (void)bev;
+        (void)what; /* an error, a reset or the write timeout */
+        conn_free(arg);
+}
+
 static void finish(struct conn *c)
 {
         c->st = ST_DONE;
@@ -130,8 +140,14 @@ static void finish(struct conn *c)
                 c->up = NULL;
         }
         if (c->down && evbuffer_get_length(bufferevent_get_output(c->down))) {
+                /* a box that resets or stops reading must not keep the
+                 * connection (and its slot) forever */
+                struct timeval t = {NET_HEAD_TIMEOUT_S, 0};
                 bufferevent_disable(c->down, EV_READ);
-                bufferevent_setcb(c->down, NULL, close_when_flushed, NULL, c);
+                bufferevent_set_timeouts(c->down, NULL, &t);
+                bufferevent_setcb(c->down, NULL, close_when_flushed,
+                                  on_closing_event, c);
+                bufferevent_enable(c->down, EV_WRITE);
                 return;
         }
         conn_free(c);
@@ -203,7 +219,9 @@ static void reject(struct conn *c, int status, const char *reason,
                         return;
                 }
         }
-        if (c->st == ST_TUNNEL) {
+        if (c->st == ST_THEAD) {
+                respond(c, status, status_text(status), sentence);
+        } else if (c->st == ST_TUNNEL) {
                 /* a tunnel already: there is no way to say why but closing */
         } else if (c->socks) {
                 uint8_t rep[10];
@@ -233,25 +251,42 @@ static void pressure(struct bufferevent *from, struct bufferevent *to)
         }
 }
 
-/* Do the first bytes start an HTTP request?  1 yes, 0 no, -1 too few to
- * tell. */
+static bool tchar(unsigned char ch)
+{
+        return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
+               (ch >= 'A' && ch <= 'Z') || (ch && strchr("!#$%&'*+-.^_`|~", ch));
+}
+
+/* Do the first bytes start an HTTP/1 request line, "TOKEN SP TARGET SP
+ * HTTP/" (leading CR LF skipped, as servers do; any method, any case, so
+ * that nothing a server might take for a request slips past the check)?
+ * 1 yes, 0 no, -1 too few to tell. */
 static int looks_like_http(const char *p, size_t len)
 {
-        static const char *const methods[] = {
-                "GET ",    "HEAD ",  "POST ",  "PUT ",     "DELETE ",
-                "PATCH ",  "OPTIONS ", "TRACE ", "CONNECT ",
-        };
-        int r = 0;
-        for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
-                size_t m = strlen(methods[i]);
-                size_t k = len < m ? len : m;
-                if (memcmp(p, methods[i], k) == 0) {
-                        if (k == m)
-                                return 1;
-                        r = -1;
-                }
+        size_t i = 0;
+        while (i < len && (p[i] == '\r' || p[i] == '\n'))
+                i++;
+        size_t start = i;
+        while (i < len && tchar((unsigned char)p[i]))
+                i++;
+        if (i == len)
+                return len < HTTP_HEAD_MAX ? -1 : 0;
+        if (i == start || p[i++] != ' ')
+                return 0;
+        size_t target = i;
+        while (i < len && p[i] > ' ' && p[i] < 0x7f)
+                i++;
+        if (i == len)
+                return len < HTTP_HEAD_MAX ? -1 : 0;
+        if (i == target || p[i++] != ' ')
+                return 0;
+        for (const char *v = "HTTP/"; *v; v++, i++) {
+                if (i == len)
+                        return -1;
+                if ((p[i] & ~0x20) != (*v & ~0x20) && p[i] != *v)
+                        return 0;
         }
-        return r;
+        return 1;
 }
 
 /* A transparent connection that speaks HTTP: its Host must be the name
@@ -304,9 +339,16 @@ static bool check_first(struct conn *c, struct evbuffer *in, size_t len)
         if (c->st == ST_THEAD)
                 return transparent_head(c, in, len);
         char sni[254], why[160], sentence[1024];
+        if (ms_since(&c->relay_start) >= NET_HEAD_TIMEOUT_S * 1e3) {
+                reject(c, 400, "head-timeout",
+                       "agentbox: no complete first message within 30 s");
+                return false;
+        }
         size_t look = len < TLS_RECORD_MAX ? len : TLS_RECORD_MAX;
         const uint8_t *p = evbuffer_pullup(in, (ssize_t)look);
-        if (c->kind == PROXY_TRANSPARENT) {
+        if (!c->req.ip_literal) {
+                /* plain HTTP in any tunnel to a name (transparent, CONNECT,
+                 * SOCKS5) must name that host */
                 int h = looks_like_http((const char *)p, look);
                 if (h < 0)
                         return false;
@@ -603,6 +645,17 @@ static void on_drained(struct bufferevent *bev, void *arg)
 static void on_spliced_event(struct bufferevent *bev, short what, void *arg)
 {
         struct conn *c = arg;
+        if ((what & BEV_EVENT_TIMEOUT) && bev == c->down &&
+            (c->hello || c->st == ST_THEAD) &&
+            evbuffer_get_length(bufferevent_get_input(bev)) &&
+            ms_since(&c->relay_start) >= NET_HEAD_TIMEOUT_S * 1e3) {
+                /* a first message begun and never finished (a client that
+                 * sends nothing may wait for the server as long as it
+                 * likes) */
+                reject(c, 400, "head-timeout",
+                       "agentbox: no complete first message within 30 s");
+                return;
+        }
         if (what & BEV_EVENT_TIMEOUT) {
                 struct timespec now;
                 clock_gettime(CLOCK_MONOTONIC, &now);
@@ -627,12 +680,14 @@ static void on_spliced_event(struct bufferevent *bev, short what, void *arg)
 static void start_relay(struct conn *c)
 {
         struct timeval idle = {NET_IDLE_TIMEOUT_S, 0};
+        struct timeval first = {NET_HEAD_TIMEOUT_S, 0};
         touch(c);
+        clock_gettime(CLOCK_MONOTONIC, &c->relay_start);
         bufferevent_setcb(c->up, on_up_read, on_drained, on_spliced_event, c);
         bufferevent_setcb(c->down, on_down_read_spliced, on_drained,
                           on_spliced_event, c);
         bufferevent_set_timeouts(c->up, &idle, NULL);
-        bufferevent_set_timeouts(c->down, &idle, NULL);
+        bufferevent_set_timeouts(c->down, c->hello ? &first : &idle, NULL);
         bufferevent_set_max_single_write(c->up, NET_BUF_MAX);
         bufferevent_set_max_single_write(c->down, NET_BUF_MAX);
         bufferevent_enable(c->up, EV_READ | EV_WRITE);
@@ -752,6 +807,10 @@ static void on_dialled(void *arg, struct bufferevent *up, const char *addr,
                 return;
         }
         c->hello = c->st == ST_TUNNEL;
+        c->proto = c->kind == PROXY_TRANSPARENT ? "transparent"
+                   : c->socks                    ? "socks5"
+                   : c->req.connect              ? "connect"
+                                                 : NULL;
         start_relay(c);
 }
 

@@ -85,7 +85,15 @@ static size_t answer(struct net *n, const uint8_t *msg, size_t len,
         if (net_decide_lookup(n, q.name, &rule, &reason, sentence,
                               sizeof(sentence)) < 0) {
                 audit_report_denial(n->audit, sentence);
-                log_lookup(n, q.name, "deny", reason, NULL, NULL, sentence);
+                if (n->dns_denials < NET_DNS_DENIALS_LOGGED)
+                        log_lookup(n, q.name, "deny", reason, NULL, NULL,
+                                   sentence);
+                else if (n->dns_denials == NET_DNS_DENIALS_LOGGED)
+                        log_lookup(n, "*", "deny", "denials-capped", NULL,
+                                   NULL,
+                                   "agentbox: further denied DNS lookups "
+                                   "are answered NXDOMAIN and not logged");
+                n->dns_denials += n->dns_denials <= NET_DNS_DENIALS_LOGGED;
                 return dns_build_reply(msg, &q, DNS_NXDOMAIN, NULL, out);
         }
         uint8_t addr[4];

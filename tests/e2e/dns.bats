@@ -178,3 +178,17 @@ print(s.recv(100))\""
         [ "$status" -eq 125 ]
         [[ "$output" == *"network.allow names more than 16 ports"* ]]
 }
+
+@test "a flood of denied lookups cannot fill the audit log: the rest of the run is still logged" {
+        run --separate-stderr nbox --allow api.example.com -- python3 -c "$DNSQ
+codes = {q('n%d.evil.example' % i).split()[1] for i in range(10050)}
+print(codes, q('late.example.com').split()[1], q('api.example.com').split()[1])
+"
+        [ "$status" -eq 0 ]
+        [ "${lines[0]}" = "{'3'} 3 0" ]
+        local log="$BATS_TEST_TMPDIR/audit.jsonl"
+        [ "$(grep -c '"proto":"dns","host":"n[0-9]*.evil.example"' "$log")" -eq 10000 ]
+        grep -q '"reason":"denials-capped"' "$log"
+        # what comes after the cap is still there
+        tail -1 "$log" | grep -q '"host":"api.example.com","port":0,"verdict":"allow"'
+}

@@ -249,6 +249,7 @@ PY
 start_http11() {
         PORT=$(free_port)
         HLOG="$BATS_TEST_TMPDIR/http11.log"
+        : >"$HLOG"
         python3 -c "
 import http.server as h
 class H(h.BaseHTTPRequestHandler):
@@ -262,7 +263,7 @@ class H(h.BaseHTTPRequestHandler):
             self.wfile.write(body)
     do_HEAD = do_GET
     def log_message(self, fmt, *args):
-        open('$HLOG', 'a').write('peer=%d %s %s\n' % (self.client_address[1], self.command, self.path))
+        open('$HLOG', 'a').write('peer=%d %s %s host=%s\n' % (self.client_address[1], self.command, self.path, self.headers.get('Host')))
 h.ThreadingHTTPServer(('127.0.0.1', $PORT), H).serve_forever()
 " &
         CLEANUP+=("kill $!")
@@ -316,8 +317,8 @@ PY
         [[ "${lines[9]}" == "HTTP/1.1 403 Forbidden agentbox: blocked http://localhost:$PORT (the Host header \"evil.example\" does not match"* ]]
         cat "$HLOG"
         # /one to /six came over one upstream connection; /nine never came
-        [ "$(grep -cE ' (GET|HEAD) /(one|two|three|four|five|six)$' "$HLOG")" -eq 6 ]
-        [ "$(grep -E ' /(one|two|three|four|five|six)$' "$HLOG" | cut -d' ' -f1 | sort -u | wc -l)" -eq 1 ]
+        [ "$(grep -cE ' (GET|HEAD) /(one|two|three|four|five|six) ' "$HLOG")" -eq 6 ]
+        [ "$(grep -E ' /(one|two|three|four|five|six) ' "$HLOG" | cut -d' ' -f1 | sort -u | wc -l)" -eq 1 ]
         ! grep -q nine "$HLOG"
         [ "$(grep -c '"verdict":"allow"' "$BATS_TEST_TMPDIR/audit.jsonl")" -eq 7 ]
 }
@@ -351,4 +352,95 @@ h.ThreadingHTTPServer(('$NAME_ADDR', $PORT), h.SimpleHTTPRequestHandler).serve_f
         [ "${lines[5]}" = 0 ]
         [ "${lines[6]}" = "$sum  -" ]
         [ "${lines[7]}" = small ]
+}
+
+@test "fronting and smuggling: no request naming another host reaches the server, by any path" {
+        # The server logs every request it parses, with its Host.  It is
+        # allowed as localhost; nothing may reach it as evil.example.
+        start_http11
+        loop_name
+        run --separate-stderr nbox --allow localhost --allow "$NAME:$PORT" --allow 127.0.0.1 -- python3 - "$PORT" "$NAME" <<'PY'
+import socket, struct, sys
+port, name = int(sys.argv[1]), sys.argv[2]
+def talk(addr, first, data):
+    s = socket.create_connection(addr, 10)
+    s.settimeout(10)
+    if first:
+        s.sendall(first)
+        s.recv(100)
+    s.sendall(data)
+    out = b""
+    try:
+        while True:
+            d = s.recv(4096)
+            if not d:
+                break
+            out += d
+    except OSError as e:
+        out += repr(e).encode()
+    return out.split(b"\r\n")[0].decode()
+evil = [b"\r\nGET / HTTP/1.1\r\nHost: evil.example\r\n\r\n",
+        b"get / HTTP/1.1\r\nHost: evil.example\r\n\r\n",
+        b"PROPFIND / HTTP/1.1\r\nHost: evil.example\r\n\r\n",
+        b"GET / http/1.1\r\nHost: evil.example\r\n\r\n",
+        b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: localhost:%d\r\n evil.example\r\n\r\n" % port,
+        b"GET / HTTP/1.1\r\nHost: localhost:%dx\r\n\r\n" % port]
+connect = b"CONNECT localhost:%d HTTP/1.1\r\n\r\n" % port
+socks = (b"\x05\x01\x00", b"\x05\x01\x00\x03\x09localhost" + struct.pack(">H", port))
+for e in evil:
+    print("transparent", talk((name, port), None, e))
+    print("connect", talk(("127.0.0.1", 3128), connect, e))
+    s = socket.create_connection(("127.0.0.1", 1080), 10)
+    s.sendall(socks[0]); s.recv(2); s.sendall(socks[1]); s.recv(10)
+    s.sendall(e)
+    print("socks", (s.recv(200).split(b"\r\n")[0] or b"closed").decode())
+# smuggling through the forward proxy: a Connection header that would
+# strip the framing headers
+body = b"GET /smuggled HTTP/1.1\r\nHost: evil.example\r\n\r\n"
+for h in (b"content-length", b"host", b"transfer-encoding"):
+    req = (b"POST http://localhost:%d/ HTTP/1.1\r\nHost: localhost:%d\r\n"
+           b"Content-Length: %d\r\nConnection: %s\r\n\r\n" % (port, port, len(body), h)) + body
+    print("smuggle", talk(("127.0.0.1", 3128), None, req))
+PY
+        [ "$status" -eq 0 ]
+        echo "$output"
+        # every attempt got an error or was closed; none was answered 200
+        [ "$(grep -c '200' <<<"$output")" -eq 0 ]
+        [ "$(grep -c '^smuggle HTTP/1.1 400 Bad Request' <<<"$output")" -eq 3 ]
+        ! grep -q 'evil.example\|smuggled\|PRI' "$HLOG"
+}
+
+@test "a box that resets connections mid-answer neither kills agentbox nor uses up its connections" {
+        start_http
+        run nbox --allow localhost --allow 127.0.0.1 -- python3 - "$PORT" <<'PY'
+import socket, struct, sys, time
+port = int(sys.argv[1])
+def reset(s):
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+for i in range(300):
+    s = socket.create_connection(("127.0.0.1", 3128), 10)
+    s.sendall(b"CONNECT localhost:%d HTTP/1.1\r\n\r\n" % port)
+    reset(s)
+for i in range(20):
+    try:
+        s = socket.create_connection(("127.0.0.1", 80), 10)
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        time.sleep(0.01)
+        reset(s)
+    except OSError:
+        pass
+time.sleep(2)
+# every slot is free again: 250 tunnels at once all open
+held = []
+for i in range(250):
+    s = socket.create_connection(("127.0.0.1", 3128), 10)
+    s.settimeout(10)
+    s.sendall(b"CONNECT localhost:%d HTTP/1.1\r\n\r\n" % port)
+    held.append(s)
+print("open", sum(s.recv(100).startswith(b"HTTP/1.1 200") for s in held))
+PY
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"open 250"* ]]
 }
