@@ -215,27 +215,10 @@ TRANSPARENT_ARGS=(--noproxy '*' "$URL")   # via the DNS stub's 127.100.x.y
 # resolves to the same 127.0.0.1 server. It puts localhost in NO_PROXY (a
 # direct connection from its box goes nowhere), so curl is told --noproxy ''
 # to use the HTTP_PROXY it sets.
-SRT_CLI=$BENCH_DIR/node_modules/@anthropic-ai/sandbox-runtime/dist/cli.js
 SRT_URL=http://localhost:$PORT
 SRT_ARGS=(--noproxy '' "$SRT_URL")
-SRT_REASON=""
-SRT_DESC=""
-
-node_ok() {
-    local v major rest minor
-    v=$("$1" -p 'process.versions.node' 2>/dev/null) || return 1
-    major=${v%%.*}; rest=${v#*.}; minor=${rest%%.*}
-    (( major > 22 || (major == 22 && minor >= 12) ))
-}
-find_node() {
-    if [[ -n ${NODE:-} ]]; then node_ok "$NODE" && { echo "$NODE"; return; }; return 1; fi
-    local n
-    n=$(command -v node || true)
-    [[ -n $n ]] && node_ok "$n" && { echo "$n"; return; }
-    n=$BENCH_DIR/node_modules/.bin/node
-    [[ -x $n ]] && node_ok "$n" && { echo "$n"; return; }
-    return 1
-}
+# shellcheck source=bench/srt.sh
+. "$BENCH_DIR/srt.sh"
 
 # Print the command line as a shell would read it.
 q() {
@@ -307,48 +290,8 @@ check_setup() {  # name: one small fetch must come back 200 with 1024 bytes
 }
 
 # --- srt -----------------------------------------------------------------------
-SRT_CMD=()
-if [[ $NO_SRT == 1 ]]; then
-    SRT_REASON="left out because NO_SRT=1"
-else
-    if [[ ! -f $SRT_CLI ]] || ! find_node >/dev/null; then
-        note "srt (or a Node >= 22.12 for it) is not installed in bench/node_modules: running bench/setup.sh"
-        if ! "$BENCH_DIR/setup.sh" >"$tmp/setup.log" 2>&1; then
-            sed 's/^/  | /' "$tmp/setup.log"
-            SRT_REASON="bench/setup.sh failed (output above)"
-        fi
-    fi
-    if [[ -z $SRT_REASON ]]; then
-        if [[ ! -f $SRT_CLI ]]; then
-            SRT_REASON="sandbox-runtime is not installed ($SRT_CLI missing)"
-        elif ! SRT_NODE=$(find_node); then
-            SRT_REASON="no Node >= 22.12 to run it (system node: $(node --version 2>/dev/null || echo none))"
-        else
-            missing=()
-            for t in socat rg bwrap; do command -v "$t" >/dev/null || missing+=("$t"); done
-            if ((${#missing[@]})); then
-                SRT_REASON="it needs ${missing[*]} on PATH (Debian packages socat, ripgrep, bubblewrap), not installed"
-            else
-                # Its default config (no writes but its built-in paths, reads
-                # allowed) with `localhost` allowed; written out so that a
-                # ~/.srt-settings.json of whoever runs this changes nothing.
-                cat >"$tmp/srt-settings.json" <<'EOF'
-{
-  "network": { "allowedDomains": ["localhost"], "deniedDomains": [] },
-  "filesystem": { "denyRead": [], "allowRead": [], "allowWrite": [], "denyWrite": [] }
-}
-EOF
-                SRT_CMD=("$SRT_NODE" "$SRT_CLI" --settings "$tmp/srt-settings.json")
-                SRT_DESC="srt $("$SRT_NODE" "$SRT_CLI" --version 2>/dev/null || echo '?') on node $("$SRT_NODE" --version)"
-                if ! SRT_REASON=$(check_setup srt); then
-                    SRT_REASON=${SRT_REASON//$'\n'/ | }
-                else
-                    SRT_REASON=""
-                fi
-            fi
-        fi
-    fi
-fi
+srt_check() { check_setup srt; }
+srt_prepare '["localhost"]' srt_check
 
 # none and agentbox must work: without them there is nothing to compare.
 for s in none none-ip agentbox-proxy agentbox-transparent; do

@@ -109,70 +109,13 @@ check_box() {  # name, command... : runs the command + NETCHECK, says what faile
 }
 
 # --- srt -----------------------------------------------------------------------
-SRT_CLI=$BENCH_DIR/node_modules/@anthropic-ai/sandbox-runtime/dist/cli.js
-SRT_REASON=""          # empty while srt can be benchmarked
-SRT_DESC=""
-
-node_ok() {
-    local v major rest minor
-    v=$("$1" -p 'process.versions.node' 2>/dev/null) || return 1
-    major=${v%%.*}; rest=${v#*.}; minor=${rest%%.*}
-    (( major > 22 || (major == 22 && minor >= 12) ))
-}
-find_node() {
-    if [[ -n ${NODE:-} ]]; then node_ok "$NODE" && { echo "$NODE"; return; }; return 1; fi
-    local n
-    n=$(command -v node || true)
-    [[ -n $n ]] && node_ok "$n" && { echo "$n"; return; }
-    n=$BENCH_DIR/node_modules/.bin/node
-    [[ -x $n ]] && node_ok "$n" && { echo "$n"; return; }
-    return 1
-}
-
-if [[ $NO_SRT == 1 ]]; then
-    SRT_REASON="left out because NO_SRT=1"
-else
-    if [[ ! -f $SRT_CLI ]] || ! find_node >/dev/null; then
-        note "srt (or a Node >= 22.12 for it) is not installed in bench/node_modules: running bench/setup.sh"
-        if ! "$BENCH_DIR/setup.sh" >"$tmp/setup.log" 2>&1; then
-            sed 's/^/  | /' "$tmp/setup.log"
-            SRT_REASON="bench/setup.sh failed (output above)"
-        fi
-    fi
-    if [[ -z $SRT_REASON ]]; then
-        if [[ ! -f $SRT_CLI ]]; then
-            SRT_REASON="sandbox-runtime is not installed ($SRT_CLI missing)"
-        elif ! SRT_NODE=$(find_node); then
-            SRT_REASON="no Node >= 22.12 to run it (system node: $(node --version 2>/dev/null || echo none))"
-        else
-            missing=()
-            for t in socat rg; do command -v "$t" >/dev/null || missing+=("$t"); done
-            if ((${#missing[@]})); then
-                SRT_REASON="it needs ${missing[*]} on PATH (Debian packages socat, ripgrep), not installed"
-            else
-                # Its built-in default config, written out so that a
-                # ~/.srt-settings.json of whoever runs this changes nothing:
-                # no network, no writes (but its few built-in paths), reads allowed.
-                cat >"$tmp/srt-settings.json" <<'EOF'
-{
-  "network": { "allowedDomains": [], "deniedDomains": [] },
-  "filesystem": { "denyRead": [], "allowRead": [], "allowWrite": [], "denyWrite": [] }
-}
-EOF
-                SRT_CMD=("$SRT_NODE" "$SRT_CLI" --settings "$tmp/srt-settings.json")
-                SRT_DESC="srt $("$SRT_NODE" "$SRT_CLI" --version 2>/dev/null || echo '?') on node $("$SRT_NODE" --version)"
-                # srt 0.0.78 left its proxy's unix socket (srt-mux-PID-0.sock)
-                # in $TMPDIR after every run (0.0.83 does not): whatever it
-                # leaves goes to our temp dir, removed at exit.
-                if ! SRT_REASON=$(TMPDIR=$tmp/srt-tmp check_box srt "${SRT_CMD[@]}"); then
-                    SRT_REASON=${SRT_REASON//$'\n'/ | }
-                else
-                    SRT_REASON=""
-                fi
-            fi
-        fi
-    fi
-fi
+# srt 0.0.78 left its proxy's unix socket (srt-mux-PID-0.sock) in $TMPDIR
+# after every run (0.0.83 does not): whatever it leaves goes to our temp dir,
+# removed at exit.
+# shellcheck source=bench/srt.sh
+. "$BENCH_DIR/srt.sh"
+srt_check() { TMPDIR=$tmp/srt-tmp check_box srt "${SRT_CMD[@]}"; }
+srt_prepare '[]' srt_check   # no network: its built-in default
 
 # agentbox and bwrap must work: without them there is nothing to compare.
 if ! reason=$(check_box agentbox "${AGENTBOX_CMD[@]}"); then die "$reason"; fi
