@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -131,6 +132,10 @@ int cli_run_parse(int argc, char **argv, struct policy *p, char ***cmd,
                 return err_set(err, -EINVAL,
                                "--allow/--deny with --net off: the box has no "
                                "network at all; drop --net off to use them");
+        uint16_t ports[POLICY_TRANSPARENT_MAX];
+        r = policy_transparent_ports(p, ports, err);
+        if (r < 0)
+                return r;
         if (optind >= argc)
                 return err_set(err, -EINVAL,
                                "no command given; usage: agentbox run "

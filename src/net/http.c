@@ -176,8 +176,7 @@ static int on_headers_complete(http_parser *p)
         snprintf(r->method, sizeof(r->method), "%s",
                  http_method_str((enum http_method)p->method));
         r->connect = p->method == HTTP_CONNECT;
-        r->keep_alive = !r->transparent && !r->connect &&
-                        http_should_keep_alive(p);
+        r->keep_alive = !r->connect && http_should_keep_alive(p);
         if (!r->url)
                 return fail(r, 400, "empty request target%s", NULL);
         struct http_parser_url u;

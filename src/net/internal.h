@@ -21,6 +21,8 @@ struct net {
         struct evconnlistener *transparent[POLICY_TRANSPARENT_MAX];
         int ntports;
         unsigned nconns, ndns, dns_denials;
+        struct conn *conns;  /* every proxied connection (proxy.c) */
+        struct bufferevent *dns_clients[NET_DNS_TCP_CONNS];
         int pipe[2];  /* shared by every relay for splice(2); empty between
                        * calls (-1 until first needed, or if unavailable) */
         bool overload_reported, names_full_reported;
@@ -72,3 +74,5 @@ void upstream_cancel(struct upstream *u);
 
 enum proxy_kind { PROXY_HTTP, PROXY_SOCKS, PROXY_TRANSPARENT };
 struct evconnlistener *proxy_listen(struct net *n, int fd);
+/* Close every connection still open (at the end of the run). */
+void proxy_free_all(struct net *n);

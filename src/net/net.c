@@ -64,6 +64,7 @@ void net_free(struct net *n)
         for (int i = 0; i < n->ntports; i++)
                 if (n->transparent[i])
                         evconnlistener_free(n->transparent[i]);
+        proxy_free_all(n);
         stub_free(n);
         if (n->pipe[0] >= 0) {
                 close(n->pipe[0]);

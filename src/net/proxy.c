@@ -17,6 +17,7 @@
 #include <string.h>
 #include <netinet/tcp.h>
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -33,6 +34,7 @@ enum conn_state { ST_HEAD, ST_DIAL, ST_TUNNEL, ST_THEAD, ST_FORWARD, ST_DONE };
 
 struct conn {
         struct net *n;
+        struct conn *prev, *next; /* n->conns */
         struct bufferevent *down; /* the box's side */
         struct bufferevent *up;   /* upstream */
         struct upstream *dial;
@@ -41,6 +43,7 @@ struct conn {
         bool resp_raw;            /* unreadable answer: passed on to EOF */
         /* the upstream kept open between requests, and what it reaches */
         char up_host[256];
+        char up_addr[80];
         uint16_t up_port;
         bool up_ip;
         unsigned served;          /* requests answered on this connection */
@@ -76,7 +79,8 @@ static double ms_since(const struct timespec *t)
 static void log_conn(struct conn *c, const char *verdict, const char *reason,
                      const char *message)
 {
-        if (c->logged || (!c->req.head_done && c->kind != PROXY_TRANSPARENT))
+        if (c->logged || (!c->req.head_done && !c->req.transparent &&
+                          c->kind != PROXY_TRANSPARENT))
                 return;
         c->logged = true;
         struct audit_rec r = {
@@ -112,6 +116,12 @@ static void conn_free(struct conn *c)
         http_req_free(&c->req);
         free(c->refusal);
         c->n->nconns--;
+        if (c->prev)
+                c->prev->next = c->next;
+        else
+                c->n->conns = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
         free(c);
 }
 
@@ -326,6 +336,7 @@ static bool transparent_head(struct conn *c, struct evbuffer *in, size_t len)
         c->bytes_up += hl;
         free(out);
         c->st = ST_FORWARD;
+        c->connected = true; /* logged as allowed when answered or closed */
         http_resp_init(&c->resp, strcmp(c->req.method, "HEAD") == 0);
         return true;
 }
@@ -336,14 +347,14 @@ static bool transparent_head(struct conn *c, struct evbuffer *in, size_t len)
  * bytes in the buffer may go on. */
 static bool check_first(struct conn *c, struct evbuffer *in, size_t len)
 {
-        if (c->st == ST_THEAD)
-                return transparent_head(c, in, len);
         char sni[254], why[160], sentence[1024];
         if (ms_since(&c->relay_start) >= NET_HEAD_TIMEOUT_S * 1e3) {
                 reject(c, 400, "head-timeout",
                        "agentbox: no complete first message within 30 s");
                 return false;
         }
+        if (c->st == ST_THEAD)
+                return transparent_head(c, in, len);
         size_t look = len < TLS_RECORD_MAX ? len : TLS_RECORD_MAX;
         const uint8_t *p = evbuffer_pullup(in, (ssize_t)look);
         if (!c->req.ip_literal) {
@@ -379,10 +390,11 @@ static bool check_first(struct conn *c, struct evbuffer *in, size_t len)
         }
         if (sni[0] && strcmp(sni, c->req.host) != 0) {
                 snprintf(sentence, sizeof(sentence),
-                         "agentbox: blocked https://%s:%u: the TLS server name "
+                         "agentbox: blocked %s%s:%u: the TLS server name "
                          "is %s, not the host the connection was allowed "
                          "for (domain fronting is refused)",
-                         c->req.host, c->req.port, sni);
+                         c->req.port == 443 ? "https://" : "", c->req.host,
+                         c->req.port, sni);
                 reject(c, 403, "sni-mismatch", sentence);
                 return false;
         }
@@ -428,9 +440,13 @@ static ssize_t read_into(struct evbuffer *buf, int fd, size_t want)
 static void slurp_into(struct evbuffer *in, evutil_socket_t fd)
 {
         while (evbuffer_get_length(in) < NET_BUF_MAX) {
-                ssize_t n = read_into(in, fd, SLURP_PIECE);
-                if (n < SLURP_PIECE)
-                        return; /* drained, or EOF or an error for later */
+                int waiting = 0; /* reserve no more than is there */
+                if (ioctl(fd, FIONREAD, &waiting) < 0 || waiting <= 0)
+                        return;
+                size_t want = (size_t)waiting < SLURP_PIECE ? (size_t)waiting
+                                                            : SLURP_PIECE;
+                if (read_into(in, fd, want) < (ssize_t)want)
+                        return; /* EOF or an error, for libevent to see */
         }
 }
 
@@ -533,8 +549,11 @@ static bool relay(struct conn *c, struct bufferevent *from,
         bool opaque = (c->st == ST_TUNNEL && !c->hello) ||
                       (c->st == ST_FORWARD && from == c->up && !c->resp_raw &&
                        http_resp_body_left(&c->resp));
-        if (!opaque && (bufferevent_get_enabled(from) & EV_READ))
-                slurp(from); /* (an opaque stream is spliced below) */
+        /* libevent's read came back full: more is likely waiting (an
+         * opaque stream is spliced below instead) */
+        if (!opaque && evbuffer_get_length(in) >= 4096 &&
+            (bufferevent_get_enabled(from) & EV_READ))
+                slurp(from);
         size_t len = evbuffer_get_length(in);
         if (!len)
                 return true;
@@ -750,19 +769,34 @@ static void response_done(struct conn *c)
         c->connected = false;
         c->served++;
         struct evbuffer *rest = bufferevent_get_input(c->up);
-        if (!(c->kind == PROXY_HTTP && c->req.keep_alive && c->req.msg_done &&
-              c->resp.keep_alive && !c->down_eof &&
-              evbuffer_get_length(rest) == 0)) {
+        if (!(c->req.keep_alive && c->req.msg_done && c->resp.keep_alive &&
+              !c->down_eof && evbuffer_get_length(rest) == 0)) {
                 finish(c);
+                return;
+        }
+        c->logged = false;
+        if (!c->req.transparent)
+                c->rule = NULL; /* (a tunnel keeps the rule it was let in by) */
+        c->bytes_up = c->bytes_down = 0;
+        clock_gettime(CLOCK_MONOTONIC, &c->start);
+        if (c->req.transparent) {
+                /* HTTP in a tunnel to one name: the next request goes the
+                 * same way, and must name the same host */
+                char host[256];
+                uint16_t port = c->req.port;
+                snprintf(host, sizeof(host), "%s", c->req.host);
+                http_req_free(&c->req);
+                http_req_init_transparent(&c->req, host, port);
+                c->st = ST_THEAD;
+                clock_gettime(CLOCK_MONOTONIC, &c->relay_start);
+                bufferevent_enable(c->down, EV_READ);
+                (void)relay(c, c->down, c->up); /* a pipelined request */
                 return;
         }
         http_req_free(&c->req);
         http_req_init(&c->req);
+        c->upstream[0] = 0; /* until the next request is dialled */
         c->st = ST_HEAD;
-        c->logged = false;
-        c->rule = NULL;
-        c->bytes_up = c->bytes_down = 0;
-        clock_gettime(CLOCK_MONOTONIC, &c->start);
         bufferevent_setcb(c->up, on_parked_read, NULL, on_parked_event, c);
         bufferevent_setwatermark(c->up, EV_WRITE, 0, 0);
         bufferevent_enable(c->up, EV_READ);
@@ -801,6 +835,7 @@ static void on_dialled(void *arg, struct bufferevent *up, const char *addr,
                 c->st = ST_TUNNEL;
         } else {
                 snprintf(c->up_host, sizeof(c->up_host), "%s", c->req.host);
+                snprintf(c->up_addr, sizeof(c->up_addr), "%s", addr);
                 c->up_port = c->req.port;
                 c->up_ip = c->req.ip_literal;
                 start_forward(c);
@@ -817,6 +852,16 @@ static void on_dialled(void *arg, struct bufferevent *up, const char *addr,
 static void decide(struct conn *c)
 {
         struct http_req *r = &c->req;
+        struct in_addr a4;
+        const char *mapped = NULL;
+        if (r->ip_literal && inet_pton(AF_INET, r->host, &a4) == 1 &&
+            (mapped = net_mapped_name(c->n, a4.s_addr))) {
+                /* an address the box's DNS gave out (a client that resolved
+                 * the name itself, as socks5:// clients do): it stands for
+                 * its name, never for the host's own 127.100.x.y */
+                snprintf(r->host, sizeof(r->host), "%s", mapped);
+                r->ip_literal = false;
+        }
         char sentence[1024];
         const char *reason = NULL;
         const char *scheme = r->port == 443 ? "https"
@@ -832,6 +877,7 @@ static void decide(struct conn *c)
         if (c->up && !r->connect && strcmp(c->up_host, r->host) == 0 &&
             c->up_port == r->port && c->up_ip == r->ip_literal) {
                 c->connected = true; /* the same upstream, kept alive */
+                snprintf(c->upstream, sizeof(c->upstream), "%s", c->up_addr);
                 start_forward(c);
                 return;
         }
@@ -1015,6 +1061,10 @@ static void accept_conn(struct net *n, evutil_socket_t fd,
         c->kind = kind;
         c->socks = kind == PROXY_SOCKS;
         n->nconns++;
+        c->next = n->conns;
+        if (n->conns)
+                n->conns->prev = c;
+        n->conns = c;
         http_req_init(&c->req);
         clock_gettime(CLOCK_MONOTONIC, &c->start);
         c->down = bufferevent_socket_new(n->base, fd,
@@ -1053,4 +1103,12 @@ struct evconnlistener *proxy_listen(struct net *n, int fd)
         return evconnlistener_new(n->base, on_accept, n,
                                   LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
                                   -1, fd);
+}
+
+void proxy_free_all(struct net *n)
+{
+        while (n->conns) {
+                n->conns->connected = false; /* not an answer: no record */
+                conn_free(n->conns);
+        }
 }

@@ -157,6 +157,9 @@ int stub_serve_udp(struct net *n, int fd)
 static void tcp_close(struct bufferevent *bev, void *arg)
 {
         struct net *n = arg;
+        for (size_t i = 0; i < NET_DNS_TCP_CONNS; i++)
+                if (n->dns_clients[i] == bev)
+                        n->dns_clients[i] = NULL;
         bufferevent_free(bev);
         n->ndns--;
 }
@@ -220,6 +223,11 @@ static void on_tcp_accept(struct evconnlistener *l, evutil_socket_t fd,
                 return;
         }
         n->ndns++;
+        for (size_t i = 0; i < NET_DNS_TCP_CONNS; i++)
+                if (!n->dns_clients[i]) {
+                        n->dns_clients[i] = bev;
+                        break;
+                }
         struct timeval idle = {NET_DNS_TCP_IDLE_S, 0};
         bufferevent_set_timeouts(bev, &idle, &idle);
         bufferevent_setcb(bev, on_tcp_read, NULL, on_tcp_event, n);
@@ -235,6 +243,9 @@ struct evconnlistener *stub_listen_tcp(struct net *n, int fd)
 
 void stub_free(struct net *n)
 {
+        for (size_t i = 0; i < NET_DNS_TCP_CONNS; i++)
+                if (n->dns_clients[i])
+                        tcp_close(n->dns_clients[i], n);
         if (n->dns_udp) {
                 close(event_get_fd(n->dns_udp));
                 event_free(n->dns_udp);

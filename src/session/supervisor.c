@@ -328,8 +328,12 @@ out:
         net_free(s.net);
         if (s.box)
                 s.box->driver->destroy(s.box);
-        if (s.base)
+        if (s.base) {
+                /* a bufferevent freed with a callback still queued goes
+                 * when the queue runs: let it */
+                event_base_loop(s.base, EVLOOP_NONBLOCK);
                 event_base_free(s.base);
+        }
         box_env_free(spec.envp);
         return s.status;
 }

@@ -176,7 +176,26 @@ print(s.recv(100))\""
         for p in $(seq 2000 2016); do args+=(--allow "x.example:$p"); done
         run box "${args[@]}" -- true
         [ "$status" -eq 125 ]
-        [[ "$output" == *"network.allow names more than 16 ports"* ]]
+        [ "$output" = "agentbox: network.allow names more than 16 ports (counting 80 and 443); reach the rest through the proxy" ]
+}
+
+@test "the box's addresses stand for their names everywhere: socks5 with local lookups, the proxy, and keep-alive on a transparent connection" {
+        loop_name
+        start_http11_on "$NAME_ADDR"
+        run --separate-stderr nbox --allow "$NAME:$PORT" --allow "$NAME_ADDR" -- sh -c "
+                curl -sS -m 10 --socks5 127.0.0.1:1080 http://$NAME:$PORT/a
+                curl -sS -m 10 -x http://127.0.0.1:3128 http://127.100.0.1:$PORT/b
+                $NOPROXY curl -sS -m 10 http://$NAME:$PORT/c http://$NAME:$PORT/d -w '%{num_connects}\n'"
+        [ "$status" -eq 0 ]
+        [ "${lines[0]}" = "you asked for /a" ]
+        [ "${lines[1]}" = "you asked for /b" ]
+        [ "${lines[2]}" = "you asked for /c" ]
+        [ "${lines[3]}" = 1 ]
+        [ "${lines[4]}" = "you asked for /d" ]
+        [ "${lines[5]}" = 0 ]   # the second went over the same connection
+        [ "$(grep -c ' /[cd] ' "$HLOG")" -eq 2 ]
+        [ "$(grep ' /[cd] ' "$HLOG" | cut -d' ' -f1 | sort -u | wc -l)" -eq 1 ]
+        [ "$(grep -c '"proto":"transparent","host":"'"$NAME"'".*"verdict":"allow"' "$BATS_TEST_TMPDIR/audit.jsonl")" -eq 2 ]
 }
 
 @test "a flood of denied lookups cannot fill the audit log: the rest of the run is still logged" {

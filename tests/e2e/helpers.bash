@@ -97,3 +97,34 @@ wait_port() {
 
 # Run without any proxy variable: what a tool that ignores them does.
 NOPROXY='env -u HTTP_PROXY -u HTTPS_PROXY -u ALL_PROXY -u http_proxy -u https_proxy -u all_proxy -u NO_PROXY -u no_proxy'
+
+# start_http11 / start_http11_on ADDR: an HTTP/1.1 keep-alive server that
+# logs the client's port and the Host with each request, so a test can see
+# connection reuse and what reached it.
+start_http11() {
+        start_http11_on 127.0.0.1
+}
+
+start_http11_on() {
+        PORT=$(free_port)
+        HLOG="$BATS_TEST_TMPDIR/http11.log"
+        : >"$HLOG"
+        python3 -c "
+import http.server as h
+class H(h.BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'
+    def do_GET(self):
+        body = ('you asked for %s\n' % self.path).encode()
+        self.send_response(200)
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        if self.command != 'HEAD':
+            self.wfile.write(body)
+    do_HEAD = do_GET
+    def log_message(self, fmt, *args):
+        open('$HLOG', 'a').write('peer=%d %s %s host=%s\n' % (self.client_address[1], self.command, self.path, self.headers.get('Host')))
+h.ThreadingHTTPServer(('$1', $PORT), H).serve_forever()
+" &
+        CLEANUP+=("kill $!")
+        wait_port "$1" "$PORT"
+}

@@ -244,32 +244,6 @@ PY
         [ "${lines[1]}" = True ]
 }
 
-# start_http11: an HTTP/1.1 keep-alive server on 127.0.0.1 that logs the
-# client's port with each request, so a test can see connection reuse.
-start_http11() {
-        PORT=$(free_port)
-        HLOG="$BATS_TEST_TMPDIR/http11.log"
-        : >"$HLOG"
-        python3 -c "
-import http.server as h
-class H(h.BaseHTTPRequestHandler):
-    protocol_version = 'HTTP/1.1'
-    def do_GET(self):
-        body = ('you asked for %s\n' % self.path).encode()
-        self.send_response(200)
-        self.send_header('Content-Length', str(len(body)))
-        self.end_headers()
-        if self.command != 'HEAD':
-            self.wfile.write(body)
-    do_HEAD = do_GET
-    def log_message(self, fmt, *args):
-        open('$HLOG', 'a').write('peer=%d %s %s host=%s\n' % (self.client_address[1], self.command, self.path, self.headers.get('Host')))
-h.ThreadingHTTPServer(('127.0.0.1', $PORT), H).serve_forever()
-" &
-        CLEANUP+=("kill $!")
-        wait_port 127.0.0.1 "$PORT"
-}
-
 @test "keep-alive: requests on one connection reuse the upstream; a pipelined, a denied and a fronted request are each handled" {
         start_http11
         run --separate-stderr nbox --allow localhost --allow 127.0.0.1 -- python3 - "$PORT" <<'PY'
