@@ -1,6 +1,9 @@
-/* libFuzzer target: the proxy's request reader.  The input is split in
- * two at its first byte's value, like bytes arriving in two reads: the
- * head (up to the blank line) and then body bytes. */
+/* libFuzzer target: the proxy's request reader (the head up to the blank
+ * line, then body bytes in small reads), in the proxy's and in a
+ * transparent listener's view; and the same bytes as an upstream's answer
+ * to the response reader, whose skipped-body accounting must agree with
+ * what it was fed. */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,12 +13,43 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static void response(const uint8_t *data, size_t size, bool head)
+{
+        struct http_resp r;
+        http_resp_init(&r, head);
+        size_t off = 0;
+        while (off < size && !r.msg_done) {
+                size_t chunk = (size - off) < 13 ? size - off : 13;
+                ssize_t m = http_resp_feed(&r, (const char *)data + off, chunk);
+                if (m < 0)
+                        return;
+                if ((size_t)m > chunk)
+                        abort();
+                off += (size_t)m;
+                uint64_t left = http_resp_body_left(&r);
+                if (left && off < size) { /* pretend some went by splice */
+                        uint64_t skip = left < 5 ? left : 5;
+                        http_resp_skip(&r, skip);
+                        off += (size_t)(skip < size - off ? skip : size - off);
+                }
+                if ((size_t)m < chunk && !r.msg_done)
+                        return;
+        }
+        if (!r.msg_done)
+                (void)http_resp_feed(&r, "", 0); /* the upstream closed */
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-        if (size > 65536)
+        if (size > 65536 || size == 0)
                 return 0;
+        response(data, size, data[0] & 1);
+        bool transparent = data[0] & 2;
         struct http_req r;
-        http_req_init(&r);
+        if (transparent)
+                http_req_init_transparent(&r, "example.com", 80);
+        else
+                http_req_init(&r);
         size_t head = http_head_length((const char *)data,
                                        size < HTTP_HEAD_MAX ? size
                                                             : HTTP_HEAD_MAX);
