@@ -176,7 +176,20 @@ static int on_headers_complete(http_parser *p)
         snprintf(r->method, sizeof(r->method), "%s",
                  http_method_str((enum http_method)p->method));
         r->connect = p->method == HTTP_CONNECT;
-        r->keep_alive = !r->connect && http_should_keep_alive(p);
+        /* A chunked body is passed on as it came, and servers differ on
+         * where its chunks end (extensions, bare LF): after one, nothing
+         * more goes on that upstream connection. */
+        r->keep_alive = !r->connect && http_should_keep_alive(p) &&
+                        !(p->flags & F_CHUNKED);
+        for (size_t i = 0; i < r->nh; i++) {
+                const char *nm = r->h[i].name ? r->h[i].name : "";
+                if (!*nm || strspn(nm, "!#$%&'*+-.^_`|~0123456789"
+                                       "abcdefghijklmnopqrstuvwxyz"
+                                       "ABCDEFGHIJKLMNOPQRSTUVWXYZ") !=
+                                    strlen(nm))
+                        return fail(r, 400, "a header name that is not a "
+                                            "token%s", NULL);
+        }
         if (!r->url)
                 return fail(r, 400, "empty request target%s", NULL);
         struct http_parser_url u;
@@ -318,6 +331,19 @@ ssize_t http_req_feed(struct http_req *r, const char *buf, size_t len)
         if (r->msg_done || (r->connect && r->head_done))
                 return 0;
         bool was_head = r->head_done;
+        if (!was_head) {
+                /* the caller found the head's end at the first CRLF CRLF;
+                 * http-parser also ends lines at a bare LF, and would take
+                 * body bytes for head (and they would be lost) */
+                for (size_t i = 0; i < len; i++)
+                        if (buf[i] == '\n' && (i == 0 || buf[i - 1] != '\r')) {
+                                r->status = 400;
+                                snprintf(r->err, sizeof(r->err),
+                                         "a line of the request head ends "
+                                         "without CR");
+                                return -1;
+                        }
+        }
         size_t n = http_parser_execute(&r->parser, &settings, buf, len);
         enum http_errno e = HTTP_PARSER_ERRNO(&r->parser);
         if (r->status)
@@ -412,7 +438,10 @@ static int resp_headers_complete(http_parser *p)
 {
         struct http_resp *r = p->data;
         r->status = p->status_code;
-        bool skip = r->head_request && p->status_code / 100 != 1;
+        unsigned st = p->status_code;
+        /* no body, whatever the headers say (RFC 9112 6.3) */
+        bool skip = (r->head_request && st / 100 != 1) || st == 204 ||
+                    st == 304 || (st / 100 == 1 && st != 101);
         r->sized = !skip && !(p->flags & F_CHUNKED) &&
                    p->content_length != ULLONG_MAX && p->content_length > 0;
         return skip ? 1 : 0;

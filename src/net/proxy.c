@@ -314,6 +314,12 @@ static bool transparent_head(struct conn *c, struct evbuffer *in, size_t len)
                 return false;
         }
         ssize_t n = http_req_feed(&c->req, p, head);
+        if (n >= 0 && (size_t)n != head) { /* the parser saw another end */
+                c->req.status = 400;
+                snprintf(c->req.err, sizeof(c->req.err),
+                         "the request head's end is ambiguous");
+                n = -1;
+        }
         if (n < 0) {
                 char msg[1024];
                 snprintf(msg, sizeof(msg), "agentbox: %s", c->req.err);
@@ -540,6 +546,21 @@ static void slurp(struct bufferevent *bev)
         evbuffer_freeze(in, 0);
 }
 
+/* Move n bytes from in to out.  Small pieces are copied into out's last
+ * chain: moving a chain per read would let a box that sends a byte at a
+ * time make each byte under the NET_BUF_MAX cap cost a chain of 1 KiB+. */
+static void move_bytes(struct evbuffer *in, struct evbuffer *out, size_t n)
+{
+        if (n < 16384) {
+                unsigned char *p = evbuffer_pullup(in, (ssize_t)n);
+                if (p && evbuffer_add(out, p, n) == 0) {
+                        evbuffer_drain(in, n);
+                        return;
+                }
+        }
+        evbuffer_remove_buffer(in, out, n);
+}
+
 /* Move what arrived on from to to.  false when c may be gone (closed, or
  * on to its next request): the caller must not touch it then. */
 static bool relay(struct conn *c, struct bufferevent *from,
@@ -578,8 +599,7 @@ static bool relay(struct conn *c, struct bufferevent *from,
                         finish(c);
                         return false;
                 }
-                evbuffer_remove_buffer(in, bufferevent_get_output(to),
-                                       (size_t)n);
+                move_bytes(in, bufferevent_get_output(to), (size_t)n);
                 c->bytes_up += (uint64_t)n;
                 if (c->req.msg_done)
                         bufferevent_disable(from, EV_READ);
@@ -596,8 +616,7 @@ static bool relay(struct conn *c, struct bufferevent *from,
                         c->req.keep_alive = false;
                         n = (ssize_t)len;
                 }
-                evbuffer_remove_buffer(in, bufferevent_get_output(to),
-                                       (size_t)n);
+                move_bytes(in, bufferevent_get_output(to), (size_t)n);
                 c->bytes_down += (uint64_t)n;
                 uint64_t body = http_resp_body_left(&c->resp);
                 if (body && !c->resp_raw) {
@@ -616,7 +635,7 @@ static bool relay(struct conn *c, struct bufferevent *from,
                 c->bytes_up += len;
         else
                 c->bytes_down += len;
-        evbuffer_add_buffer(bufferevent_get_output(to), in);
+        move_bytes(in, bufferevent_get_output(to), len);
         if (c->st == ST_TUNNEL && !c->hello) {
                 uint64_t moved = pump(c->n, from, to, UINT64_MAX);
                 if (from == c->down)
@@ -769,8 +788,12 @@ static void response_done(struct conn *c)
         c->connected = false;
         c->served++;
         struct evbuffer *rest = bufferevent_get_input(c->up);
+        char stray;
         if (!(c->req.keep_alive && c->req.msg_done && c->resp.keep_alive &&
-              !c->down_eof && evbuffer_get_length(rest) == 0)) {
+              !c->down_eof && evbuffer_get_length(rest) == 0 &&
+              /* nothing more from the upstream than its answer */
+              recv(bufferevent_getfd(c->up), &stray, 1,
+                   MSG_PEEK | MSG_DONTWAIT) < 0)) {
                 finish(c);
                 return;
         }
@@ -925,6 +948,12 @@ static void on_head(struct bufferevent *bev, void *arg)
         }
         ssize_t n = http_req_feed(&c->req, (const char *)p, head);
         evbuffer_drain(in, head);
+        if (n >= 0 && (size_t)n != head) { /* the parser saw another end */
+                c->req.status = 400;
+                snprintf(c->req.err, sizeof(c->req.err),
+                         "the request head's end is ambiguous");
+                n = -1;
+        }
         if (n < 0) {
                 char msg[1024];
                 snprintf(msg, sizeof(msg), "agentbox: %s", c->req.err);

@@ -418,3 +418,42 @@ PY
         [ "$status" -eq 0 ]
         [[ "$output" == *"open 250"* ]]
 }
+
+@test "a box trickling bytes to a server that does not read holds agentbox's memory to its caps" {
+        # A sink that accepts and never reads: what the box sends piles up
+        # in agentbox, one byte per write, up to the 256 KiB per direction.
+        local sport
+        sport=$(free_port)
+        python3 -c "
+import socket, time
+s = socket.create_server(('127.0.0.1', $sport))
+c, _ = s.accept()
+c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+time.sleep(60)
+" &
+        CLEANUP+=("kill $!")
+        wait_port 127.0.0.1 "$sport"
+        "$AGENTBOX" run --workspace "$WS" --allow localhost --allow 127.0.0.1 -- python3 -c "
+import socket, time
+s = socket.create_connection(('127.0.0.1', 3128), 10)
+s.sendall(b'CONNECT localhost:$sport HTTP/1.1\r\n\r\n')
+s.recv(100)
+s.setblocking(False)
+end = time.time() + 8
+while time.time() < end:
+    try:
+        s.send(b'x')
+    except BlockingIOError:
+        time.sleep(0.001)
+open('done', 'w').close()
+time.sleep(1)
+" &
+        local pid=$!
+        CLEANUP+=("kill $pid")
+        for _ in $(seq 200); do [ -e "$WS/done" ] && break; sleep 0.05; done
+        local rss
+        rss=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
+        wait "$pid"
+        echo "supervisor peak RSS: $rss kB"
+        [ "$rss" -lt 20480 ]
+}

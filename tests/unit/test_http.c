@@ -168,6 +168,10 @@ Test(http, response_ends)
         cr_assert_geq(resp("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n",
                            false, &r), 0);
         cr_assert(r.msg_done && !r.keep_alive);
+        /* 304 and 204 have no body, whatever their headers say */
+        const char *nm = "HTTP/1.1 304 Not Modified\r\nContent-Length: 99\r\n\r\n";
+        cr_assert_eq(resp(nm, false, &r), (ssize_t)strlen(nm));
+        cr_assert(r.msg_done && r.keep_alive);
         /* garbage */
         cr_assert_eq(resp("SSH-2.0-x\r\n", false, &r), -1);
         cr_assert_eq(resp("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n"
