@@ -70,7 +70,9 @@ void net_free(struct net *n)
                 close(n->pipe[0]);
                 close(n->pipe[1]);
         }
-        evdns_base_free(n->dns, 0);
+        /* every lookup left was cancelled with its connection: let their
+         * callbacks run, which free them */
+        evdns_base_free(n->dns, 1);
         audit_free(n->audit);
         free(n);
 }

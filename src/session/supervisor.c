@@ -331,7 +331,8 @@ out:
         if (s.base) {
                 /* a bufferevent freed with a callback still queued goes
                  * when the queue runs: let it */
-                event_base_loop(s.base, EVLOOP_NONBLOCK);
+                for (int i = 0; i < 3; i++) /* frees may queue frees */
+                        event_base_loop(s.base, EVLOOP_NONBLOCK);
                 event_base_free(s.base);
         }
         box_env_free(spec.envp);
