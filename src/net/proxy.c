@@ -299,21 +299,23 @@ static int looks_like_http(const char *p, size_t len)
         return 1;
 }
 
-/* A transparent connection that speaks HTTP: its Host must be the name
- * the box dialled, and it is forwarded as the proxy forwards (one request,
- * hop-by-hop headers dropped).  true when the head has gone upstream. */
-static bool transparent_head(struct conn *c, struct evbuffer *in, size_t len)
+/* Read one request head from the start of in into c->req and drain it.
+ * true when it is read; false when more is needed or it was refused (and
+ * c may be gone). */
+static bool read_head(struct conn *c, struct evbuffer *in)
 {
-        size_t look = len < HTTP_HEAD_MAX ? len : HTTP_HEAD_MAX;
+        size_t avail = evbuffer_get_length(in);
+        size_t look = avail < HTTP_HEAD_MAX ? avail : HTTP_HEAD_MAX;
         const char *p = (const char *)evbuffer_pullup(in, (ssize_t)look);
         size_t head = http_head_length(p, look);
         if (!head) {
-                if (len >= HTTP_HEAD_MAX)
+                if (avail >= HTTP_HEAD_MAX)
                         reject(c, 431, "head-too-large",
                                "agentbox: request head larger than 16 KiB");
                 return false;
         }
         ssize_t n = http_req_feed(&c->req, p, head);
+        evbuffer_drain(in, head);
         if (n >= 0 && (size_t)n != head) { /* the parser saw another end */
                 c->req.status = 400;
                 snprintf(c->req.err, sizeof(c->req.err),
@@ -331,7 +333,16 @@ static bool transparent_head(struct conn *c, struct evbuffer *in, size_t len)
                 reject(c, c->req.status, "bad-request", msg);
                 return false;
         }
-        evbuffer_drain(in, head);
+        return true;
+}
+
+/* A transparent connection that speaks HTTP: its Host must be the name
+ * the box dialled, and it is forwarded as the proxy forwards (one request,
+ * hop-by-hop headers dropped).  true when the head has gone upstream. */
+static bool transparent_head(struct conn *c, struct evbuffer *in)
+{
+        if (!read_head(c, in))
+                return false;
         size_t hl = 0;
         char *out = http_req_render(&c->req, &hl);
         if (!out) {
@@ -360,7 +371,7 @@ static bool check_first(struct conn *c, struct evbuffer *in, size_t len)
                 return false;
         }
         if (c->st == ST_THEAD)
-                return transparent_head(c, in, len);
+                return transparent_head(c, in);
         size_t look = len < TLS_RECORD_MAX ? len : TLS_RECORD_MAX;
         const uint8_t *p = evbuffer_pullup(in, (ssize_t)look);
         if (!c->req.ip_literal) {
@@ -377,7 +388,7 @@ static bool check_first(struct conn *c, struct evbuffer *in, size_t len)
                         http_req_free(&c->req);
                         http_req_init_transparent(&c->req, host, port);
                         c->st = ST_THEAD;
-                        return transparent_head(c, in, len);
+                        return transparent_head(c, in);
                 }
         }
         int r = tls_client_hello_sni(p, look, sni, sizeof(sni), why,
@@ -935,37 +946,8 @@ static void on_head(struct bufferevent *bev, void *arg)
         struct conn *c = arg;
         if (!head_deadline(c))
                 return;
-        struct evbuffer *in = bufferevent_get_input(bev);
-        size_t avail = evbuffer_get_length(in);
-        size_t look = avail < HTTP_HEAD_MAX ? avail : HTTP_HEAD_MAX;
-        unsigned char *p = evbuffer_pullup(in, (ssize_t)look);
-        size_t head = http_head_length((const char *)p, look);
-        if (!head) {
-                if (avail >= HTTP_HEAD_MAX)
-                        reject(c, 431, "head-too-large",
-                               "agentbox: request head larger than 16 KiB");
+        if (!read_head(c, bufferevent_get_input(bev)))
                 return;
-        }
-        ssize_t n = http_req_feed(&c->req, (const char *)p, head);
-        evbuffer_drain(in, head);
-        if (n >= 0 && (size_t)n != head) { /* the parser saw another end */
-                c->req.status = 400;
-                snprintf(c->req.err, sizeof(c->req.err),
-                         "the request head's end is ambiguous");
-                n = -1;
-        }
-        if (n < 0) {
-                char msg[1024];
-                snprintf(msg, sizeof(msg), "agentbox: %s", c->req.err);
-                if (c->req.status == 403) {
-                        snprintf(msg, sizeof(msg),
-                                 "agentbox: blocked http://%s:%u (%s; domain "
-                                 "fronting is refused)",
-                                 c->req.host, c->req.port, c->req.err);
-                }
-                reject(c, c->req.status, "bad-request", msg);
-                return;
-        }
         /* A request with a body: what followed the head in this read is
          * body, fed through the parser once the upstream is there. */
         decide(c);
