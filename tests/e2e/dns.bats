@@ -211,3 +211,36 @@ print(codes, q('late.example.com').split()[1], q('api.example.com').split()[1])
         # what comes after the cap is still there
         tail -1 "$log" | grep -q '"host":"api.example.com","port":0,"verdict":"allow"'
 }
+
+@test "ssh to an allowed host and port goes through with no configuration" {
+        # A stand-in server: it sends an SSH banner and records the
+        # client's.  Reaching it at all, by name, is what is tested; the
+        # key exchange then fails, as it should against a fake.
+        loop_name
+        local sport log="$BATS_TEST_TMPDIR/ssh.log"
+        sport=$(free_port)
+        python3 -c "
+import socket
+s = socket.create_server(('$NAME_ADDR', $sport))
+while True:
+    c, _ = s.accept()
+    c.sendall(b'SSH-2.0-agentbox-fake\r\n')
+    c.settimeout(10)
+    try:
+        got = c.recv(200)
+    except OSError:
+        got = b''
+    if got:
+        open('$log', 'ab').write(got)
+    c.close()
+" &
+        CLEANUP+=("kill $!")
+        wait_port "$NAME_ADDR" "$sport"
+        run nbox --allow "$NAME:$sport" --allow "$NAME_ADDR" -- \
+                ssh -o BatchMode=yes -o StrictHostKeyChecking=no \
+                -o UserKnownHostsFile=/dev/null -o ConnectTimeout=10 \
+                -p "$sport" "$NAME" true
+        [ "$status" -ne 0 ]
+        grep -q '^SSH-2.0-OpenSSH' "$log"
+        grep -q '"proto":"transparent","host":"'"$NAME"'","port":'"$sport"',"verdict":"allow"' "$BATS_TEST_TMPDIR/audit.jsonl"
+}
