@@ -183,10 +183,10 @@ static int on_headers_complete(http_parser *p)
                         !(p->flags & F_CHUNKED);
         for (size_t i = 0; i < r->nh; i++) {
                 const char *nm = r->h[i].name ? r->h[i].name : "";
-                if (!*nm || strspn(nm, "!#$%&'*+-.^_`|~0123456789"
-                                       "abcdefghijklmnopqrstuvwxyz"
-                                       "ABCDEFGHIJKLMNOPQRSTUVWXYZ") !=
-                                    strlen(nm))
+                bool token = *nm != 0;
+                for (const char *q = nm; *q && token; q++)
+                        token = http_tchar((unsigned char)*q);
+                if (!token)
                         return fail(r, 400, "a header name that is not a "
                                             "token%s", NULL);
         }
@@ -315,6 +315,12 @@ void http_req_free(struct http_req *r)
         free(r->url);
         free(r->target);
         memset(r, 0, sizeof(*r));
+}
+
+bool http_tchar(unsigned char ch)
+{
+        return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
+               (ch >= 'A' && ch <= 'Z') || (ch && strchr("!#$%&'*+-.^_`|~", ch));
 }
 
 size_t http_head_length(const char *buf, size_t len)

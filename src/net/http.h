@@ -60,6 +60,9 @@ ssize_t http_req_feed(struct http_req *r, const char *buf, size_t len);
  * if out of memory. */
 char *http_req_render(const struct http_req *r, size_t *len);
 
+/* Is ch one of an HTTP token's characters (RFC 9110 5.6.2)? */
+bool http_tchar(unsigned char ch);
+
 /* Length of the head at the start of buf (through "\r\n\r\n"), 0 if not
  * complete yet. */
 size_t http_head_length(const char *buf, size_t len);

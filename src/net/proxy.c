@@ -1,12 +1,11 @@
 /* The box's ways out, all served here: the HTTP proxy at 127.0.0.1:3128
- * (CONNECT tunnels and absolute-URI forwarding, one request per
- * connection), SOCKS5 at 127.0.0.1:1080, and the transparent listeners,
- * which take connections to the DNS stub's addresses and learn the name
- * from getsockname().  Each connection is decided against the policy
- * before anything is dialled; a denial is answered with 403 (or the
- * protocol's refusal) and a sentence saying how to allow it.  A tunnel
- * whose first bytes are a TLS ClientHello must name the host it was
- * allowed for. */
+ * (CONNECT tunnels and absolute-URI forwarding, with keep-alive), SOCKS5
+ * at 127.0.0.1:1080, and the transparent listeners, which take connections
+ * to the DNS stub's addresses and learn the name from getsockname().  Each
+ * request is decided against the policy before anything is dialled; a
+ * denial is answered with 403 (or the protocol's refusal) and a sentence
+ * saying how to allow it.  In a tunnel to a name, a TLS ClientHello must
+ * ask for that name, and plain HTTP must name it in Host. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/buffer.h>
@@ -28,8 +27,8 @@
 #include "socks.h"
 #include "tls.h"
 
-/* ST_THEAD: a transparent connection, dialled, whose first bytes are an
- * HTTP request head still being read. */
+/* ST_THEAD: a tunnel to a name, dialled, carrying HTTP whose next request
+ * head is still being read. */
 enum conn_state { ST_HEAD, ST_DIAL, ST_TUNNEL, ST_THEAD, ST_FORWARD, ST_DONE };
 
 struct conn {
@@ -55,7 +54,6 @@ struct conn {
         bool logged;
         bool connected; /* upstream dialled: logged as allowed at the end */
         enum proxy_kind kind;
-        bool socks;     /* a SOCKS5 client */
         bool down_eof;  /* the box shut its sending side */
         bool hello;     /* a tunnel: its first bytes are not checked yet */
         struct timespec relay_start; /* when the tunnel or forward began */
@@ -76,6 +74,15 @@ static double ms_since(const struct timespec *t)
                (double)(now.tv_nsec - t->tv_nsec) / 1e6;
 }
 
+/* The audit log's name for how the connection came. */
+static const char *proto_of(const struct conn *c)
+{
+        return c->kind == PROXY_TRANSPARENT ? "transparent"
+               : c->kind == PROXY_SOCKS     ? "socks5"
+               : c->req.connect             ? "connect"
+                                            : "http";
+}
+
 static void log_conn(struct conn *c, const char *verdict, const char *reason,
                      const char *message)
 {
@@ -84,11 +91,7 @@ static void log_conn(struct conn *c, const char *verdict, const char *reason,
                 return;
         c->logged = true;
         struct audit_rec r = {
-                .proto = c->proto                     ? c->proto
-                         : c->kind == PROXY_TRANSPARENT ? "transparent"
-                         : c->socks                    ? "socks5"
-                         : c->req.connect              ? "connect"
-                                                       : "http",
+                .proto = c->proto ? c->proto : proto_of(c),
                 .host = c->req.host,
                 .port = c->req.port,
                 .verdict = verdict,
@@ -233,12 +236,11 @@ static void reject(struct conn *c, int status, const char *reason,
                 respond(c, status, status_text(status), sentence);
         } else if (c->st == ST_TUNNEL) {
                 /* a tunnel already: there is no way to say why but closing */
-        } else if (c->socks) {
+        } else if (c->kind == PROXY_SOCKS) {
                 uint8_t rep[10];
                 socks_reply(rep, socks_code(status));
                 bufferevent_write(c->down, rep, sizeof(rep));
-        } else if (c->kind == PROXY_HTTP || c->st == ST_THEAD ||
-                   c->req.port == 80) {
+        } else if (c->kind == PROXY_HTTP || c->req.port == 80) {
                 respond(c, status, status_text(status), sentence);
         }
         if (status == 403)
@@ -261,12 +263,6 @@ static void pressure(struct bufferevent *from, struct bufferevent *to)
         }
 }
 
-static bool tchar(unsigned char ch)
-{
-        return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
-               (ch >= 'A' && ch <= 'Z') || (ch && strchr("!#$%&'*+-.^_`|~", ch));
-}
-
 /* Do the first bytes start an HTTP/1 request line, "TOKEN SP TARGET SP
  * HTTP/" (leading CR LF skipped, as servers do; any method, any case, so
  * that nothing a server might take for a request slips past the check)?
@@ -277,7 +273,7 @@ static int looks_like_http(const char *p, size_t len)
         while (i < len && (p[i] == '\r' || p[i] == '\n'))
                 i++;
         size_t start = i;
-        while (i < len && tchar((unsigned char)p[i]))
+        while (i < len && http_tchar((unsigned char)p[i]))
                 i++;
         if (i == len)
                 return len < HTTP_HEAD_MAX ? -1 : 0;
@@ -336,32 +332,50 @@ static bool read_head(struct conn *c, struct evbuffer *in)
         return true;
 }
 
-/* A transparent connection that speaks HTTP: its Host must be the name
- * the box dialled, and it is forwarded as the proxy forwards (one request,
- * hop-by-hop headers dropped).  true when the head has gone upstream. */
-static bool transparent_head(struct conn *c, struct evbuffer *in)
+/* Send the request's head upstream, to be followed by its body and
+ * answered.  false when refused (c may be gone). */
+static bool send_head(struct conn *c)
 {
-        if (!read_head(c, in))
-                return false;
-        size_t hl = 0;
-        char *out = http_req_render(&c->req, &hl);
-        if (!out) {
+        size_t len = 0;
+        char *head = http_req_render(&c->req, &len);
+        if (!head) {
                 reject(c, 502, "internal", "agentbox: out of memory");
                 return false;
         }
-        evbuffer_add(bufferevent_get_output(c->up), out, hl);
-        c->bytes_up += hl;
-        free(out);
+        evbuffer_add(bufferevent_get_output(c->up), head, len);
+        c->bytes_up += len;
+        free(head);
         c->st = ST_FORWARD;
         c->connected = true; /* logged as allowed when answered or closed */
+        c->resp_raw = false;
         http_resp_init(&c->resp, strcmp(c->req.method, "HEAD") == 0);
         return true;
 }
 
-/* A tunnel's first bytes.  A TLS ClientHello must ask for the host the
- * tunnel was allowed for; on a transparent connection an HTTP request must
- * name it in Host.  Anything else goes through as it is.  true when the
- * bytes in the buffer may go on. */
+/* HTTP in a tunnel to a name: read its next request as a server for that
+ * name would (ST_THEAD). */
+static void expect_http(struct conn *c)
+{
+        char host[256];
+        uint16_t port = c->req.port;
+        snprintf(host, sizeof(host), "%s", c->req.host);
+        http_req_free(&c->req);
+        http_req_init_transparent(&c->req, host, port);
+        c->st = ST_THEAD;
+}
+
+/* An HTTP request in a tunnel to a name: its Host must be that name, and
+ * it is forwarded as the proxy forwards (hop-by-hop headers dropped).  true
+ * when the head has gone upstream. */
+static bool transparent_head(struct conn *c, struct evbuffer *in)
+{
+        return read_head(c, in) && send_head(c);
+}
+
+/* A tunnel's first bytes.  In a tunnel to a name, a TLS ClientHello must
+ * ask for that name, and an HTTP request must name it in Host.  Anything
+ * else goes through as it is.  true when the bytes in the buffer may go
+ * on. */
 static bool check_first(struct conn *c, struct evbuffer *in, size_t len)
 {
         char sni[254], why[160], sentence[1024];
@@ -382,12 +396,7 @@ static bool check_first(struct conn *c, struct evbuffer *in, size_t len)
                         return false;
                 if (h > 0) {
                         c->hello = false;
-                        char host[256];
-                        uint16_t port = c->req.port;
-                        snprintf(host, sizeof(host), "%s", c->req.host);
-                        http_req_free(&c->req);
-                        http_req_init_transparent(&c->req, host, port);
-                        c->st = ST_THEAD;
+                        expect_http(c);
                         return transparent_head(c, in);
                 }
         }
@@ -452,19 +461,6 @@ static ssize_t read_into(struct evbuffer *buf, int fd, size_t want)
         }
         evbuffer_commit_space(buf, v, nv);
         return n;
-}
-
-static void slurp_into(struct evbuffer *in, evutil_socket_t fd)
-{
-        while (evbuffer_get_length(in) < NET_BUF_MAX) {
-                int waiting = 0; /* reserve no more than is there */
-                if (ioctl(fd, FIONREAD, &waiting) < 0 || waiting <= 0)
-                        return;
-                size_t want = (size_t)waiting < SLURP_PIECE ? (size_t)waiting
-                                                            : SLURP_PIECE;
-                if (read_into(in, fd, want) < (ssize_t)want)
-                        return; /* EOF or an error, for libevent to see */
-        }
 }
 
 /* ---- zero-copy relay -------------------------------------------------------
@@ -552,8 +548,17 @@ static void slurp(struct bufferevent *bev)
         /* a bufferevent keeps the end of its input frozen between its own
          * reads; this is one of them */
         struct evbuffer *in = bufferevent_get_input(bev);
+        evutil_socket_t fd = bufferevent_getfd(bev);
         evbuffer_unfreeze(in, 0);
-        slurp_into(in, bufferevent_getfd(bev));
+        while (evbuffer_get_length(in) < NET_BUF_MAX) {
+                int waiting = 0; /* reserve no more than is there */
+                if (ioctl(fd, FIONREAD, &waiting) < 0 || waiting <= 0)
+                        break;
+                size_t want = (size_t)waiting < SLURP_PIECE ? (size_t)waiting
+                                                            : SLURP_PIECE;
+                if (read_into(in, fd, want) < (ssize_t)want)
+                        break; /* EOF or an error, for libevent to see */
+        }
         evbuffer_freeze(in, 0);
 }
 
@@ -750,19 +755,8 @@ static void start_relay(struct conn *c)
 /* Send the request's head upstream and relay its body and the answer. */
 static void start_forward(struct conn *c)
 {
-        size_t len = 0;
-        char *head = http_req_render(&c->req, &len);
-        if (!head) {
-                reject(c, 502, "internal", "agentbox: out of memory");
-                return;
-        }
-        evbuffer_add(bufferevent_get_output(c->up), head, len);
-        c->bytes_up += len;
-        free(head);
-        c->st = ST_FORWARD;
-        c->resp_raw = false;
-        http_resp_init(&c->resp, strcmp(c->req.method, "HEAD") == 0);
-        start_relay(c);
+        if (send_head(c))
+                start_relay(c);
 }
 
 /* ---- keep-alive ---------------------------------------------------------- */
@@ -816,12 +810,7 @@ static void response_done(struct conn *c)
         if (c->req.transparent) {
                 /* HTTP in a tunnel to one name: the next request goes the
                  * same way, and must name the same host */
-                char host[256];
-                uint16_t port = c->req.port;
-                snprintf(host, sizeof(host), "%s", c->req.host);
-                http_req_free(&c->req);
-                http_req_init_transparent(&c->req, host, port);
-                c->st = ST_THEAD;
+                expect_http(c);
                 clock_gettime(CLOCK_MONOTONIC, &c->relay_start);
                 bufferevent_enable(c->down, EV_READ);
                 (void)relay(c, c->down, c->up); /* a pipelined request */
@@ -855,7 +844,7 @@ static void on_dialled(void *arg, struct bufferevent *up, const char *addr,
         c->up = up;
         c->connected = true;
         snprintf(c->upstream, sizeof(c->upstream), "%s", addr);
-        if (c->socks) {
+        if (c->kind == PROXY_SOCKS) {
                 uint8_t rep[10];
                 socks_reply(rep, SOCKS_OK);
                 bufferevent_write(c->down, rep, sizeof(rep));
@@ -875,11 +864,9 @@ static void on_dialled(void *arg, struct bufferevent *up, const char *addr,
                 start_forward(c);
                 return;
         }
-        c->hello = c->st == ST_TUNNEL;
-        c->proto = c->kind == PROXY_TRANSPARENT ? "transparent"
-                   : c->socks                    ? "socks5"
-                   : c->req.connect              ? "connect"
-                                                 : NULL;
+        c->hello = true;
+        /* kept: HTTP in the tunnel re-reads c->req */
+        c->proto = proto_of(c);
         start_relay(c);
 }
 
@@ -1070,7 +1057,6 @@ static void accept_conn(struct net *n, evutil_socket_t fd,
         (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         c->n = n;
         c->kind = kind;
-        c->socks = kind == PROXY_SOCKS;
         n->nconns++;
         c->next = n->conns;
         if (n->conns)
@@ -1088,7 +1074,8 @@ static void accept_conn(struct net *n, evutil_socket_t fd,
         }
         struct timeval t = {NET_HEAD_TIMEOUT_S, 0};
         bufferevent_set_timeouts(c->down, &t, NULL);
-        bufferevent_setcb(c->down, c->socks ? on_socks : on_head, NULL,
+        bufferevent_setcb(c->down, kind == PROXY_SOCKS ? on_socks : on_head,
+                          NULL,
                           on_head_event, c);
         bufferevent_enable(c->down, EV_READ | EV_WRITE);
         if (kind == PROXY_TRANSPARENT)
