@@ -193,6 +193,39 @@ static void target(char *out, size_t len, const char *scheme,
                  port);
 }
 
+/* A name against the patterns: refused by a --deny for it (on port, or
+ * port-less), allowed by an --allow for it on port (any_port: on some
+ * port) or by open mode, else refused.  what names it in the sentence. */
+static int decide_name(const struct policy *p, const char *host,
+                       uint16_t port, bool any_port, const char *what,
+                       const char **rule, const char **reason,
+                       char *sentence, size_t len)
+{
+        const struct netpat *d = netpat_match_name(&p->deny, host, port);
+        if (d) {
+                *reason = "denied";
+                snprintf(sentence, len,
+                         "agentbox: blocked %s (matches --deny %s); remove "
+                         "that rule to allow it",
+                         what, d->text);
+                return -1;
+        }
+        const struct netpat *a = any_port
+                                         ? netpat_match_name_any(&p->allow, host)
+                                         : netpat_match_name(&p->allow, host,
+                                                             port);
+        if (a || p->net == POLICY_NET_OPEN) {
+                *rule = a ? a->text : NULL;
+                return 0;
+        }
+        *reason = "not-allowed";
+        snprintf(sentence, len,
+                 "agentbox: blocked %s (not in network.allow); allow it with "
+                 "--allow %s",
+                 what, host);
+        return -1;
+}
+
 int net_decide(struct net *n, const char *host, uint16_t port, bool ip,
                const char *scheme, const char **rule, const char **reason,
                char *sentence, size_t len)
@@ -241,51 +274,17 @@ int net_decide(struct net *n, const char *host, uint16_t port, bool ip,
                                  what, host);
                 return -1;
         }
-        const struct netpat *d = netpat_match_name(&p->deny, host, port);
-        if (d) {
-                *reason = "denied";
-                snprintf(sentence, len,
-                         "agentbox: blocked %s (matches --deny %s); remove "
-                         "that rule to allow it",
-                         what, d->text);
-                return -1;
-        }
-        const struct netpat *a = netpat_match_name(&p->allow, host, port);
-        if (a || p->net == POLICY_NET_OPEN) {
-                *rule = a ? a->text : NULL;
-                return 0;
-        }
-        *reason = "not-allowed";
-        snprintf(sentence, len,
-                 "agentbox: blocked %s (not in network.allow); allow it with "
-                 "--allow %s",
-                 what, host);
-        return -1;
+        return decide_name(p, host, port, false, what, rule, reason,
+                           sentence, len);
 }
 
 int net_decide_lookup(struct net *n, const char *host, const char **rule,
                       const char **reason, char *sentence, size_t len)
 {
-        const struct policy *p = n->policy;
+        char what[300];
+        snprintf(what, sizeof(what), "a DNS lookup of %s", host);
         *rule = NULL;
-        const struct netpat *d = netpat_match_name(&p->deny, host, 0);
-        if (d) {
-                *reason = "denied";
-                snprintf(sentence, len,
-                         "agentbox: blocked a DNS lookup of %s (matches "
-                         "--deny %s); remove that rule to allow it",
-                         host, d->text);
-                return -1;
-        }
-        const struct netpat *a = netpat_match_name_any(&p->allow, host);
-        if (a || p->net == POLICY_NET_OPEN) {
-                *rule = a ? a->text : NULL;
-                return 0;
-        }
-        *reason = "not-allowed";
-        snprintf(sentence, len,
-                 "agentbox: blocked a DNS lookup of %s (not in "
-                 "network.allow); allow it with --allow %s",
-                 host, host);
-        return -1;
+        /* port 0: only a port-less --deny refuses the name itself */
+        return decide_name(n->policy, host, 0, true, what, rule, reason,
+                           sentence, len);
 }
