@@ -24,7 +24,9 @@ struct box_spec {
         char **envp;                 /* the box's whole environment */
         const char *shell;           /* the agent's login shell */
         struct box_identity id;
-        int workspace_fd; /* a prepared detached mount of the workspace, or -1 */
+        int ws_fd;        /* the pinned workspace (O_PATH, host side only) */
+        int workspace_fd; /* child side: the workspace mount agentbox
+                           * prepared (always under root), or -1 */
         int net_fd;       /* socket to hand the box's listeners over, or -1 */
         int sync_fd;      /* child side: the supervisor's messages */
         bool ready;       /* child side: "C" received */

@@ -1,8 +1,9 @@
 /* Root invoking on a root-owned workspace: rather than let the agent be
  * host root (owner of every root file the box can see), run it as an
  * unprivileged host id and give it the workspace through an idmapped mount
- * on which that id owns what root owns.  Needs real root and a filesystem
- * that supports idmapped mounts; the caller falls back when it fails. */
+ * on which that id owns what root owns, cloned from the descriptor the
+ * checks were made on.  Needs a filesystem that supports idmapped mounts;
+ * without one the box refuses to start. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -55,21 +56,22 @@ static int userns_fd(uid_t uin, uid_t uout, gid_t gin, gid_t gout,
         return r;
 }
 
-int box_idmap_prepare(const struct box_spec *spec, uid_t owner, gid_t group,
-                      pid_t *helper, struct ab_err *err)
+int box_idmap_prepare(const struct box_spec *spec, uid_t owner,
+                        gid_t group, pid_t *helper, struct ab_err *err)
 {
+        /* The idmapping's namespace first: a tree cloned before it was
+         * created cannot be moved into the box once idmapped (EINVAL on
+         * Linux 6.18). */
         _cleanup_close_ int ns = userns_fd(owner, spec->id.uid, group,
                                            spec->id.gid, helper);
         if (ns < 0)
                 return err_setx(err, ns, "idmap: user namespace");
-        _cleanup_close_ int dir = box_workspace_open(spec);
-        if (dir < 0)
-                return err_setx(err, dir, "workspace %s changed or vanished",
-                                spec->policy->workspace);
-        int mnt = open_tree(dir, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-                                             AT_RECURSIVE | AT_EMPTY_PATH);
+        /* From the descriptor the checks were made on: never the path. */
+        int mnt = open_tree(spec->ws_fd, "",
+                            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+                                    AT_RECURSIVE | AT_EMPTY_PATH);
         if (mnt < 0)
-                return err_setx(err, -errno, "idmap: open_tree %s",
+                return err_setx(err, -errno, "cannot bind the workspace %s",
                                 spec->policy->workspace);
         struct mount_attr a = {
                 .attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_NOSUID |

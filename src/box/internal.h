@@ -30,15 +30,19 @@ int box_seccomp_apply(struct ab_err *err);
 /* pid 1: run argv with envp, forward signals, reap, exit with its status. */
 _Noreturn void box_init_run(const struct box_spec *spec);
 
-/* Open the workspace (O_PATH) and check it is still the directory the
- * supervisor checked (spec->ws_dev/ws_ino), so swapping a path component
- * for a symlink between the check and the mount gains nothing.  Returns
- * the fd or -errno (-ESTALE when it changed). */
+/* Child side, when the workspace is not idmapped: open it (O_PATH) by its
+ * path in the box's copy of the host's mounts and check it is the very
+ * directory the supervisor pinned (spec->ws_dev, ws_ino), so a component
+ * swapped meanwhile can only make the box refuse to start, never mount
+ * another directory.  (A tree cloned in the host's namespace cannot be
+ * moved into the box's unless idmapped.)  Returns the fd or -errno
+ * (-ESTALE when it changed). */
 int box_workspace_open(const struct box_spec *spec);
 
 /* Host side, root only (idmap.c): the workspace as a detached idmapped
- * mount on which host ids id->uid/gid own what owner/group own.  Returns
- * the mount fd or -errno; *helper is a killed child to reap later. */
+ * mount, cloned from spec->ws_fd, on which host ids id->uid/gid own what
+ * owner/group own.  Returns the mount fd or -errno; *helper is a killed
+ * child to reap later. */
 int box_idmap_prepare(const struct box_spec *spec, uid_t owner, gid_t group,
                       pid_t *helper, struct ab_err *err);
 

@@ -193,10 +193,18 @@ static const char *const system_dirs[] = {
         "/lib", "/lib32", "/lib64", "/libx32", "/opt", "/boot", "/run",
 };
 
+/* Where root's own tools keep state they run or serve (package managers'
+ * scripts, services' data): a root-invoked box there would let the agent
+ * plant what root runs next.  Refused for everyone, however reached. */
+static const char *const root_state_dirs[] = {
+        "/var/lib", "/var/cache", "/var/spool", "/var/backups", "/var/opt",
+        "/var/log", "/var/mail", "/srv",
+};
+
 /* Shared by other users and services: a workspace may live below them,
  * but must not be one of them or above them. */
 static const char *const shared_dirs[] = {
-        "/tmp", "/var/tmp", "/var", "/srv", "/mnt", "/media", "/home",
+        "/tmp", "/var/tmp", "/var", "/mnt", "/media", "/home",
 };
 
 static bool path_is_under(const char *path, const char *dir)
@@ -222,6 +230,14 @@ int policy_check_workspace(const char *buf, const char *home,
                                        "directory %s, which the box mounts "
                                        "read-only; use a project directory",
                                        buf, system_dirs[i]);
+        for (size_t i = 0; i < ARRAY_SIZE(root_state_dirs); i++)
+                if (path_is_under(buf, root_state_dirs[i]))
+                        return err_set(err, -EINVAL,
+                                       "workspace %s: inside %s, where the "
+                                       "system keeps what root's own tools "
+                                       "run or serve; use a project "
+                                       "directory",
+                                       buf, root_state_dirs[i]);
         if (path_is_under("/home/agent", buf))
                 return err_set(err, -EINVAL,
                                "workspace %s: would cover the box's own home "
@@ -251,33 +267,5 @@ int policy_check_workspace(const char *buf, const char *home,
                                "the home %s (where keys and credentials "
                                "live); use a project directory",
                                buf, hbuf);
-        return 0;
-}
-
-int policy_resolve_workspace(struct policy *p, struct ab_err *err)
-{
-        const char *given = p->workspace ? p->workspace : ".";
-        char buf[PATH_MAX];
-        if (!realpath(given, buf))
-                return err_setx(err, -errno,
-                                "workspace %s: cannot resolve it (use "
-                                "--workspace DIR with an existing directory)",
-                                given);
-        struct stat st;
-        if (stat(buf, &st) < 0)
-                return err_setx(err, -errno, "workspace %s", buf);
-        if (!S_ISDIR(st.st_mode))
-                return err_set(err, -ENOTDIR,
-                               "workspace %s: not a directory; use "
-                               "--workspace DIR",
-                               buf);
-        int r = policy_check_workspace(buf, NULL, err);
-        if (r < 0)
-                return r;
-        char *dup = strdup(buf);
-        if (!dup)
-                return err_set(err, -ENOMEM, "out of memory");
-        free(p->workspace);
-        p->workspace = dup;
         return 0;
 }

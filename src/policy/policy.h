@@ -76,12 +76,8 @@ size_t policy_premapped_names(const struct policy *p, const char **out);
 /* Parse a --pids value (1..POLICY_PIDS_MAX). */
 int policy_pids_parse(const char *s, unsigned *out, struct ab_err *err);
 
-/* Resolve the workspace to a canonical absolute directory (realpath) and
- * check it with policy_check_workspace(..., NULL). */
-int policy_resolve_workspace(struct policy *p, struct ab_err *err);
-
 /* Check a resolved workspace path can be a workspace: a directory path
- * that is not /, not in a system directory, does not cover the box's home,
+ * that is not /, not in a system directory or root's state (/var/lib, /srv), does not cover the box's home,
  * and is not home or an ancestor of it (home may be NULL). */
 int policy_check_workspace(const char *ws, const char *home,
                            struct ab_err *err);

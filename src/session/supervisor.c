@@ -18,6 +18,7 @@
 #include "common/handoff.h"
 #include "net/audit.h"
 #include "net/net.h"
+#include "policy/workspace.h"
 #include "common/util.h"
 
 extern char **environ;
@@ -151,87 +152,27 @@ static int check_homes(const char *ws, uid_t owner, struct ab_err *err)
         return r;
 }
 
-/* Record which directory the workspace checks were made on: open it, and
- * make sure the open file really is at the checked path (no component was
- * swapped for a symlink since realpath()).  The box refuses to start if
- * the directory it mounts is not this one. */
-static int pin_workspace(const char *path, struct box_spec *spec,
-                         struct stat *out, struct ab_err *err)
-{
-        _cleanup_close_ int fd =
-                open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return err_setx(err, -errno, "workspace %s", path);
-        char link[64], real[PATH_MAX];
-        snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-        ssize_t n = readlink(link, real, sizeof(real) - 1);
-        struct stat st;
-        if (n < 0 || fstat(fd, &st) < 0)
-                return err_setx(err, -errno, "workspace %s", path);
-        real[n] = 0;
-        if (strcmp(real, path) != 0)
-                return err_set(err, -ESTALE,
-                               "workspace %s changed while agentbox checked "
-                               "it (now %s); try again",
-                               path, real);
-        spec->ws_dev = st.st_dev;
-        spec->ws_ino = st.st_ino;
-        *out = st;
-        return 0;
-}
-
-/* Under root, follow no other user's symlink on the way to the workspace:
- * a user could otherwise point root's box at root's own directories.
- * Checks each prefix of the path as given. */
-static int check_symlinks(const char *given, struct ab_err *err)
-{
-        if (geteuid() != 0 || !given)
-                return 0;
-        char path[PATH_MAX];
-        if (given[0] == '/')
-                snprintf(path, sizeof(path), "%s", given);
-        else if (!getcwd(path, sizeof(path)) ||
-                 strlen(path) + strlen(given) + 2 > sizeof(path))
-                return err_setx(err, -ENAMETOOLONG, "workspace %s", given);
-        else
-                strcat(strcat(path, "/"), given);
-        for (char *q = path + 1;; q++) {
-                if (*q && *q != '/')
-                        continue;
-                char c = *q;
-                *q = 0;
-                struct stat st;
-                if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) &&
-                    st.st_uid != 0)
-                        return err_set(err, -EPERM,
-                                       "workspace %s: passes through %s, a "
-                                       "symlink owned by uid %u; as root, "
-                                       "agentbox follows only root's "
-                                       "symlinks. Give the real path",
-                                       given, path, (unsigned)st.st_uid);
-                *q = c;
-                if (!c)
-                        return 0;
-        }
-}
-
 static int prepare_spec(struct policy *p, char *const *argv,
                         struct box_spec *spec, struct ab_err *err)
 {
-        int r = check_symlinks(p->workspace ? p->workspace : ".", err);
-        if (r < 0)
-                return r;
-        _cleanup_free_ char *given = p->workspace ? strdup(p->workspace) : NULL;
-        r = policy_resolve_workspace(p, err);
-        if (r < 0)
-                return r;
-        *spec = (struct box_spec){.policy = p, .argv = argv,
+        *spec = (struct box_spec){.policy = p, .argv = argv, .ws_fd = -1,
                                   .workspace_fd = -1, .net_fd = -1};
-        /* From here on the checks speak of the pinned directory. */
+        /* Resolved once; from here on every check, and the mount, are
+         * about the directory held.  Root follows no symlink on the way:
+         * a box run by root writes root-owned files, links included. */
+        char *real = NULL;
+        int r = policy_workspace_pin(p->workspace, geteuid() == 0,
+                                     &spec->ws_fd, &real, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *given = p->workspace;
+        p->workspace = real;
         struct stat st;
-        r = pin_workspace(p->workspace, spec, &st, err);
-        if (r == 0)
-                r = box_identity_resolve(&st, &spec->id, err);
+        if (fstat(spec->ws_fd, &st) < 0)
+                return err_setx(err, -errno, "workspace %s", real);
+        spec->ws_dev = st.st_dev;
+        spec->ws_ino = st.st_ino;
+        r = box_identity_resolve(&st, &spec->id, err);
         if (r == 0)
                 r = check_homes(p->workspace, st.st_uid, err);
         if (r < 0)
@@ -245,12 +186,14 @@ static int prepare_spec(struct policy *p, char *const *argv,
 
 int supervisor_run(struct policy *p, char *const *argv, struct ab_err *err)
 {
-        struct box_spec spec = {0};
+        struct box_spec spec = {.ws_fd = -1, .workspace_fd = -1, .net_fd = -1};
         int r = supervisor_check_stdio(err);
         if (r == 0)
                 r = prepare_spec(p, argv, &spec, err);
         if (r < 0) {
                 box_env_free(spec.envp);
+                if (spec.ws_fd >= 0)
+                        close(spec.ws_fd);
                 return EXIT_AGENTBOX;
         }
 
@@ -264,6 +207,7 @@ int supervisor_run(struct policy *p, char *const *argv, struct ab_err *err)
                     0) {
                         err_setx(err, -errno, "socketpair");
                         box_env_free(spec.envp);
+                        close(spec.ws_fd);
                         return EXIT_AGENTBOX;
                 }
                 spec.net_fd = sv[1];
@@ -336,5 +280,7 @@ out:
                 event_base_free(s.base);
         }
         box_env_free(spec.envp);
+        if (spec.ws_fd >= 0)
+                close(spec.ws_fd);
         return s.status;
 }

@@ -274,22 +274,76 @@ start_listener() {
         [[ "$output" == *"hidden directory"* ]]
 }
 
-@test "as root, another user's symlink is not followed to the workspace" {
+@test "as root, no symlink is followed to the workspace, not even root's own" {
         local d
         d=$(mktemp -d "${TMPDIR:-/tmp}/abln.XXXXXX")
         CLEANUP+=("rm -rf '$d'")
         ln -s "$WS" "$d/link"
         if [ "$(id -u)" = 0 ]; then
-                chown -h 65534:65534 "$d/link"
-                run "$AGENTBOX" run --workspace "$d/link" -- true
+                # root's own link too: a box run by root on a root-owned
+                # workspace makes root-owned links
+                for owner in 65534:65534 0:0; do
+                        chown -h "$owner" "$d/link"
+                        run "$AGENTBOX" run --workspace "$d/link" -- true
+                        [ "$status" -eq 125 ]
+                        [[ "$output" == *"passes through the symlink $d/link"* ]]
+                done
+                # a link the box itself made in a root-owned workspace
+                run box -- ln -s /root "$WS/up"
+                [ "$status" -eq 0 ]
+                [ "$(stat -c %u "$WS/up")" = 0 ]
+                run "$AGENTBOX" run --workspace "$WS/up" -- true
                 [ "$status" -eq 125 ]
-                [[ "$output" == *"symlink owned by uid 65534"* ]]
+                [[ "$output" == *"symlink"* ]]
         else
                 # an ordinary user's own symlink is fine
                 run "$AGENTBOX" run --verbose --workspace "$d/link" -- pwd
                 [ "$status" -eq 0 ]
                 [[ "$output" == *"$WS"* ]]
         fi
+}
+
+@test "as root, swapping a workspace component for a link while the box starts never mounts what the link points at" {
+        # Only root can be escalated against; an ordinary user's race is
+        # with themselves (the CI runs this file as root too).
+        [ "$(id -u)" = 0 ] || return 0
+        local d secret
+        d=$(mktemp -d "${TMPDIR:-/tmp}/abrace.XXXXXX")
+        secret=$(mktemp -d /root/abrace-secret.XXXXXX)
+        CLEANUP+=("rm -rf '$d' '$secret'")
+        chmod 700 "$secret"
+        echo canary >"$secret/ROOT-CANARY"
+        chown 65534:65534 "$d"
+        mkdir "$d/ws"
+        chown 65534:65534 "$d/ws"
+        ln -s "$secret" "$d/other"
+        "$PROBE_BIN" swap "$d/ws" "$d/other" &
+        local racer=$!
+        CLEANUP+=("kill $racer")
+        local i seen=0 ran=0
+        for i in $(seq 300); do
+                if out=$("$AGENTBOX" run --net off --workspace "$d/ws" -- ls 2>&1); then
+                        ran=$((ran + 1))
+                fi
+                [[ "$out" == *ROOT-CANARY* ]] && seen=$((seen + 1))
+        done
+        kill "$racer"
+        echo "runs that started: $ran of 300; saw root's directory: $seen" >&3
+        [ "$seen" -eq 0 ]
+        [ "$ran" -gt 0 ]
+}
+
+@test "workspaces where root's own tools keep what they run are refused, also through a link" {
+        run "$AGENTBOX" run --workspace /var/lib/dpkg -- true
+        [ "$status" -eq 125 ]
+        [[ "$output" == *"inside /var/lib"* ]]
+        local d
+        d=$(mktemp -d "${TMPDIR:-/tmp}/abln.XXXXXX")
+        CLEANUP+=("rm -rf '$d'")
+        ln -s /var/lib/dpkg "$d/link"
+        run "$AGENTBOX" run --workspace "$d/link" -- true
+        [ "$status" -eq 125 ]
+        [[ "$output" == *"/var/lib"* || "$output" == *"symlink"* ]]
 }
 
 @test "as root, a root-owned workspace without idmapped mounts is refused" {

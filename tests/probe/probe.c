@@ -18,6 +18,7 @@
 #include <sys/personality.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -193,6 +194,35 @@ int main(int argc, char **argv)
                 printf("FDS %d\n", n);
                 return 0;
         }
+        /* Host side too: swap two paths until killed (RENAME_EXCHANGE),
+         * to race agentbox's workspace checks. */
+        if (!strcmp(t, "swap") && argc > 3) {
+                for (;;)
+                        syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, argv[3],
+                                2 /* RENAME_EXCHANGE */);
+        }
+        if (!strcmp(t, "mkfifo"))
+                return result(mknod(a, S_IFIFO | 0644, 0), a);
+        if (!strcmp(t, "mksock")) {
+                int s = socket(AF_UNIX, SOCK_STREAM, 0);
+                struct sockaddr_un u = {.sun_family = AF_UNIX};
+                snprintf(u.sun_path, sizeof(u.sun_path), "%s", a);
+                return result(bind(s, (struct sockaddr *)&u, sizeof(u)), a);
+        }
+        if (!strcmp(t, "mkchar"))
+                return result(mknod(a, S_IFCHR | 0644, 0), a);
+        if (!strcmp(t, "link") && argc > 3)
+                return result(link(a, argv[3]), argv[3]);
+        if (!strcmp(t, "symlink") && argc > 3)
+                return result(symlink(a, argv[3]), argv[3]);
+        if (!strcmp(t, "rename") && argc > 3)
+                return result(rename(a, argv[3]), a);
+        if (!strcmp(t, "mkdir"))
+                return result(mkdir(a, 0755), a);
+        if (!strcmp(t, "rmdir"))
+                return result(rmdir(a), a);
+        if (!strcmp(t, "unlink"))
+                return result(unlink(a), a);
         if (!strcmp(t, "env")) {
                 const char *v = getenv(a);
                 printf("%s=%s\n", a, v ? v : "(unset)");

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "policy/policy.h"
+#include "policy/workspace.h"
 
 Test(policy, env_rules)
 {
@@ -70,13 +71,14 @@ Test(policy, net)
 
 static int resolve(const char *ws, const char *home, struct ab_err *err)
 {
-        struct policy p;
-        policy_init(&p);
-        p.workspace = strdup(ws);
-        int r = policy_resolve_workspace(&p, err);
+        int fd = -1;
+        char *path = NULL;
+        int r = policy_workspace_pin(ws, false, &fd, &path, err);
         if (r == 0)
-                r = policy_check_workspace(p.workspace, home, err);
-        policy_free(&p);
+                r = policy_check_workspace(path, home, err);
+        if (fd >= 0)
+                close(fd);
+        free(path);
         return r;
 }
 
@@ -109,12 +111,33 @@ Test(policy, workspace)
         cr_assert_eq(resolve("/tmp", NULL, &err), -EINVAL);
         cr_assert(strstr(err.msg, "share"), "%s", err.msg);
         cr_assert_eq(resolve("/var/tmp", NULL, &err), -EINVAL);
+        /* where root's tools keep what they run */
+        cr_assert_eq(resolve("/var/lib/dpkg", NULL, &err), -EINVAL);
+        cr_assert(strstr(err.msg, "/var/lib"), "%s", err.msg);
         /* below the home is fine */
         char below[80];
         snprintf(below, sizeof(below), "%s/proj", sub);
         mkdir(below, 0755);
         cr_assert_eq(resolve(below, sub, &err), 0);
         rmdir(below);
+        /* no symlink at all when asked (root): refused, and named */
+        char link[80];
+        snprintf(link, sizeof(link), "%s/link", tmpl);
+        cr_assert_eq(symlink(sub, link), 0);
+        cr_assert_eq(resolve(link, NULL, &err), 0);
+        int fd = -1;
+        char *path = NULL;
+        cr_assert_eq(policy_workspace_pin(link, true, &fd, &path, &err),
+                     -ELOOP);
+        cr_assert(strstr(err.msg, "passes through the symlink"), "%s",
+                  err.msg);
+        cr_assert(strstr(err.msg, link), "%s", err.msg);
+        /* the pinned path is the kernel's name for the directory held */
+        cr_assert_eq(policy_workspace_pin(link, false, &fd, &path, &err), 0);
+        cr_assert_str_eq(path, sub);
+        close(fd);
+        free(path);
+        unlink(link);
         rmdir(sub);
         rmdir(tmpl);
 }
