@@ -8,6 +8,7 @@
 
 #include "common/err.h"
 #include "policy/policy.h"
+#include "box/protect.h"
 
 /* Who the agent is on the host side of the user namespace. */
 struct box_identity {
@@ -43,8 +44,10 @@ struct box_driver {
          * success *out owns the box. */
         int (*spawn)(const struct box_spec *spec, struct box **out,
                      struct ab_err *err);
-        /* Let the command run. */
-        int (*start)(struct box *b, struct ab_err *err);
+        /* Let the command run, with the protected paths of the workspace
+         * as planned on the host (box/protect.h; NULL: none). */
+        int (*start)(struct box *b, const struct box_protect *prot,
+                     struct ab_err *err);
         /* Deliver a signal to the box's command (through its init). */
         int (*signal)(struct box *b, int sig);
         /* Collect the exit status once box_pidfd() is readable; returns the

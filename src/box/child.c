@@ -204,6 +204,12 @@ void box_child_main(const struct box_spec *given, int sync_fd)
 
         /* in the pids cgroup before anything is forked */
         box_child_ready(spec);
+        /* the protected paths: held on the host by now */
+        char tag = 0, *plan = NULL;
+        if (box_sync_recv_data(sync_fd, &tag, &plan) < 0 || tag != 'P')
+                _exit(EXIT_AGENTBOX); /* the supervisor reports why */
+        box_protect_apply(spec->policy->workspace, plan);
+        free(plan);
         close(sync_fd);
         struct ab_err err = {0};
         if (box_caps_drop(&err) < 0 ||

@@ -91,7 +91,9 @@ static long ll_create(const struct ll_ruleset_attr *a, size_t size,
 struct ll_rule {
         const char *path;
         bool dir;
-        bool dev; /* terminal-like: ioctls allowed */
+        bool dev;     /* terminal-like: ioctls allowed */
+        bool nonodes; /* no FIFOs, sockets or device nodes (the workspace:
+                       * the host's tools would open them later) */
 };
 
 static int ll_add(int ruleset, const struct ll_rule *r, uint64_t handled,
@@ -106,6 +108,11 @@ static int ll_add(int ruleset, const struct ll_rule *r, uint64_t handled,
                                : LL_FILE_WRITE | LL_ACCESS_FS_TRUNCATE;
         if (r->dev)
                 want |= LL_ACCESS_FS_IOCTL_DEV;
+        if (r->nonodes)
+                want &= ~(uint64_t)(LANDLOCK_ACCESS_FS_MAKE_FIFO |
+                                    LANDLOCK_ACCESS_FS_MAKE_SOCK |
+                                    LANDLOCK_ACCESS_FS_MAKE_CHAR |
+                                    LANDLOCK_ACCESS_FS_MAKE_BLOCK);
         struct landlock_path_beneath_attr pb = {
                 .allowed_access = want & handled,
                 .parent_fd = fd,
@@ -143,11 +150,18 @@ int box_landlock_apply(const char *workspace, struct ab_err *err)
         _cleanup_close_ int rs = (int)ll_create(&attr, attr_size, 0);
         if (rs < 0)
                 return err_setx(err, -errno, "landlock_create_ruleset");
+        /* Landlock's rights pass down to everything below a rule's
+         * directory, so a scratch directory holding the workspace gives
+         * it no more than the workspace's own rule does. */
+        bool in_tmp = strncmp(workspace, "/tmp/", 5) == 0;
+        bool in_vartmp = strncmp(workspace, "/var/tmp/", 9) == 0;
         const struct ll_rule rules[] = {
-                {workspace, true, false},  {"/tmp", true, false},
-                {"/var/tmp", true, false}, {BOX_HOME, true, false},
-                {"/dev/shm", true, false}, {"/dev/pts", true, true},
-                {"/dev/null", false, true}, {"/dev/tty", false, true},
+                {workspace, true, false, true},
+                {"/tmp", true, false, in_tmp},
+                {"/var/tmp", true, false, in_vartmp},
+                {BOX_HOME, true, false, false},
+                {"/dev/shm", true, false, false}, {"/dev/pts", true, true, false},
+                {"/dev/null", false, true, false}, {"/dev/tty", false, true, false},
         };
         for (size_t i = 0; i < ARRAY_SIZE(rules); i++) {
                 int r = ll_add(rs, &rules[i], handled, err);

@@ -49,6 +49,11 @@ int box_idmap_prepare(const struct box_spec *spec, uid_t owner, gid_t group,
 /* Supervisor <-> setup messages (sync.c). */
 int box_sync_send(int sock, char tag, int fd);
 int box_sync_recv(int sock, char *tag, int *fd);
+/* A tag and up to BOX_SYNC_DATA_MAX bytes; the received text is NUL
+ * terminated and malloc'd. */
+#define BOX_SYNC_DATA_MAX (128u * 1024)
+int box_sync_send_data(int sock, char tag, const char *buf, size_t len);
+int box_sync_recv_data(int sock, char *tag, char **buf);
 
 /* Child: wait for "C" (cgroup joined, prepared workspace mount if any). */
 void box_child_ready(struct box_spec *spec);

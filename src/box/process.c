@@ -133,13 +133,22 @@ static int finish_setup(struct process_box *b, const struct box_spec *spec,
         return 0;
 }
 
-static int process_start(struct box *pub, struct ab_err *err)
+static int process_start(struct box *pub, const struct box_protect *prot,
+                         struct ab_err *err)
 {
         struct process_box *b = (struct process_box *)pub;
         int r = box_sync_send(b->life_fd, 'C', b->mnt);
         if (b->mnt >= 0)
                 close(b->mnt);
         b->mnt = -1;
+        if (r == 0)
+                r = box_sync_send_data(b->life_fd, 'P',
+                                       prot && prot->plan ? prot->plan : "",
+                                       prot ? prot->plan_len : 0);
+        if (r == -E2BIG)
+                return err_set(err, r,
+                               "too many protected paths for one box; "
+                               "--unprotect some");
         return r < 0 ? err_setx(err, r, "cannot start the box") : 0;
 }
 

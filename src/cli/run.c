@@ -34,13 +34,20 @@ const char cli_run_usage[] =
         "      --audit FILE      the JSON-lines audit log (default:\n"
         "                        $XDG_STATE_HOME/agentbox/audit.jsonl)\n"
         "      --pids N          at most N processes and threads (default 2048)\n"
+        "      --protect PATH    keep PATH (relative to the workspace) read-only\n"
+        "                        and impossible to create, remove or replace\n"
+        "      --unprotect PATH  drop PATH, and what is below it, from the\n"
+        "                        protected paths (default: .git/hooks,\n"
+        "                        .git/config, .claude, .vscode, .envrc, ...;\n"
+        "                        see agentbox(1))\n"
         "  -v, --verbose         say what the box chose (e.g. how pids are capped)\n"
         "  -h, --help            show this help\n"
         "\n"
         "Exit status: COMMAND's; 125 when agentbox itself fails, 126 when\n"
         "COMMAND cannot be executed, 127 when it is not found in the box.\n";
 
-enum { OPT_NET = 256, OPT_PIDS, OPT_DENY, OPT_AUDIT };
+enum { OPT_NET = 256, OPT_PIDS, OPT_DENY, OPT_AUDIT, OPT_PROTECT,
+       OPT_UNPROTECT };
 
 static const struct option run_opts[] = {
         {"workspace", required_argument, NULL, 'w'},
@@ -50,6 +57,8 @@ static const struct option run_opts[] = {
         {"allow", required_argument, NULL, 'a'},
         {"deny", required_argument, NULL, OPT_DENY},
         {"audit", required_argument, NULL, OPT_AUDIT},
+        {"protect", required_argument, NULL, OPT_PROTECT},
+        {"unprotect", required_argument, NULL, OPT_UNPROTECT},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {0},
@@ -98,6 +107,14 @@ int cli_run_parse(int argc, char **argv, struct policy *p, char ***cmd,
                         break;
                 case OPT_AUDIT:
                         r = set_str(&p->audit_path, optarg, err);
+                        break;
+                case OPT_PROTECT:
+                case OPT_UNPROTECT:
+                        r = protect_rule_add(&p->protect, c == OPT_UNPROTECT,
+                                             optarg,
+                                             c == OPT_PROTECT ? "--protect"
+                                                              : "--unprotect",
+                                             err);
                         break;
                 case OPT_PIDS:
                         r = policy_pids_parse(optarg, &p->pids_max, err);

@@ -30,6 +30,7 @@ void policy_free(struct policy *p)
         free(p->audit_path);
         netpat_list_free(&p->allow);
         netpat_list_free(&p->deny);
+        protect_rules_free(&p->protect);
         *p = (struct policy){0};
 }
 

@@ -8,6 +8,7 @@
 
 #include "common/err.h"
 #include "policy/netpat.h"
+#include "policy/protect.h"
 
 enum policy_isolation {
         POLICY_ISOLATION_PROCESS,
@@ -39,6 +40,7 @@ struct policy {
         struct netpat_list allow; /* network.allow / --allow */
         struct netpat_list deny;  /* network.deny / --deny; wins over allow */
         char *audit_path;         /* --audit; NULL: the default location */
+        struct protect_rules protect; /* filesystem.protect / --protect */
         bool verbose;
 };
 

@@ -184,6 +184,38 @@ static int prepare_spec(struct policy *p, char *const *argv,
         return box_env_build(p, environ, spec->shell, &spec->envp, err);
 }
 
+static int prepare_protect(const struct box_spec *spec,
+                           struct box_protect *prot, struct ab_err *err)
+{
+        struct stat st;
+        if (fstat(spec->ws_fd, &st) < 0)
+                return err_setx(err, -errno, "workspace %s",
+                                spec->policy->workspace);
+        int r = box_protect_prepare(spec->ws_fd, spec->policy->workspace,
+                                    &spec->policy->protect, st.st_uid,
+                                    st.st_gid, prot, err);
+        if (r < 0 || !spec->policy->verbose)
+                return r;
+        fprintf(stderr,
+                "agentbox: %zu protected mounts in the workspace (%zu "
+                "placeholders made); see /etc/agentbox/README in the box\n",
+                prot->n_items, prot->made);
+        for (char *l = prot->plan; l && *l;) {
+                char *nl = strchr(l, '\n');
+                int len = nl ? (int)(nl - l) : (int)strlen(l);
+                fprintf(stderr, "agentbox:   %s %.*s\n",
+                        l[0] == 'R' ? "read-only " : "no rename ", len - 2,
+                        l + 2);
+                l = nl ? nl + 1 : l + len;
+        }
+        if (prot->note[0])
+                fprintf(stderr,
+                        "agentbox: placeholders are not journaled (%s); a "
+                        "killed run leaves them\n",
+                        prot->note);
+        return 0;
+}
+
 int supervisor_run(struct policy *p, char *const *argv, struct ab_err *err)
 {
         struct box_spec spec = {.ws_fd = -1, .workspace_fd = -1, .net_fd = -1};
@@ -214,6 +246,8 @@ int supervisor_run(struct policy *p, char *const *argv, struct ab_err *err)
                 s.handoff_fd = sv[0];
         }
         struct event *evs[ARRAY_SIZE(forwarded) + 1] = {0};
+        struct box_protect prot = {.lock_fd = -1, .state_fd = -1,
+                                   .journal_fd = -1, .ws_fd = -1};
         s.base = event_base_new();
         if (!s.base) {
                 err_set(err, -ENOMEM, "cannot create the event loop");
@@ -229,11 +263,13 @@ int supervisor_run(struct policy *p, char *const *argv, struct ab_err *err)
          * handle, not a reason to die (the box has its own dispositions:
          * its init resets every signal before the command runs). */
         signal(SIGPIPE, SIG_IGN);
-        /* While the box builds its root: the network side (audit log
-         * included), ready before anything runs in the box. */
-        if ((s.handoff_fd >= 0 && (net_new(s.base, p, &s.net, err) < 0 ||
+        /* While the box builds its root: the protected paths held on the
+         * host, and the network side (audit log included), ready before
+         * anything runs in the box. */
+        if (prepare_protect(&spec, &prot, err) < 0 ||
+            (s.handoff_fd >= 0 && (net_new(s.base, p, &s.net, err) < 0 ||
                                    start_net(&s) < 0)) ||
-            drv->start(s.box, err) < 0) {
+            drv->start(s.box, &prot, err) < 0) {
                 drv->signal(s.box, SIGKILL);
                 on_box_exit(-1, 0, &s);
                 s.status = EXIT_AGENTBOX;
@@ -272,6 +308,8 @@ out:
         net_free(s.net);
         if (s.box)
                 s.box->driver->destroy(s.box);
+        /* the box is gone, every process of it: its placeholders can go */
+        box_protect_finish(&prot);
         if (s.base) {
                 /* a bufferevent freed with a callback still queued goes
                  * when the queue runs: let it */

@@ -141,3 +141,35 @@ Test(policy, workspace)
         rmdir(sub);
         rmdir(tmpl);
 }
+
+Test(policy, protect_rules)
+{
+        struct protect_rules r = {0};
+        struct ab_err err = {0};
+        cr_assert_eq(protect_rule_add(&r, false, "./tools//x/", "--protect",
+                                      &err), 0);
+        cr_assert_str_eq(r.add[0], "tools/x");
+        cr_assert_eq(protect_rule_add(&r, false, "tools/x", "--protect", &err),
+                     0);
+        cr_assert_eq(r.n_add, 1); /* once */
+        cr_assert_eq(protect_rule_add(&r, false, "a/../../b", "--protect",
+                                      &err), -EINVAL);
+        cr_assert(strstr(err.msg, "inside the workspace"), "%s", err.msg);
+        cr_assert_eq(protect_rule_add(&r, false, "/etc", "--protect", &err),
+                     -EINVAL);
+        cr_assert_eq(protect_rule_add(&r, false, "./", "--protect", &err),
+                     -EINVAL);
+        cr_assert(strstr(err.msg, "workspace itself"), "%s", err.msg);
+        cr_assert_eq(protect_rule_add(&r, false, "*.json", "--protect", &err),
+                     -EINVAL);
+        cr_assert_eq(protect_rule_add(&r, true, ".git", "--unprotect", &err),
+                     0);
+        /* --unprotect .git drops every default below it, and only those */
+        for (size_t i = 0; i < protect_defaults_n; i++) {
+                bool git = protect_covers(".git", protect_defaults[i].path);
+                cr_assert_eq(protect_default_active(&r, i), !git, "%s",
+                             protect_defaults[i].path);
+        }
+        cr_assert(!protect_covers(".git", ".gitmodules"));
+        protect_rules_free(&r);
+}

@@ -1,0 +1,88 @@
+#include "statedir.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/util.h"
+
+/* Open (or make) one component below dir, refusing links and what is not
+ * the caller's. */
+static int step(int dir, const char *name, bool ours, struct ab_err *err)
+{
+        if (mkdirat(dir, name, 0700) < 0 && errno != EEXIST)
+                return err_setx(err, -errno, "state directory: cannot make %s",
+                                name);
+        int fd = openat(dir, name,
+                        O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return err_setx(err, -errno,
+                                "state directory: cannot open %s (a link or "
+                                "not a directory?)",
+                                name);
+        struct stat st;
+        if (ours && (fstat(fd, &st) < 0 || st.st_uid != geteuid())) {
+                close(fd);
+                return err_set(err, -EPERM,
+                               "state directory: %s is not owned by uid %u; "
+                               "remove it",
+                               name, (unsigned)geteuid());
+        }
+        return fd;
+}
+
+int statedir_open(const char *sub, struct ab_err *err)
+{
+        bool root = geteuid() == 0;
+        const char *state = root ? NULL : getenv("XDG_STATE_HOME");
+        const char *home = root ? NULL : getenv("HOME");
+        struct passwd *pw = NULL;
+        if (!home || home[0] != '/') {
+                pw = getpwuid(geteuid());
+                home = pw ? pw->pw_dir : NULL;
+        }
+        bool xdg = state && state[0] == '/';
+        const char *base = xdg ? state : home;
+        if (!base || base[0] != '/')
+                return err_set(err, -ENOENT,
+                               "state directory: no home directory to keep "
+                               "agentbox's state in; set XDG_STATE_HOME");
+        int fd;
+        if (root) {
+                struct open_how how = {
+                        .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+                        .resolve = RESOLVE_NO_SYMLINKS |
+                                   RESOLVE_NO_MAGICLINKS,
+                };
+                fd = (int)syscall(SYS_openat2, AT_FDCWD, base, &how,
+                                  sizeof(how));
+        } else {
+                fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        }
+        if (fd < 0)
+                return err_setx(err, -errno, "state directory: %s", base);
+        static const char *const below_home[] = {".local", "state"};
+        for (size_t i = 0; !xdg && i < ARRAY_SIZE(below_home); i++) {
+                int next = step(fd, below_home[i], false, err);
+                close(fd);
+                if (next < 0)
+                        return next;
+                fd = next;
+        }
+        int next = step(fd, "agentbox", true, err);
+        close(fd);
+        if (next < 0 || !sub)
+                return next;
+        fd = next;
+        next = step(fd, sub, true, err);
+        close(fd);
+        return next;
+}

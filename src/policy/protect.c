@@ -1,0 +1,176 @@
+#include "protect.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+
+/* What the host user's own tools run from a project without being asked,
+ * on open, at start, on cd or at the next commit.  The reasons are
+ * agentbox(1)'s; keep the two in step. */
+const struct protect_default protect_defaults[] = {
+        {".git/hooks", PROTECT_HOLD_DIR, true, false,
+         "git runs its hooks at commit, checkout, merge, rebase and push"},
+        {".git/config", PROTECT_HOLD_NONE, true, false,
+         "core.fsmonitor, core.hooksPath, core.sshCommand, the pager, "
+         "filters and aliases: commands git runs by itself"},
+        {".git/commondir", PROTECT_HOLD_DOT, true, false,
+         "makes git read another directory's config and hooks"},
+        {".git/config.worktree", PROTECT_HOLD_NONE, true, false,
+         "per-worktree config, read when extensions.worktreeConfig is on"},
+        {".git/modules/**", PROTECT_HOLD_NONE, true, false,
+         "submodules' git directories: git status in the parent runs their "
+         "fsmonitor, git commit their hooks"},
+        {".git/worktrees/*", PROTECT_HOLD_NONE, true, false,
+         "linked worktrees' commondir and config.worktree"},
+        {".git", PROTECT_HOLD_DIR, false, true,
+         "a repository made at the workspace's root would be the one the "
+         "host's git uses there (its config runs commands); an empty "
+         "directory stands in while the box runs"},
+        {".gitmodules", PROTECT_HOLD_DIR, false, false,
+         "submodule URLs and paths that git submodule update fetches"},
+        {".claude", PROTECT_HOLD_DIR, false, false,
+         "Claude Code: settings.json hooks run at session start, commands, "
+         "agents, skills"},
+        {".mcp.json", PROTECT_HOLD_DIR, false, false,
+         "MCP servers that Claude Code and other agents start"},
+        {".codex", PROTECT_HOLD_DIR, false, false,
+         "Codex CLI: project config.toml (MCP servers, settings)"},
+        {".gemini", PROTECT_HOLD_DIR, false, false,
+         "Gemini CLI: settings.json (MCP servers, hooks)"},
+        {".cursor", PROTECT_HOLD_DIR, false, false,
+         "Cursor: mcp.json servers, hooks, rules"},
+        {".vscode", PROTECT_HOLD_DIR, false, false,
+         "VS Code: tasks run on folder open, settings naming programs "
+         "(interpreters, linters), mcp.json"},
+        {".idea", PROTECT_HOLD_DIR, false, false,
+         "JetBrains IDEs: run configurations and startup tasks"},
+        {".zed", PROTECT_HOLD_DIR, false, false,
+         "Zed: tasks and language-server settings naming programs"},
+        {".devcontainer", PROTECT_HOLD_DIR, false, false,
+         "Dev Containers: initializeCommand runs on the host"},
+        {".devcontainer.json", PROTECT_HOLD_DIR, false, false,
+         "Dev Containers: initializeCommand runs on the host"},
+        {".envrc", PROTECT_HOLD_DIR, false, false,
+         "direnv: shell code run on cd"},
+        {".husky", PROTECT_HOLD_DIR, false, false,
+         "husky: git hooks through core.hooksPath"},
+        {".pre-commit-config.yaml", PROTECT_HOLD_DIR, false, false,
+         "pre-commit: commands its git hook runs at every commit"},
+        {"mise.toml", PROTECT_HOLD_DIR, false, false,
+         "mise: env scripts and hooks run on cd"},
+        {".mise.toml", PROTECT_HOLD_DIR, false, false,
+         "mise: env scripts and hooks run on cd"},
+        {".opencode", PROTECT_HOLD_DIR, false, false,
+         "opencode: plugins loaded at start, MCP servers"},
+        {"opencode.json", PROTECT_HOLD_DIR, false, false,
+         "opencode: MCP servers and commands"},
+        {".hg/hgrc", PROTECT_HOLD_NONE, true, false, "Mercurial: hooks"},
+        {".jj/repo/config.toml", PROTECT_HOLD_NONE, true, false,
+         "Jujutsu: repository config naming programs"},
+};
+const size_t protect_defaults_n = ARRAY_SIZE(protect_defaults);
+
+bool protect_covers(const char *r, const char *e)
+{
+        size_t n = strlen(r);
+        return strncmp(r, e, n) == 0 && (e[n] == 0 || e[n] == '/');
+}
+
+bool protect_default_active(const struct protect_rules *rules, size_t i)
+{
+        for (size_t j = 0; j < rules->n_remove; j++)
+                if (protect_covers(rules->remove[j], protect_defaults[i].path))
+                        return false;
+        return true;
+}
+
+/* "./a//b/" -> "a/b"; NULL when it names nothing or climbs out. */
+static char *normalise(const char *in)
+{
+        size_t n = strlen(in);
+        char *out = malloc(n + 1);
+        if (!out)
+                return NULL;
+        size_t o = 0;
+        for (const char *p = in; *p;) {
+                while (*p == '/')
+                        p++;
+                const char *e = p;
+                while (*e && *e != '/')
+                        e++;
+                size_t len = (size_t)(e - p);
+                if (len == 0)
+                        break;
+                if (len == 1 && p[0] == '.') {
+                        p = e;
+                        continue;
+                }
+                if (len == 2 && p[0] == '.' && p[1] == '.') {
+                        free(out);
+                        return NULL;
+                }
+                if (o)
+                        out[o++] = '/';
+                memcpy(out + o, p, len);
+                o += len;
+                p = e;
+        }
+        out[o] = 0;
+        return out;
+}
+
+int protect_rule_add(struct protect_rules *rules, bool remove,
+                     const char *path, const char *what, struct ab_err *err)
+{
+        if (path[0] == '/')
+                return err_set(err, -EINVAL,
+                               "%s %s: give the path relative to the "
+                               "workspace (e.g. .git/hooks)",
+                               what, path);
+        if (strpbrk(path, "*?[\n"))
+                return err_set(err, -EINVAL,
+                               "%s %s: patterns and newlines are not "
+                               "supported; name one path",
+                               what, path);
+        if (strlen(path) >= PROTECT_PATH_MAX)
+                return err_set(err, -ENAMETOOLONG, "%s: path too long", what);
+        _cleanup_free_ char *norm = normalise(path);
+        if (!norm)
+                return err_set(err, norm ? -EINVAL : -EINVAL,
+                               "%s %s: must stay inside the workspace (no "
+                               "..)",
+                               what, path);
+        if (!norm[0])
+                return err_set(err, -EINVAL,
+                               "%s %s: names the workspace itself; name a "
+                               "path inside it",
+                               what, path);
+        char ***v = remove ? &rules->remove : &rules->add;
+        size_t *n = remove ? &rules->n_remove : &rules->n_add;
+        for (size_t i = 0; i < *n; i++)
+                if (strcmp((*v)[i], norm) == 0)
+                        return 0;
+        if (*n >= PROTECT_MAX)
+                return err_set(err, -E2BIG, "%s: more than %d paths", what,
+                               PROTECT_MAX);
+        char **nv = realloc(*v, (*n + 1) * sizeof(**v));
+        if (!nv)
+                return err_set(err, -ENOMEM, "out of memory");
+        *v = nv;
+        nv[(*n)++] = steal_ptr(&norm);
+        return 0;
+}
+
+void protect_rules_free(struct protect_rules *rules)
+{
+        for (size_t i = 0; i < rules->n_add; i++)
+                free(rules->add[i]);
+        for (size_t i = 0; i < rules->n_remove; i++)
+                free(rules->remove[i]);
+        free(rules->add);
+        free(rules->remove);
+        *rules = (struct protect_rules){0};
+}

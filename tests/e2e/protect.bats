@@ -1,0 +1,286 @@
+#!/usr/bin/env bats
+# The workspace cannot carry code to the host: what the host's git, agents
+# and editors run later is read-only in the box and can be neither made,
+# removed, renamed nor replaced.  Each test attacks from inside the box and
+# then checks from the host, with the host's own tools.
+
+load helpers
+
+GIT="git -c user.email=t@example.invalid -c user.name=t -c init.defaultBranch=main -c protocol.file.allow=always"
+
+# A repository in $WS with one commit, an executable pre-commit hook that
+# only records that it ran, a project .claude/settings.json and .vscode.
+mkrepo() {
+        $GIT -C "$WS" init -q
+        echo hello >"$WS/README"
+        $GIT -C "$WS" add README probe
+        $GIT -C "$WS" commit -qm init
+        HOOKLOG="$BATS_TEST_TMPDIR/hook.log"
+        # (it runs in the box too, at the box's commits, where the log's
+        # directory does not exist)
+        printf '#!/bin/sh\n{ echo user-hook >>%s; } 2>/dev/null\nexit 0\n' "$HOOKLOG" >"$WS/.git/hooks/pre-commit"
+        chmod +x "$WS/.git/hooks/pre-commit"
+        mkdir -p "$WS/.claude" "$WS/.vscode"
+        echo '{"hooks":{}}' >"$WS/.claude/settings.json"
+        echo '{}' >"$WS/.vscode/settings.json"
+        CANARY="$BATS_TEST_TMPDIR/host-ran-box-code"
+        SUMS_BEFORE=$(sums)
+}
+
+# Checksums of everything the host's tools run from the project.
+sums() {
+        (cd "$WS" && find .git/hooks .git/config .claude .vscode -type f -print0 2>/dev/null |
+                sort -z | xargs -0 sha256sum)
+}
+
+# After the box: host git runs nothing the box wrote, the agent settings
+# did not change.
+host_runs_nothing_of_the_box() {
+        [ "$(sums)" = "$SUMS_BEFORE" ]
+        $GIT -C "$WS" status --short >/dev/null
+        $GIT -C "$WS" hook run pre-commit
+        echo change >>"$WS/README"
+        $GIT -C "$WS" commit -qam "host commit"
+        [ ! -e "$CANARY" ]
+        # the user's own hook ran, twice (hook run, commit), nothing else
+        [ "$(cat "$HOOKLOG")" = "$(printf 'user-hook\nuser-hook')" ]
+}
+
+@test "git's config and hooks: the box cannot write them, and host git runs nothing of the box's" {
+        mkrepo
+        run box -- sh -c "
+                git config core.fsmonitor 'touch $CANARY; false' && echo CONFIG-WRITTEN
+                git config core.hooksPath /tmp && echo HOOKSPATH-WRITTEN
+                printf '#!/bin/sh\ntouch $CANARY\n' > .git/hooks/pre-commit && echo HOOK-WRITTEN
+                printf '#!/bin/sh\ntouch $CANARY\n' > .git/hooks/post-checkout && echo NEW-HOOK
+                chmod 777 .git/hooks/pre-commit && echo CHMOD
+                rm -f .git/hooks/pre-commit && echo HOOK-REMOVED
+                true"
+        [ "$status" -eq 0 ]
+        [[ "$output" != *WRITTEN* ]]
+        [[ "$output" != *NEW-HOOK* ]]
+        [[ "$output" != *CHMOD* ]]
+        [[ "$output" != *HOOK-REMOVED* ]]
+        host_runs_nothing_of_the_box
+}
+
+@test "parents: .git and .claude cannot be moved aside, removed or replaced (nor .git by a gitdir file)" {
+        mkrepo
+        run box -- sh -c "
+                mv .git .git-old && echo MOVED
+                rm -rf .git; [ -d .git ] || echo REMOVED
+                mv .claude .claude-old && echo CLAUDE-MOVED
+                rm -rf .claude; [ -f .claude/settings.json ] || echo CLAUDE-REMOVED
+                mkdir -p /tmp/evil && echo 'gitdir: /tmp/evil' > .git && echo GITDIR-FILE
+                true"
+        [[ "$output" != *MOVED* ]]
+        [[ "$output" != *REMOVED* ]]
+        [[ "$output" != *GITDIR-FILE* ]]
+        # rm -rf emptied what it could inside .git (the box may destroy its
+        # own data); what the host runs is intact
+        [ -d "$WS/.git" ] && [ -f "$WS/.git/config" ]
+        [ "$(sums)" = "$SUMS_BEFORE" ]
+}
+
+@test "missing protected paths cannot be created: .claude/settings.json, .mcp.json, .envrc, .git/hooks/x, .vscode" {
+        $GIT -C "$WS" init -q
+        rm -rf "$WS/.git/hooks"
+        local before
+        before=$(ls -A "$WS")
+        run box -- sh -c '
+                mkdir -p .claude && echo "{\"hooks\":{\"SessionStart\":[]}}" > .claude/settings.json && echo CLAUDE
+                echo "{\"mcpServers\":{}}" > .mcp.json && echo MCP
+                echo "touch /tmp/x" > .envrc && echo ENVRC
+                mkdir -p .git/hooks && echo "#!/bin/sh" > .git/hooks/pre-commit && echo HOOK
+                mkdir -p .vscode && echo "{}" > .vscode/tasks.json && echo VSCODE
+                echo . > .git/commondir && echo COMMONDIR
+                ls -a'
+        [[ "$output" != *CLAUDE* ]]
+        [[ "$output" != *MCP* ]]
+        [[ "$output" != *ENVRC* ]]
+        [[ "$output" != *HOOK* ]]
+        [[ "$output" != *VSCODE* ]]
+        [[ "$output" != *COMMONDIR* ]]
+        # the host's workspace is left as it was found: no placeholder stays
+        [ "$(ls -A "$WS")" = "$before" ]
+        [ ! -e "$WS/.git/hooks" ]
+        [ ! -e "$WS/.git/commondir" ]
+}
+
+@test "a workspace that is not a repository: the box cannot make one the host's git would use" {
+        local outer
+        outer=$(mktemp -d "${TMPDIR:-/tmp}/abouter.XXXXXX")
+        CLEANUP+=("rm -rf '$outer'")
+        run box -- sh -c "git init -q . && git config core.fsmonitor 'touch $BATS_TEST_TMPDIR/c' && echo INIT"
+        [[ "$output" != *INIT* ]]
+        [ ! -e "$WS/.git" ]
+        run git -C "$WS" status
+        [ "$status" -ne 0 ]
+        [ ! -e "$BATS_TEST_TMPDIR/c" ]
+}
+
+@test "FIFOs, sockets and device nodes cannot be made anywhere in the workspace" {
+        mkrepo
+        mkdir "$WS/sub"
+        for p in ff sub/ff .git/ff; do
+                run probe mkfifo "$p"
+                assert_blocked
+        done
+        run probe mksock sub/sock
+        assert_blocked
+        run probe mkchar sub/null
+        assert_blocked
+        [ -z "$(find "$WS" \( -type p -o -type s -o -type c -o -type b \) -print -quit)" ]
+        # a FIFO made elsewhere cannot be moved in either
+        run box -- sh -c 'mkfifo ~/f && mv ~/f .git/HEAD && echo MOVED-IN'
+        [[ "$output" != *MOVED-IN* ]]
+        [ ! -p "$WS/.git/HEAD" ]
+        # (mv removed HEAD before it failed: the box may destroy its own
+        # data, but host git does not hang on it)
+        timeout 10 git -C "$WS" status >/dev/null 2>&1 || [ $? -ne 124 ]
+}
+
+@test "hard links and symlinks do not reach protected files" {
+        mkrepo
+        run box -- sh -c '
+                ln .git/config hl && echo HARDLINK
+                ln -s .git/config sl; echo "[core] fsmonitor = evil" >> sl && echo VIA-SYMLINK
+                ln -s .claude/settings.json sub-s; echo x >> sub-s && echo VIA-SYMLINK2
+                true'
+        [[ "$output" != *HARDLINK* ]]
+        [[ "$output" != *VIA-SYMLINK* ]]
+        [ "$(sums)" = "$SUMS_BEFORE" ]
+}
+
+@test "a protected file with a second hard link, or a protected path that is a symlink, is refused at start" {
+        mkrepo
+        ln "$WS/.git/config" "$WS/config-link"
+        run box -- true
+        [ "$status" -eq 125 ]
+        [[ "$output" == *".git/config has 2 hard links"* ]]
+        rm "$WS/config-link"
+        ln -s .claude "$WS/.vscode-link"
+        rm -rf "$WS/.vscode"
+        mv "$WS/.vscode-link" "$WS/.vscode"
+        run box -- true
+        [ "$status" -eq 125 ]
+        [[ "$output" == *".vscode is a symlink"* ]]
+        [[ "$output" == *"--unprotect"* ]]
+}
+
+@test "a hook that links into the tree protects what it points at" {
+        mkrepo
+        mkdir "$WS/scripts"
+        printf '#!/bin/sh\necho user-hook >>%s\n' "$HOOKLOG" >"$WS/scripts/pre-commit"
+        chmod +x "$WS/scripts/pre-commit"
+        rm "$WS/.git/hooks/pre-commit"
+        ln -s ../../scripts/pre-commit "$WS/.git/hooks/pre-commit"
+        local sum
+        sum=$(sha256sum <"$WS/scripts/pre-commit")
+        run box -- sh -c "echo 'touch $CANARY' >> scripts/pre-commit && echo WRITTEN; true"
+        [[ "$output" != *WRITTEN* ]]
+        [ "$(sha256sum <"$WS/scripts/pre-commit")" = "$sum" ]
+}
+
+@test "--protect adds a path, --unprotect removes one (and what is below it)" {
+        mkrepo
+        mkdir "$WS/tools"
+        run box --protect tools -- sh -c 'touch tools/x && echo MADE; true'
+        [[ "$output" != *MADE* ]]
+        run box --protect ./tools/ --unprotect .vscode -- sh -c 'echo "{}" > .vscode/tasks.json && echo VSCODE; touch tools/y && echo TOOLS; true'
+        [[ "$output" == *VSCODE* ]]
+        [[ "$output" != *TOOLS* ]]
+        run box --unprotect .git -- sh -c 'git config x.y z && echo CONFIG'
+        [[ "$output" == *CONFIG* ]]
+        run box --protect ../x -- true
+        [ "$status" -eq 125 ]
+        [[ "$output" == *"inside the workspace"* ]]
+        run box --protect '*.json' -- true
+        [ "$status" -eq 125 ]
+        [[ "$output" == *"patterns"* ]]
+}
+
+@test "--verbose lists the protected paths" {
+        mkrepo
+        run box --verbose -- true
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"read-only  .git/hooks"* ]]
+        [[ "$output" == *"read-only  .git/config"* ]]
+        [[ "$output" == *"no rename  .git"* ]]
+        [[ "$output" == *"read-only  .mcp.json"* ]]
+}
+
+@test "submodules' and linked worktrees' git directories are protected too" {
+        local sub
+        sub=$(mktemp -d "${TMPDIR:-/tmp}/absub.XXXXXX")
+        CLEANUP+=("rm -rf '$sub'")
+        $GIT -C "$sub" init -q
+        $GIT -C "$sub" commit -q --allow-empty -m sub
+        mkrepo
+        $GIT -C "$WS" submodule -q add "$sub" lib/sub
+        $GIT -C "$WS" commit -qm sub
+        $GIT -C "$WS" worktree add -q wt
+        [ -f "$WS/.git/modules/lib/sub/config" ]
+        local before
+        before=$(cd "$WS" && sha256sum .git/modules/lib/sub/config .git/worktrees/wt/commondir)
+        run box -- sh -c "
+                git -C lib/sub config core.fsmonitor 'touch $CANARY' && echo SUB-CONFIG
+                echo x > .git/modules/lib/sub/hooks/pre-commit && echo SUB-HOOK
+                mv .git/modules/lib/sub .git/modules/lib/moved && echo SUB-MOVED
+                echo /tmp/evil > .git/worktrees/wt/commondir && echo WT-COMMONDIR
+                true"
+        [[ "$output" != *SUB-* ]]
+        [[ "$output" != *WT-COMMONDIR* ]]
+        [ "$(cd "$WS" && sha256sum .git/modules/lib/sub/config .git/worktrees/wt/commondir)" = "$before" ]
+        $GIT -C "$WS" status >/dev/null
+        [ ! -e "$CANARY" ]
+}
+
+@test "git works in the box: add, commit, branch, switch, stash, rebase, merge, tag, log, diff, worktree, gc; the host sees the commits" {
+        mkrepo
+        run box -- sh -ec '
+                g() { git -c user.email=a@example.invalid -c user.name=agent "$@"; }
+                echo one > f; g add f; g commit -qm one
+                g checkout -q -b topic; echo two >> f; g commit -qam two
+                g switch -q main; echo three > h; g add h; g commit -qm three
+                echo wip >> h; g stash -q; g stash pop -q; g checkout -q -- h
+                g switch -q topic; g rebase -q main
+                g switch -q main; g merge -q --no-edit topic
+                g tag v1; g log --oneline | head -3; g diff HEAD~1 --stat
+                g worktree add -q tree2; g -C tree2 log -1 --oneline
+                g gc -q; g status --short
+                echo WORKFLOW-DONE'
+        echo "$output"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *WORKFLOW-DONE* ]]
+        [ "$($GIT -C "$WS" log --format=%s main | head -3 | tr '\n' ' ')" = "two three one " ]
+        [ "$($GIT -C "$WS" tag)" = v1 ]
+        [ "$(sums)" = "$SUMS_BEFORE" ]
+}
+
+@test "placeholders of a killed run are removed by the next, and a run still going keeps its own" {
+        $GIT -C "$WS" init -q
+        local before
+        before=$(ls -A "$WS")
+        # a killed run leaves its placeholders ...
+        "$AGENTBOX" run --workspace "$WS" --net off -- sleep 100 &
+        local pid=$!
+        for _ in $(seq 100); do [ -d "$WS/.mcp.json" ] && break; sleep 0.05; done
+        [ -d "$WS/.mcp.json" ]
+        kill -9 "$pid"
+        wait "$pid" || true
+        [ -d "$WS/.mcp.json" ]
+        # ... a second run takes them over; a third, running beside it,
+        # still holds .mcp.json after the second ends
+        "$AGENTBOX" run --workspace "$WS" --net off -- sleep 3 &
+        local long=$!
+        sleep 0.5
+        run box --net off -- true
+        [ "$status" -eq 0 ]
+        [ -d "$WS/.mcp.json" ]
+        run box --net off -- sh -c 'echo "{}" > .mcp.json && echo MADE; true'
+        [[ "$output" != *MADE* ]]
+        wait "$long"
+        # the last one out removed them all
+        [ "$(ls -A "$WS")" = "$before" ]
+}
