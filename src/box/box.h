@@ -45,7 +45,7 @@ struct box_driver {
         int (*spawn)(const struct box_spec *spec, struct box **out,
                      struct ab_err *err);
         /* Let the command run, with the protected paths of the workspace
-         * as planned on the host (box/protect.h; NULL: none). */
+         * as planned on the host meanwhile (box/protect.h; NULL: none). */
         int (*start)(struct box *b, const struct box_protect *prot,
                      struct ab_err *err);
         /* Deliver a signal to the box's command (through its init). */

@@ -137,14 +137,9 @@ static int process_start(struct box *pub, const struct box_protect *prot,
                          struct ab_err *err)
 {
         struct process_box *b = (struct process_box *)pub;
-        int r = box_sync_send(b->life_fd, 'C', b->mnt);
-        if (b->mnt >= 0)
-                close(b->mnt);
-        b->mnt = -1;
-        if (r == 0)
-                r = box_sync_send_data(b->life_fd, 'P',
-                                       prot && prot->plan ? prot->plan : "",
-                                       prot ? prot->plan_len : 0);
+        int r = box_sync_send_data(b->life_fd, 'P',
+                                   prot && prot->plan ? prot->plan : "",
+                                   prot ? prot->plan_len : 0);
         if (r == -E2BIG)
                 return err_set(err, r,
                                "too many protected paths for one box; "
@@ -189,6 +184,15 @@ static int process_spawn(const struct box_spec *given, struct box **out,
                 r = err_setx(err, -errno, "cannot start the box");
         if (r == 0)
                 r = finish_setup(b, spec, owner, group, err);
+        /* The box may go on building its root with what it needs from us
+         * (the cgroup joined, the idmapped workspace); it waits for the
+         * protected paths, our go, only at the very end. */
+        if (r == 0 && box_sync_send(mine, 'C', b->mnt) < 0)
+                r = err_setx(err, -errno, "cannot start the box");
+        if (b->mnt >= 0) {
+                close(b->mnt);
+                b->mnt = -1;
+        }
         if (r < 0) {
                 kill_box(b, pid, pidfd);
                 return r;

@@ -7,7 +7,8 @@
  * itself; each directory above it a bind onto itself ("anchor"), since a
  * mount point can be neither renamed nor removed, so no parent can be moved
  * aside and replaced.  A missing path (or missing parent) is held by an
- * empty placeholder made on the host (a directory, which git ignores; for
+ * inert placeholder made on the host (a socket node nobody listens on,
+ * which git ignores and which fails at once when opened; for
  * .git/commondir a file holding ".") and mounted read-only the same way;
  * placeholders are recorded in a journal in agentbox's state directory and
  * removed by the last run on the workspace to end (a flock on the
@@ -48,7 +49,9 @@ static const char dot_content[] = ".\n";
 static const char conf_content[] =
         "# agentbox: held empty while a box runs; removed when it ends\n";
 
-enum item_op { OP_RO = 'R', OP_ANCHOR = 'A' };
+/* R: read-only; A: an anchor, writable but immovable; H: read-only, one
+ * of this run's socket placeholders (all links of one inode). */
+enum item_op { OP_RO = 'R', OP_ANCHOR = 'A', OP_HELD = 'H' };
 
 struct item {
         char *rel;
@@ -63,6 +66,12 @@ struct ctx {
         size_t n, cap;
         size_t scanned;
         bool worktree_config;
+        int node_dir;  /* where the first socket placeholder was made; the */
+        char node_name[NAME_MAX + 1]; /* others are hard links to it */
+        ino_t node_ino;
+        FILE *journal; /* lines for the journal, written at the end */
+        char *jbuf;
+        size_t jlen;
         struct ab_err *err;
 };
 
@@ -90,30 +99,40 @@ static int add_item(struct ctx *c, const char *rel, size_t len, char op)
 
 /* ---- the journal of placeholders ---------------------------------------- */
 
+/* Lines are gathered while planning and written at once before the box
+ * starts (see journal_flush). */
 static int journal_add(struct ctx *c, char kind, ino_t ino, const char *rel,
                        size_t len)
 {
         struct box_protect *bp = c->bp;
         bp->made++;
-        if (bp->state_fd < 0)
-                return 0; /* no state directory: removed at the end only */
-        if (bp->journal_fd < 0) {
-                bp->journal_fd = openat(bp->state_fd, bp->journal,
-                                        O_WRONLY | O_APPEND | O_CREAT |
-                                                O_NOFOLLOW | O_CLOEXEC,
-                                        0600);
-                if (bp->journal_fd < 0)
-                        return err_setx(c->err, -errno,
-                                        "cannot record placeholders in the "
-                                        "state directory");
+        if (!c->journal && !(c->journal = open_memstream(&c->jbuf, &c->jlen)))
+                return err_set(c->err, -ENOMEM, "out of memory");
+        fprintf(c->journal, "%c %llu %.*s\n", kind, (unsigned long long)ino,
+                (int)len, rel);
+        return 0;
+}
+
+static int journal_flush(struct ctx *c)
+{
+        struct box_protect *bp = c->bp;
+        if (!c->journal)
+                return 0;
+        int r = fclose(c->journal) == 0 ? 0 : -ENOMEM;
+        c->journal = NULL;
+        if (r == 0 && bp->state_fd >= 0) {
+                _cleanup_close_ int fd =
+                        openat(bp->state_fd, bp->journal,
+                               O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+                                       O_CLOEXEC,
+                               0600);
+                r = fd < 0 ? -errno : fileio_write_all(fd, c->jbuf, c->jlen);
         }
-        char line[PROTECT_PATH_MAX + 64];
-        int n = snprintf(line, sizeof(line), "%c %llu %.*s\n", kind,
-                         (unsigned long long)ino, (int)len, rel);
-        if (n < 0 || (size_t)n >= sizeof(line))
-                return err_set(c->err, -ENAMETOOLONG, "path too long");
-        int r = fileio_write_all(bp->journal_fd, line, (size_t)n);
-        return r < 0 ? err_setx(c->err, r, "writing the placeholder journal")
+        free(c->jbuf);
+        c->jbuf = NULL;
+        return r < 0 ? err_setx(c->err, r,
+                                "cannot record placeholders in the state "
+                                "directory")
                      : 0;
 }
 
@@ -125,47 +144,56 @@ static int hold(struct ctx *c, int dir, const char *name, const char *rel,
         const char *content = how == PROTECT_HOLD_DOT    ? dot_content
                               : how == PROTECT_HOLD_CONF ? conf_content
                                                          : NULL;
-        int fd;
+        struct stat st;
+        int r = 0;
+        if (!content && c->node_dir >= 0 &&
+            linkat(c->node_dir, c->node_name, dir, name, 0) == 0) {
+                /* one inode for every socket placeholder: a link costs a
+                 * tenth of making a node on ext4 */
+                return journal_add(c, 's', c->node_ino, rel, len) ?:
+                       add_item(c, rel, len, OP_HELD);
+        }
         if (!content) {
-                if (mkdirat(dir, name, 0755) < 0)
+                if (mknodat(dir, name, S_IFSOCK, 0) < 0)
                         return errno == EEXIST ? -EEXIST
                                                : err_setx(c->err, -errno,
                                                           "cannot hold the "
                                                           "protected path "
                                                           "%.*s",
                                                           (int)len, rel);
-                fd = openat(dir, name,
-                            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         } else {
-                fd = openat(dir, name,
-                            O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-                                    O_CLOEXEC,
-                            0444);
+                int fd = openat(dir, name,
+                                O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+                                        O_CLOEXEC,
+                                0444);
                 if (fd < 0 && errno == EEXIST)
                         return -EEXIST;
-                if (fd >= 0 &&
-                    fileio_write_all(fd, content, strlen(content)) < 0) {
-                        close(fd);
-                        fd = -1;
-                }
+                if (fd < 0)
+                        return err_setx(c->err, -errno,
+                                        "cannot hold the protected path %.*s",
+                                        (int)len, rel);
+                r = fileio_write_all(fd, content, strlen(content));
+                close(fd);
         }
-        if (fd < 0)
-                return err_setx(c->err, -errno,
-                                "cannot hold the protected path %.*s",
-                                (int)len, rel);
-        struct stat st;
-        int r = fstat(fd, &st) < 0 ? -errno : 0;
+        if (r == 0 && fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                r = -errno;
         /* under root, the workspace owner's, so they can tidy up after a
          * crash; never root-owned files in a user's tree */
-        if (r == 0 && c->bp->chown && fchown(fd, c->bp->owner, c->bp->group))
+        if (r == 0 && c->bp->chown &&
+            fchownat(dir, name, c->bp->owner, c->bp->group,
+                     AT_SYMLINK_NOFOLLOW) < 0)
                 r = -errno;
-        close(fd);
         if (r < 0)
                 return err_setx(c->err, r, "placeholder %.*s", (int)len, rel);
-        r = journal_add(c, content ? 'f' : 'd', st.st_ino, rel, len);
+        if (!content && c->node_dir < 0 &&
+            (c->node_dir = fcntl(dir, F_DUPFD_CLOEXEC, 3)) >= 0) {
+                snprintf(c->node_name, sizeof(c->node_name), "%s", name);
+                c->node_ino = st.st_ino;
+        }
+        r = journal_add(c, content ? 'f' : 's', st.st_ino, rel, len);
         if (r < 0)
                 return r;
-        return add_item(c, rel, len, OP_RO);
+        return add_item(c, rel, len, content ? OP_RO : OP_HELD);
 }
 
 /* ---- walking the protected paths ---------------------------------------- */
@@ -307,7 +335,7 @@ static int check_final(struct ctx *c, int fd, const struct stat *st,
 }
 
 /* Is dir (O_PATH) a git directory?  Anything else at .git (an empty
- * placeholder, a half-made repository) is held read-only, lest the box
+ * directory, a half-made repository) is held read-only, lest the box
  * complete it into one whose config the host runs. */
 static bool is_git_dir(int dir)
 {
@@ -339,7 +367,7 @@ static int plan_path(struct ctx *c, const char *rel, enum protect_hold how,
                 if (fd < 0) {
                         if (!last && if_parent)
                                 return 0;
-                        enum protect_hold h = last ? how : PROTECT_HOLD_DIR;
+                        enum protect_hold h = last ? how : PROTECT_HOLD_NODE;
                         if (h == PROTECT_HOLD_NONE)
                                 return 0;
                         int r = hold(c, dir, name, rel, end, h);
@@ -441,7 +469,7 @@ static int plan_gitdir(struct ctx *c, const char *gd)
 {
         int r = plan_sub(c, gd, "config", PROTECT_HOLD_NONE);
         if (r == 0)
-                r = plan_sub(c, gd, "hooks", PROTECT_HOLD_DIR);
+                r = plan_sub(c, gd, "hooks", PROTECT_HOLD_NODE);
         if (r == 0)
                 r = plan_sub(c, gd, "commondir", PROTECT_HOLD_DOT);
         if (r == 0)
@@ -530,14 +558,14 @@ static int finish_plan(struct ctx *c)
         size_t o = 0;
         for (size_t i = 0; i < c->n; i++) {
                 if (o && !strcmp(c->v[o - 1].rel, c->v[i].rel)) {
-                        if (c->v[i].op == OP_RO)
-                                c->v[o - 1].op = OP_RO;
+                        if (c->v[i].op != OP_ANCHOR)
+                                c->v[o - 1].op = c->v[i].op;
                         free(c->v[i].rel);
                         continue;
                 }
                 bool covered = false;
                 for (size_t j = 0; j < o && !covered; j++)
-                        covered = c->v[j].op == OP_RO &&
+                        covered = c->v[j].op != OP_ANCHOR &&
                                   protect_covers(c->v[j].rel, c->v[i].rel);
                 if (covered) {
                         free(c->v[i].rel);
@@ -578,7 +606,7 @@ static int plan_all(struct ctx *c, const struct protect_rules *rules)
                                       d->anchor, 0);
         }
         for (size_t i = 0; r == 0 && i < rules->n_add; i++)
-                r = plan_path(c, rules->add[i], PROTECT_HOLD_DIR, false,
+                r = plan_path(c, rules->add[i], PROTECT_HOLD_NODE, false,
                               false, 0);
         return r < 0 ? r : finish_plan(c);
 }
@@ -586,7 +614,7 @@ static int plan_all(struct ctx *c, const struct protect_rules *rules)
 /* ---- placeholders left by runs that ended ---------------------------------- */
 
 /* Remove a placeholder the journal names, if it still is one: same inode,
- * and still empty (a directory) or holding what agentbox wrote. */
+ * and still a socket node, or a file holding what agentbox wrote. */
 static void remove_placeholder(int ws, char kind, unsigned long long ino,
                                char *rel)
 {
@@ -607,8 +635,8 @@ static void remove_placeholder(int ws, char kind, unsigned long long ino,
         if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
             st.st_ino != (ino_t)ino)
                 return;
-        if (kind == 'd' && S_ISDIR(st.st_mode)) {
-                (void)unlinkat(dir, name, AT_REMOVEDIR); /* only if empty */
+        if (kind == 's' && S_ISSOCK(st.st_mode)) {
+                (void)unlinkat(dir, name, 0);
                 return;
         }
         if (kind != 'f' || !S_ISREG(st.st_mode) ||
@@ -635,8 +663,9 @@ static void sweep(struct box_protect *bp)
         if (bp->state_fd < 0)
                 return;
         _cleanup_close_ int fd = openat(bp->state_fd, bp->journal,
-                                        O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
+                                        O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0 || st.st_size == 0)
                 return;
         _cleanup_free_ char *buf = malloc(JOURNAL_MAX + 1);
         if (!buf)
@@ -655,11 +684,9 @@ static void sweep(struct box_protect *bp)
                     off > 0 && line[off])
                         remove_placeholder(bp->ws_fd, kind, ino, line + off);
         }
-        (void)unlinkat(bp->state_fd, bp->journal, 0);
-        if (bp->journal_fd >= 0) {
-                close(bp->journal_fd);
-                bp->journal_fd = -1;
-        }
+        /* emptied rather than removed: one file per workspace, reused */
+        if (ftruncate(fd, 0) < 0)
+                (void)unlinkat(bp->state_fd, bp->journal, 0);
 }
 
 /* Shared while the box runs; exclusive, briefly, to sweep.  A lock held
@@ -693,7 +720,7 @@ int box_protect_prepare(int ws_fd, const char *ws_path,
 {
         *bp = (struct box_protect){.ws_fd = ws_fd, .ws_path = ws_path,
                                    .lock_fd = -1, .state_fd = -1,
-                                   .journal_fd = -1, .owner = owner,
+                                   .owner = owner,
                                    .group = group,
                                    .chown = geteuid() == 0};
         struct stat st;
@@ -708,8 +735,14 @@ int box_protect_prepare(int ws_fd, const char *ws_path,
         int r = lock_workspace(bp, err);
         if (r < 0)
                 return r;
-        struct ctx c = {.bp = bp, .ws = ws_fd, .ws_path = ws_path, .err = err};
+        struct ctx c = {.bp = bp, .ws = ws_fd, .ws_path = ws_path,
+                        .node_dir = -1, .err = err};
         r = plan_all(&c, rules);
+        if (c.node_dir >= 0)
+                close(c.node_dir);
+        int j = journal_flush(&c);
+        if (r == 0)
+                r = j;
         for (size_t i = 0; i < c.n; i++)
                 free(c.v[i].rel);
         free(c.v);
@@ -729,53 +762,47 @@ void box_protect_finish(struct box_protect *bp)
                 close(bp->lock_fd);
         if (bp->state_fd >= 0)
                 close(bp->state_fd);
-        if (bp->journal_fd >= 0)
-                close(bp->journal_fd);
         free(bp->plan);
         *bp = (struct box_protect){.lock_fd = -1, .state_fd = -1,
-                                   .journal_fd = -1, .ws_fd = -1};
+                                   .ws_fd = -1};
 }
 
 /* ---- child side ------------------------------------------------------------ */
 
-static void bind_self(int ws, char op, char *rel)
+/* One read-only (or anchoring) bind of rel onto itself.  Resolved in one
+ * step that follows no link: a link put there since the plan was made
+ * fails the start (ELOOP), never redirects the mount. */
+static void bind_self(int ws, char op, const char *rel, int *ro_src)
 {
-        int dir = ws;
-        _cleanup_close_ int owned = -1;
-        char *name = rel;
-        for (char *s;; name = s + 1) {
-                s = strchr(name, '/');
-                if (s)
-                        *s = 0;
-                int fd = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-                if (s)
-                        *s = '/';
-                if (fd < 0)
-                        box_die_errno(errno, "protected path %s", rel);
-                closep(&owned);
-                dir = owned = fd;
-                if (!s)
-                        break;
-        }
-        struct stat st;
-        if (fstat(dir, &st) < 0)
-                box_die_errno(errno, "protected path %s", rel);
-        if (S_ISLNK(st.st_mode))
-                box_die("protected path %s became a symlink while the box "
-                        "started",
-                        rel);
-        _cleanup_close_ int m = open_tree(dir, "",
-                                          OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-                                                  AT_EMPTY_PATH);
+        struct open_how oh = {.flags = O_PATH | O_CLOEXEC,
+                              .resolve = RESOLVE_BENEATH |
+                                         RESOLVE_NO_SYMLINKS |
+                                         RESOLVE_NO_MAGICLINKS};
+        _cleanup_close_ int fd =
+                (int)syscall(SYS_openat2, ws, rel, &oh, sizeof(oh));
+        if (fd < 0)
+                box_die_errno(errno, "protected path %s (replaced by a "
+                                     "link while the box started?)",
+                              rel);
+        /* placeholders are links of one inode: one read-only clone of the
+         * first serves for all */
+        bool held = op == OP_HELD && *ro_src >= 0;
+        _cleanup_close_ int m =
+                open_tree(held ? *ro_src : fd, "",
+                          OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
         if (m < 0)
                 box_die_errno(errno, "cannot protect %s", rel);
-        struct mount_attr a = {.attr_set = MOUNT_ATTR_NOSUID |
-                                           MOUNT_ATTR_NODEV};
-        if (op == OP_RO)
-                a.attr_set |= MOUNT_ATTR_RDONLY;
-        if (mount_setattr(m, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0)
-                box_die_errno(errno, "cannot make %s read-only", rel);
-        if (move_mount(m, "", dir, "",
+        if (!held) {
+                struct mount_attr a = {.attr_set = MOUNT_ATTR_NOSUID |
+                                                   MOUNT_ATTR_NODEV};
+                if (op != OP_ANCHOR)
+                        a.attr_set |= MOUNT_ATTR_RDONLY;
+                if (mount_setattr(m, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0)
+                        box_die_errno(errno, "cannot make %s read-only", rel);
+        }
+        if (op == OP_HELD && *ro_src < 0)
+                *ro_src = fcntl(m, F_DUPFD_CLOEXEC, 3);
+        if (move_mount(m, "", fd, "",
                        MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
                 box_die_errno(errno, "cannot protect %s", rel);
 }
@@ -788,12 +815,16 @@ void box_protect_apply(const char *workspace, char *plan)
                 open(workspace, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (ws < 0)
                 box_die_errno(errno, "open %s", workspace);
+        int ro_src = -1;
         for (char *line = plan, *nl; (nl = strchr(line, '\n'));
              line = nl + 1) {
                 *nl = 0;
-                if ((line[0] != OP_RO && line[0] != OP_ANCHOR) ||
+                if ((line[0] != OP_RO && line[0] != OP_ANCHOR &&
+                     line[0] != OP_HELD) ||
                     line[1] != ' ' || !line[2])
                         box_die("bad protection plan");
-                bind_self(ws, line[0], line + 2);
+                bind_self(ws, line[0], line + 2, &ro_src);
         }
+        if (ro_src >= 0)
+                close(ro_src);
 }

@@ -18,7 +18,6 @@ struct box_protect {
         const char *ws_path;
         int lock_fd;       /* the workspace, flock(LOCK_SH) while we run */
         int state_fd;      /* agentbox's placeholders/ state directory */
-        int journal_fd;
         char journal[48];  /* DEV-INO of the workspace */
         uid_t owner;       /* who placeholders belong to (under root) */
         gid_t group;

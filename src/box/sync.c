@@ -1,7 +1,8 @@
 /* The supervisor's few messages to the box's setup code, over a
  * SOCK_SEQPACKET pair: "G" (ids mapped, go), then "C" (cgroup joined; with
- * the prepared workspace mount when there is one), then "P" and the plan
- * of protected paths.  Trusted both ways: it
+ * the prepared workspace mount when there is one), then, once the host is
+ * ready, "P" and the plan of protected paths: the last word before the
+ * command runs.  Trusted both ways: it
  * is our own code on each end until the command is executed. */
 #include <errno.h>
 #include <stdlib.h>

@@ -10,7 +10,9 @@
 
 /* How a missing path is held while the box runs (see src/box/protect.c). */
 enum protect_hold {
-        PROTECT_HOLD_DIR,   /* an empty directory (git ignores it) */
+        PROTECT_HOLD_NODE,  /* an inert socket node: git ignores it, opening
+                             * it fails at once (ENXIO), and it costs a
+                             * fraction of a directory to make and remove */
         PROTECT_HOLD_DOT,   /* a file holding ".": git's commondir */
         PROTECT_HOLD_CONF,  /* a file holding a comment: a git config */
         PROTECT_HOLD_NONE,  /* not held when missing (see the flags) */

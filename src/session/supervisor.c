@@ -204,7 +204,7 @@ static int prepare_protect(const struct box_spec *spec,
                 char *nl = strchr(l, '\n');
                 int len = nl ? (int)(nl - l) : (int)strlen(l);
                 fprintf(stderr, "agentbox:   %s %.*s\n",
-                        l[0] == 'R' ? "read-only " : "no rename ", len - 2,
+                        l[0] == 'A' ? "no rename " : "read-only ", len - 2,
                         l + 2);
                 l = nl ? nl + 1 : l + len;
         }
@@ -247,7 +247,7 @@ int supervisor_run(struct policy *p, char *const *argv, struct ab_err *err)
         }
         struct event *evs[ARRAY_SIZE(forwarded) + 1] = {0};
         struct box_protect prot = {.lock_fd = -1, .state_fd = -1,
-                                   .journal_fd = -1, .ws_fd = -1};
+                                   .ws_fd = -1};
         s.base = event_base_new();
         if (!s.base) {
                 err_set(err, -ENOMEM, "cannot create the event loop");

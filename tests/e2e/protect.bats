@@ -265,11 +265,11 @@ host_runs_nothing_of_the_box() {
         # a killed run leaves its placeholders ...
         "$AGENTBOX" run --workspace "$WS" --net off -- sleep 100 &
         local pid=$!
-        for _ in $(seq 100); do [ -d "$WS/.mcp.json" ] && break; sleep 0.05; done
-        [ -d "$WS/.mcp.json" ]
+        for _ in $(seq 100); do [ -S "$WS/.mcp.json" ] && break; sleep 0.05; done
+        [ -S "$WS/.mcp.json" ]
         kill -9 "$pid"
         wait "$pid" || true
-        [ -d "$WS/.mcp.json" ]
+        [ -S "$WS/.mcp.json" ]
         # ... a second run takes them over; a third, running beside it,
         # still holds .mcp.json after the second ends
         "$AGENTBOX" run --workspace "$WS" --net off -- sleep 3 &
@@ -277,7 +277,7 @@ host_runs_nothing_of_the_box() {
         sleep 0.5
         run box --net off -- true
         [ "$status" -eq 0 ]
-        [ -d "$WS/.mcp.json" ]
+        [ -S "$WS/.mcp.json" ]
         run box --net off -- sh -c 'echo "{}" > .mcp.json && echo MADE; true'
         [[ "$output" != *MADE* ]]
         wait "$long"
