@@ -19,6 +19,7 @@
  * command runs: the plan's mounts, each opened with O_NOFOLLOW and mounted
  * by descriptor, so nothing is resolved by name through a link. */
 #include <dirent.h>
+#include <stdint.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -261,63 +262,85 @@ static int follow_link(struct ctx *c, int dir, const char *name,
                          links + 1);
 }
 
+static int scan_dir(struct ctx *c, int pathfd, const char *rel, int depth,
+                    int links);
+
+static int scan_entry(struct ctx *c, int dir, const char *name,
+                      unsigned char type, const char *rel, int depth,
+                      int links)
+{
+        if (++c->scanned > SCAN_MAX)
+                return err_set(c->err, -E2BIG,
+                               "protected directory %s holds more than %d "
+                               "entries to check; --unprotect it or trim it",
+                               rel, SCAN_MAX);
+        char sub[PROTECT_PATH_MAX];
+        if (snprintf(sub, sizeof(sub), "%s/%s", rel, name) >= (int)sizeof(sub))
+                return err_set(c->err, -ENAMETOOLONG, "%s: too long", rel);
+        if (type == DT_DIR) {
+                if (depth >= SCAN_DEPTH)
+                        return 0;
+                _cleanup_close_ int s =
+                        openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                return s < 0 ? 0 : scan_dir(c, s, sub, depth + 1, links);
+        }
+        if (type != DT_REG && type != DT_LNK && type != DT_UNKNOWN)
+                return 0;
+        struct stat st;
+        if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return 0;
+        if (S_ISREG(st.st_mode) && st.st_nlink > 1)
+                return err_set(c->err, -EMLINK,
+                               "protected file %s has %lu hard links: the box "
+                               "could change it through another. Break the "
+                               "link (cp %s x && mv x %s) or --unprotect it",
+                               sub, (unsigned long)st.st_nlink, sub, sub);
+        if (S_ISLNK(st.st_mode))
+                return links < LINK_DEPTH
+                               ? follow_link(c, dir, name, sub, links)
+                               : err_set(c->err, -ELOOP, "%s: too many links",
+                                         sub);
+        if (S_ISDIR(st.st_mode))
+                return scan_entry(c, dir, name, DT_DIR, rel, depth, links);
+        return 0;
+}
+
 /* Look inside a protected directory: a hard link there is a second name
- * the box could write through; a symlink may reach into the tree. */
+ * the box could write through; a symlink may reach into the tree.  Read
+ * with getdents64 into the stack: most such directories are small, and
+ * this runs for each at every start. */
 static int scan_dir(struct ctx *c, int pathfd, const char *rel, int depth,
                     int links)
 {
-        int fd = openat(pathfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int fd =
+                openat(pathfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return errno == EACCES ? 0 : err_setx(c->err, -errno,
                                                       "%s", rel);
-        DIR *d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return err_setx(c->err, -errno, "%s", rel);
-        }
-        int r = 0;
-        for (struct dirent *e; r == 0 && (e = readdir(d));) {
-                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                        continue;
-                if (++c->scanned > SCAN_MAX) {
-                        r = err_set(c->err, -E2BIG,
-                                    "protected directory %s holds more than "
-                                    "%d entries to check; --unprotect it or "
-                                    "trim it",
-                                    rel, SCAN_MAX);
-                        break;
-                }
-                char sub[PROTECT_PATH_MAX];
-                if (snprintf(sub, sizeof(sub), "%s/%s", rel, e->d_name) >=
-                    (int)sizeof(sub)) {
-                        r = err_set(c->err, -ENAMETOOLONG, "%s: too long", rel);
-                        break;
-                }
-                struct stat st;
-                if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) <
-                    0)
-                        continue;
-                if (S_ISREG(st.st_mode) && st.st_nlink > 1)
-                        r = err_set(c->err, -EMLINK,
-                                    "protected file %s has %lu hard links: "
-                                    "the box could change it through "
-                                    "another. Break the link (cp %s x && mv "
-                                    "x %s) or --unprotect it",
-                                    sub, (unsigned long)st.st_nlink, sub, sub);
-                else if (S_ISLNK(st.st_mode) && links < LINK_DEPTH)
-                        r = follow_link(c, dirfd(d), e->d_name, sub, links);
-                else if (S_ISLNK(st.st_mode))
-                        r = err_set(c->err, -ELOOP, "%s: too many links", sub);
-                else if (S_ISDIR(st.st_mode) && depth < SCAN_DEPTH) {
-                        _cleanup_close_ int s = openat(
-                                dirfd(d), e->d_name,
-                                O_PATH | O_NOFOLLOW | O_CLOEXEC);
-                        if (s >= 0)
-                                r = scan_dir(c, s, sub, depth + 1, links);
+        char buf[8192] __attribute__((aligned(8)));
+        for (;;) {
+                long n = syscall(SYS_getdents64, fd, buf, sizeof(buf));
+                if (n < 0)
+                        return err_setx(c->err, -errno, "%s", rel);
+                if (n == 0)
+                        return 0;
+                for (long off = 0; off < n;) {
+                        struct {
+                                uint64_t ino;
+                                int64_t off;
+                                unsigned short reclen;
+                                unsigned char type;
+                                char name[];
+                        } *e = (void *)(buf + off);
+                        off += e->reclen;
+                        if (!strcmp(e->name, ".") || !strcmp(e->name, ".."))
+                                continue;
+                        int r = scan_entry(c, fd, e->name, e->type, rel,
+                                           depth, links);
+                        if (r < 0)
+                                return r;
                 }
         }
-        closedir(d);
-        return r;
 }
 
 static int check_final(struct ctx *c, int fd, const struct stat *st,

@@ -55,6 +55,27 @@ int statedir_open(const char *sub, struct ab_err *err)
                 return err_set(err, -ENOENT,
                                "state directory: no home directory to keep "
                                "agentbox's state in; set XDG_STATE_HOME");
+        /* The usual case, in one call: it all exists already. */
+        char full[4096];
+        if (snprintf(full, sizeof(full), "%s%s/agentbox%s%s", base,
+                     xdg ? "" : "/.local/state", sub ? "/" : "",
+                     sub ? sub : "") < (int)sizeof(full)) {
+                struct open_how how = {
+                        .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+                        .resolve = root ? RESOLVE_NO_SYMLINKS |
+                                                  RESOLVE_NO_MAGICLINKS
+                                        : 0,
+                };
+                int fd = (int)syscall(SYS_openat2, AT_FDCWD, full, &how,
+                                      sizeof(how));
+                struct stat st;
+                if (fd >= 0 && fstat(fd, &st) == 0 &&
+                    st.st_uid == geteuid())
+                        return fd;
+                if (fd >= 0)
+                        close(fd);
+                /* else walk it, making and checking each step */
+        }
         int fd;
         if (root) {
                 struct open_how how = {
