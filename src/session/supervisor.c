@@ -12,9 +12,11 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "box/box.h"
+#include "box/leftovers.h"
 #include "common/handoff.h"
 #include "net/audit.h"
 #include "net/net.h"
@@ -216,6 +218,57 @@ static int prepare_protect(const struct box_spec *spec,
         return 0;
 }
 
+/* What the box left that host tools may run and no mount held back
+ * (box/leftovers.h).  The walk gets a tenth of the time the box ran, at
+ * most 2 s: a long agent session is checked whole, a quick command in a
+ * big tree only as far as that goes (said with --verbose, or when a run of
+ * over 2 s could not be checked whole). */
+static void report_leftovers(const struct box_spec *spec,
+                             const struct timespec *since,
+                             const struct timespec *t_start)
+{
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long ran_us = (now.tv_sec - t_start->tv_sec) * 1000000 +
+                      (now.tv_nsec - t_start->tv_nsec) / 1000;
+        long budget = ran_us / 10 > 2000000 ? 2000000 : ran_us / 10;
+        /* ctime comes from the coarse clock: a tick of slack */
+        struct timespec from = *since;
+        from.tv_nsec -= 20000000;
+        if (from.tv_nsec < 0) {
+                from.tv_nsec += 1000000000;
+                from.tv_sec--;
+        }
+        struct box_leftovers l;
+        if (box_leftovers_find(spec->ws_fd, spec->policy->workspace, &from,
+                               budget, &l) < 0)
+                return;
+        if (l.n)
+                fprintf(stderr,
+                        "agentbox: the box left %zu thing%s in the workspace "
+                        "that host tools may run or open and that this mode "
+                        "does not hold back (agentbox(1), Protected paths); "
+                        "look before running git or an editor there:\n",
+                        l.n + l.more, l.n + l.more == 1 ? "" : "s");
+        for (size_t i = 0; i < l.n; i++)
+                fprintf(stderr, "agentbox:   %s\n", l.v[i]);
+        if (l.more)
+                fprintf(stderr, "agentbox:   ... and %zu more\n", l.more);
+        if (!l.complete && (spec->policy->verbose || ran_us > 20000000))
+                fprintf(stderr,
+                        "agentbox: looked at %zu entries of the workspace for "
+                        "repositories and links the box made, not all of it "
+                        "(the look gets a tenth of the time the box ran, at "
+                        "most 2 s)\n",
+                        l.entries);
+        else if (spec->policy->verbose)
+                fprintf(stderr,
+                        "agentbox: looked at all %zu entries of the workspace "
+                        "for repositories and links the box made\n",
+                        l.entries);
+        box_leftovers_free(&l);
+}
+
 int supervisor_run(struct policy *p, char *const *argv, struct ab_err *err)
 {
         struct box_spec spec = {.ws_fd = -1, .workspace_fd = -1, .net_fd = -1};
@@ -248,6 +301,8 @@ int supervisor_run(struct policy *p, char *const *argv, struct ab_err *err)
         struct event *evs[ARRAY_SIZE(forwarded) + 1] = {0};
         struct box_protect prot = {.lock_fd = -1, .state_fd = -1,
                                    .ws_fd = -1};
+        bool started = false;
+        struct timespec since = {0}, t_start = {0};
         s.base = event_base_new();
         if (!s.base) {
                 err_set(err, -ENOMEM, "cannot create the event loop");
@@ -285,6 +340,11 @@ int supervisor_run(struct policy *p, char *const *argv, struct ab_err *err)
                         drv->signal(s.box, SIGKILL);
                 }
         }
+        /* from now on the box's writes are its own: what it left is
+         * looked for later (report_leftovers) */
+        started = true;
+        clock_gettime(CLOCK_REALTIME_COARSE, &since);
+        clock_gettime(CLOCK_MONOTONIC, &t_start);
         struct event *exit_ev = event_new(s.base, s.box->pidfd, EV_READ,
                                           on_box_exit, &s);
         evs[ARRAY_SIZE(forwarded)] = exit_ev;
@@ -310,6 +370,8 @@ out:
                 s.box->driver->destroy(s.box);
         /* the box is gone, every process of it: its placeholders can go */
         box_protect_finish(&prot);
+        if (started)
+                report_leftovers(&spec, &since, &t_start);
         if (s.base) {
                 /* a bufferevent freed with a callback still queued goes
                  * when the queue runs: let it */

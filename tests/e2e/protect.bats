@@ -284,3 +284,28 @@ host_runs_nothing_of_the_box() {
         # the last one out removed them all
         [ "$(ls -A "$WS")" = "$before" ]
 }
+
+@test "what no mount can hold back is reported when the box ends: a repository below the root, settings there, links out" {
+        mkrepo
+        # made by the host before the run: not the box's, not reported
+        mkdir -p "$WS/vendor/lib"
+        $GIT -C "$WS/vendor/lib" init -q
+        sleep 0.1
+        run box -- sh -c "
+                mkdir -p sub && git -C sub init -q && git -C sub config core.fsmonitor 'touch $CANARY'
+                mkdir -p tools/x && echo 'touch $CANARY' > tools/x/.envrc
+                ln -s $HOST_HOME/.ssh/id_rsa notes.txt
+                ln -s ../../../etc tools/x/up
+                ln -s README readme-link
+                sleep 0.2"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"the box left 4 things"* ]]
+        [[ "$output" == *"sub/.git (a repository"* ]]
+        [[ "$output" == *"tools/x/.envrc (direnv"* ]]
+        [[ "$output" == *"notes.txt (a link out of the workspace, to $HOST_HOME/.ssh/id_rsa)"* ]]
+        [[ "$output" == *"tools/x/up (a link out of the workspace"* ]]
+        [[ "$output" != *vendor* ]]
+        [[ "$output" != *readme-link* ]]
+        run box -- sleep 0.1
+        [[ "$output" != *"the box left"* ]]
+}

@@ -1,0 +1,26 @@
+/* What the box left in the workspace that host tools may run and the
+ * protected paths do not hold back (leftovers.c). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#define BOX_LEFTOVERS_MAX 32
+
+struct box_leftovers {
+        char *v[BOX_LEFTOVERS_MAX]; /* "path (why)" */
+        size_t n;
+        size_t more;     /* found beyond the first BOX_LEFTOVERS_MAX */
+        size_t entries;  /* looked at */
+        bool complete;   /* the whole tree was looked at in time */
+};
+
+/* Walk the workspace (ws_fd, at ws_path on the host) for at most
+ * budget_us: names of protected paths below the root, and links out of
+ * the workspace, changed at or after since (CLOCK_REALTIME, as ctime).
+ * Returns 0 or -errno; fills out (free with box_leftovers_free). */
+int box_leftovers_find(int ws_fd, const char *ws_path,
+                       const struct timespec *since, long budget_us,
+                       struct box_leftovers *out);
+void box_leftovers_free(struct box_leftovers *l);
