@@ -220,9 +220,10 @@ static int prepare_protect(const struct box_spec *spec,
 
 /* What the box left that host tools may run and no mount held back
  * (box/leftovers.h).  The walk gets a tenth of the time the box ran, at
- * most 2 s: a long agent session is checked whole, a quick command in a
- * big tree only as far as that goes (said with --verbose, or when a run of
- * over 2 s could not be checked whole). */
+ * most 2 s, and a few hundred entries whatever the time: a long agent
+ * session is checked whole, a small tree always, a quick command in a big
+ * tree only as far as that goes (said with --verbose, or when a run of
+ * over 20 s could not be checked whole). */
 static void report_leftovers(const struct box_spec *spec,
                              const struct timespec *since,
                              const struct timespec *t_start)
