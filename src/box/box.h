@@ -33,6 +33,13 @@ struct box_spec {
         bool ready;       /* child side: "C" received */
         dev_t ws_dev;     /* the workspace directory the checks were made on */
         ino_t ws_ino;
+        /* The repository of a workspace that is a linked worktree, given
+         * read-write beside it (policy_worktree_repo), or NULL. */
+        const char *repo_path;
+        int repo_fd;      /* pinned, host side only */
+        dev_t repo_dev;
+        ino_t repo_ino;
+        int repo_mount_fd; /* child side: its idmapped mount, or -1 */
 };
 
 struct box;

@@ -128,6 +128,12 @@ void box_child_ready(struct box_spec *spec)
         if ((fd >= 0) != spec->id.idmapped)
                 box_die("unexpected workspace mount from agentbox");
         spec->workspace_fd = fd;
+        if (spec->repo_path && spec->id.idmapped) {
+                if (box_sync_recv(spec->sync_fd, &tag, &fd) < 0 ||
+                    tag != 'D' || fd < 0)
+                        _exit(EXIT_AGENTBOX);
+                spec->repo_mount_fd = fd;
+        }
         spec->ready = true;
 }
 
@@ -175,7 +181,8 @@ void box_child_main(const struct box_spec *given, int sync_fd)
         scrub_host_args(spec);
         /* Nothing of the host's open files may follow us in, except the
          * standard streams (checked by the supervisor) and the sync pipe. */
-        int keep[] = {sync_fd, spec->workspace_fd, spec->net_fd};
+        int keep[] = {sync_fd, spec->workspace_fd, spec->net_fd,
+                      spec->repo_mount_fd};
         close_all_but(keep, ARRAY_SIZE(keep));
         wait_for_go(sync_fd);
         if (prctl(PR_SET_DUMPABLE, 0) < 0)
@@ -213,7 +220,8 @@ void box_child_main(const struct box_spec *given, int sync_fd)
         close(sync_fd);
         struct ab_err err = {0};
         if (box_caps_drop(&err) < 0 ||
-            box_landlock_apply(spec->policy->workspace, &err) < 0 ||
+            box_landlock_apply(spec->policy->workspace, spec->repo_path,
+                               &err) < 0 ||
             box_seccomp_apply(&err) < 0)
                 box_die("%s", err.msg);
         box_init_run(spec);

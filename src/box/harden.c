@@ -123,7 +123,8 @@ static int ll_add(int ruleset, const struct ll_rule *r, uint64_t handled,
         return 0;
 }
 
-int box_landlock_apply(const char *workspace, struct ab_err *err)
+int box_landlock_apply(const char *workspace, const char *repo,
+                       struct ab_err *err)
 {
         long abi = ll_create(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
         if (abi < 1)
@@ -162,8 +163,11 @@ int box_landlock_apply(const char *workspace, struct ab_err *err)
                 {BOX_HOME, true, false, false},
                 {"/dev/shm", true, false, false}, {"/dev/pts", true, true, false},
                 {"/dev/null", false, true, false}, {"/dev/tty", false, true, false},
+                {repo, true, false, true},
         };
         for (size_t i = 0; i < ARRAY_SIZE(rules); i++) {
+                if (!rules[i].path)
+                        continue; /* no linked worktree's repository */
                 int r = ll_add(rs, &rules[i], handled, err);
                 if (r < 0)
                         return r;

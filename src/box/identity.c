@@ -27,15 +27,13 @@ int box_identity_resolve(const struct stat *ws, struct box_identity *out,
         return 0;
 }
 
-int box_workspace_open(const struct box_spec *spec)
+int box_dir_open(const char *path, dev_t dev, ino_t ino)
 {
-        int fd = open(spec->policy->workspace,
-                      O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int fd = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
         struct stat st;
-        if (fstat(fd, &st) < 0 || st.st_dev != spec->ws_dev ||
-            st.st_ino != spec->ws_ino) {
+        if (fstat(fd, &st) < 0 || st.st_dev != dev || st.st_ino != ino) {
                 close(fd);
                 return -ESTALE;
         }

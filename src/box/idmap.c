@@ -56,23 +56,14 @@ static int userns_fd(uid_t uin, uid_t uout, gid_t gin, gid_t gout,
         return r;
 }
 
-int box_idmap_prepare(const struct box_spec *spec, uid_t owner,
-                        gid_t group, pid_t *helper, struct ab_err *err)
+static int idmapped_clone(int dir, int ns, const char *path,
+                          struct ab_err *err)
 {
-        /* The idmapping's namespace first: a tree cloned before it was
-         * created cannot be moved into the box once idmapped (EINVAL on
-         * Linux 6.18). */
-        _cleanup_close_ int ns = userns_fd(owner, spec->id.uid, group,
-                                           spec->id.gid, helper);
-        if (ns < 0)
-                return err_setx(err, ns, "idmap: user namespace");
         /* From the descriptor the checks were made on: never the path. */
-        int mnt = open_tree(spec->ws_fd, "",
-                            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-                                    AT_RECURSIVE | AT_EMPTY_PATH);
+        int mnt = open_tree(dir, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+                                             AT_RECURSIVE | AT_EMPTY_PATH);
         if (mnt < 0)
-                return err_setx(err, -errno, "cannot bind the workspace %s",
-                                spec->policy->workspace);
+                return err_setx(err, -errno, "cannot bind %s", path);
         struct mount_attr a = {
                 .attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_NOSUID |
                             MOUNT_ATTR_NODEV,
@@ -84,7 +75,30 @@ int box_idmap_prepare(const struct box_spec *spec, uid_t owner,
                 close(mnt);
                 return err_setx(err, -e,
                                 "idmap: %s does not support idmapped mounts",
-                                spec->policy->workspace);
+                                path);
+        }
+        return mnt;
+}
+
+int box_idmap_prepare(const struct box_spec *spec, uid_t owner, gid_t group,
+                      pid_t *helper, int *repo_mnt, struct ab_err *err)
+{
+        /* The idmapping's namespace first: a tree cloned before it was
+         * created cannot be moved into the box once idmapped (EINVAL on
+         * Linux 6.18). */
+        _cleanup_close_ int ns = userns_fd(owner, spec->id.uid, group,
+                                           spec->id.gid, helper);
+        if (ns < 0)
+                return err_setx(err, ns, "idmap: user namespace");
+        int mnt = idmapped_clone(spec->ws_fd, ns, spec->policy->workspace,
+                                 err);
+        if (mnt >= 0 && spec->repo_fd >= 0) {
+                *repo_mnt = idmapped_clone(spec->repo_fd, ns, spec->repo_path,
+                                           err);
+                if (*repo_mnt < 0) {
+                        close(mnt);
+                        return *repo_mnt;
+                }
         }
         return mnt;
 }

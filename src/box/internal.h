@@ -24,7 +24,8 @@ void box_rootfs_setup(struct box_spec *spec);
 
 /* Hardening steps (harden.c); each returns 0 or -errno and fills err. */
 int box_caps_drop(struct ab_err *err);
-int box_landlock_apply(const char *workspace, struct ab_err *err);
+int box_landlock_apply(const char *workspace, const char *repo,
+                       struct ab_err *err);
 int box_seccomp_apply(struct ab_err *err);
 
 /* pid 1: run argv with envp, forward signals, reap, exit with its status. */
@@ -37,14 +38,15 @@ _Noreturn void box_init_run(const struct box_spec *spec);
  * another directory.  (A tree cloned in the host's namespace cannot be
  * moved into the box's unless idmapped.)  Returns the fd or -errno
  * (-ESTALE when it changed). */
-int box_workspace_open(const struct box_spec *spec);
+int box_dir_open(const char *path, dev_t dev, ino_t ino);
 
 /* Host side, root only (idmap.c): the workspace as a detached idmapped
  * mount, cloned from spec->ws_fd, on which host ids id->uid/gid own what
  * owner/group own.  Returns the mount fd or -errno; *helper is a killed
- * child to reap later. */
+ * child to reap later.  With spec->repo_fd, *repo_mnt is the linked
+ * worktree's repository's, idmapped alike. */
 int box_idmap_prepare(const struct box_spec *spec, uid_t owner, gid_t group,
-                      pid_t *helper, struct ab_err *err);
+                      pid_t *helper, int *repo_mnt, struct ab_err *err);
 
 /* Supervisor <-> setup messages (sync.c). */
 int box_sync_send(int sock, char tag, int fd);

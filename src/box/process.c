@@ -25,6 +25,7 @@ struct process_box {
         char *cgroup;
         pid_t helper; /* idmap's killed helper, reaped at the end */
         int mnt;      /* the prepared workspace mount until start() */
+        int mnt2;     /* and the linked worktree's repository's */
         int life_fd; /* our end of the sync socket, held while the box runs */
 };
 
@@ -119,7 +120,7 @@ static int finish_setup(struct process_box *b, const struct box_spec *spec,
         if (spec->id.idmapped) {
                 struct ab_err why = {0};
                 b->mnt = box_idmap_prepare(spec, owner, group, &b->helper,
-                                           &why);
+                                           &b->mnt2, &why);
                 if (b->mnt < 0)
                         return err_set(err, why.code,
                                        "%s; the workspace is owned by root, "
@@ -167,7 +168,7 @@ static int process_spawn(const struct box_spec *given, struct box **out,
         _cleanup_free_ struct process_box *b = calloc(1, sizeof(*b));
         if (!b)
                 return err_set(err, -ENOMEM, "out of memory");
-        b->mnt = -1;
+        b->mnt = b->mnt2 = -1;
         int pidfd = -1;
         fflush(NULL);
         int pid = clone_box(&pidfd, err);
@@ -189,9 +190,15 @@ static int process_spawn(const struct box_spec *given, struct box **out,
          * protected paths, our go, only at the very end. */
         if (r == 0 && box_sync_send(mine, 'C', b->mnt) < 0)
                 r = err_setx(err, -errno, "cannot start the box");
+        if (r == 0 && b->mnt2 >= 0 && box_sync_send(mine, 'D', b->mnt2) < 0)
+                r = err_setx(err, -errno, "cannot start the box");
         if (b->mnt >= 0) {
                 close(b->mnt);
                 b->mnt = -1;
+        }
+        if (b->mnt2 >= 0) {
+                close(b->mnt2);
+                b->mnt2 = -1;
         }
         if (r < 0) {
                 kill_box(b, pid, pidfd);

@@ -67,6 +67,7 @@ struct ctx {
         size_t n, cap;
         size_t scanned;
         bool worktree_config;
+        const char *git; /* ".git/" in a workspace; "" in a git directory */
         int node_dir;  /* where the first socket placeholder was made; the */
         char node_name[NAME_MAX + 1]; /* others are hard links to it */
         ino_t node_ino;
@@ -510,12 +511,14 @@ static int plan_gitdir(struct ctx *c, const char *gd)
  * config. */
 static int expand_worktrees(struct ctx *c)
 {
-        _cleanup_close_ int fd = open_dir_beneath(c, ".git/worktrees");
+        char wts[16];
+        snprintf(wts, sizeof(wts), "%sworktrees", c->git);
+        _cleanup_close_ int fd = open_dir_beneath(c, wts);
         if (fd < 0)
                 return 0;
         DIR *d = fdopendir(fd);
         if (!d)
-                return err_setx(c->err, -errno, ".git/worktrees");
+                return err_setx(c->err, -errno, "%s", wts);
         fd = -1;
         int r = 0;
         for (struct dirent *e; r == 0 && (e = readdir(d));) {
@@ -524,11 +527,11 @@ static int expand_worktrees(struct ctx *c)
                         continue;
                 if (++c->scanned > SCAN_MAX)
                         r = err_set(c->err, -E2BIG,
-                                    ".git/worktrees holds too many entries");
+                                    "%s holds too many entries", wts);
                 char w[PROTECT_PATH_MAX];
                 struct stat st;
                 if (r < 0 ||
-                    snprintf(w, sizeof(w), ".git/worktrees/%s", e->d_name) >=
+                    snprintf(w, sizeof(w), "%s/%s", wts, e->d_name) >=
                             (int)sizeof(w) ||
                     fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) <
                             0 ||
@@ -544,10 +547,12 @@ static int expand_worktrees(struct ctx *c)
         return r;
 }
 
-/* extensions.worktreeConfig on?  A cheap look: the word in .git/config. */
-static bool worktree_config_on(int ws)
+/* extensions.worktreeConfig on?  A cheap look: the word in the config. */
+static bool worktree_config_on(int ws, const char *git)
 {
-        _cleanup_close_ int fd = openat(ws, ".git/config",
+        char cfg[16];
+        snprintf(cfg, sizeof(cfg), "%sconfig", git);
+        _cleanup_close_ int fd = openat(ws, cfg,
                                         O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
                                                 O_CLOEXEC);
         struct stat st;
@@ -607,28 +612,40 @@ static int finish_plan(struct ctx *c)
         return 0;
 }
 
-static int plan_all(struct ctx *c, const struct protect_rules *rules)
+/* In a workspace, every default; in a repository's git directory (a
+ * linked worktree's, mounted beside the workspace), the ".git/" ones, at
+ * its root. */
+static int plan_all(struct ctx *c, const struct protect_rules *rules,
+                    bool gitdir)
 {
-        c->worktree_config = worktree_config_on(c->ws);
+        c->git = gitdir ? "" : ".git/";
+        c->worktree_config = worktree_config_on(c->ws, c->git);
         int r = 0;
         for (size_t i = 0; r == 0 && i < protect_defaults_n; i++) {
                 const struct protect_default *d = &protect_defaults[i];
+                const char *path = d->path;
                 if (!protect_default_active(rules, i))
                         continue;
+                if (gitdir && strncmp(path, ".git/", 5) != 0)
+                        continue;
+                if (gitdir)
+                        path += 5;
                 if (!strcmp(d->path, ".git/modules/**"))
-                        r = expand_modules(c, ".git/modules", 0);
+                        r = expand_modules(c, gitdir ? "modules"
+                                                     : ".git/modules",
+                                           0);
                 else if (!strcmp(d->path, ".git/worktrees/*"))
                         r = expand_worktrees(c);
                 else if (!strcmp(d->path, ".git/config.worktree"))
-                        r = plan_path(c, d->path,
+                        r = plan_path(c, path,
                                       c->worktree_config ? PROTECT_HOLD_CONF
                                                          : PROTECT_HOLD_NONE,
                                       true, false, 0);
                 else
-                        r = plan_path(c, d->path, d->hold, d->if_parent,
-                                      d->anchor, 0);
+                        r = plan_path(c, path, d->hold,
+                                      d->if_parent && !gitdir, d->anchor, 0);
         }
-        for (size_t i = 0; r == 0 && i < rules->n_add; i++)
+        for (size_t i = 0; r == 0 && !gitdir && i < rules->n_add; i++)
                 r = plan_path(c, rules->add[i], PROTECT_HOLD_NODE, false,
                               false, 0);
         return r < 0 ? r : finish_plan(c);
@@ -737,8 +754,8 @@ static int lock_workspace(struct box_protect *bp, struct ab_err *err)
 }
 
 int box_protect_prepare(int ws_fd, const char *ws_path,
-                        const struct protect_rules *rules, uid_t owner,
-                        gid_t group, struct box_protect *bp,
+                        const struct protect_rules *rules, bool gitdir,
+                        uid_t owner, gid_t group, struct box_protect *bp,
                         struct ab_err *err)
 {
         *bp = (struct box_protect){.ws_fd = ws_fd, .ws_path = ws_path,
@@ -760,7 +777,7 @@ int box_protect_prepare(int ws_fd, const char *ws_path,
                 return r;
         struct ctx c = {.bp = bp, .ws = ws_fd, .ws_path = ws_path,
                         .node_dir = -1, .err = err};
-        r = plan_all(&c, rules);
+        r = plan_all(&c, rules, gitdir);
         if (c.node_dir >= 0)
                 close(c.node_dir);
         int j = journal_flush(&c);
@@ -842,6 +859,17 @@ void box_protect_apply(const char *workspace, char *plan)
         for (char *line = plan, *nl; (nl = strchr(line, '\n'));
              line = nl + 1) {
                 *nl = 0;
+                if (line[0] == 'D' && line[1] == ' ' && line[2] == '/') {
+                        /* a linked worktree's repository, beside it */
+                        close(ws);
+                        ws = open(line + 2, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                        if (ws < 0)
+                                box_die_errno(errno, "open %s", line + 2);
+                        if (ro_src >= 0)
+                                close(ro_src);
+                        ro_src = -1;
+                        continue;
+                }
                 if ((line[0] != OP_RO && line[0] != OP_ANCHOR &&
                      line[0] != OP_HELD) ||
                     line[1] != ' ' || !line[2])

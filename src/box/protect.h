@@ -26,11 +26,13 @@ struct box_protect {
 };
 
 /* Host side: lock the workspace, sweep placeholders of runs that ended,
- * make this run's, and compute the plan of mounts.  Fails closed: on
- * error the box must not start. */
+ * make this run's, and compute the plan of mounts.  gitdir: ws is a
+ * repository's git directory (a linked worktree's, mounted beside it),
+ * which gets the ".git/" defaults at its root.  Fails closed: on error the
+ * box must not start. */
 int box_protect_prepare(int ws_fd, const char *ws_path,
-                        const struct protect_rules *rules, uid_t owner,
-                        gid_t group, struct box_protect *bp,
+                        const struct protect_rules *rules, bool gitdir,
+                        uid_t owner, gid_t group, struct box_protect *bp,
                         struct ab_err *err);
 
 /* Host side, after the box ended: if no other run holds the workspace,
@@ -38,5 +40,6 @@ int box_protect_prepare(int ws_fd, const char *ws_path,
 void box_protect_finish(struct box_protect *bp);
 
 /* Child side: make the plan's mounts inside the box's workspace (the
- * plan's text is modified).  Dies on any failure. */
+ * plan's text is modified; a line "D /path" moves on to that directory).
+ * Dies on any failure. */
 void box_protect_apply(const char *workspace, char *plan);

@@ -25,12 +25,13 @@
 enum src_kind { SRC_RO, SRC_RW, SRC_DEV };
 
 struct src {
-        const char *host; /* static strings or the policy's workspace */
+        const char *host; /* static strings, the workspace or the repo */
         const char *box;
         enum src_kind kind;
         bool optional;
         int fd;
         struct box_spec *spec;
+        bool repo; /* SRC_RW: the linked worktree's repository */
 };
 
 #define MAX_SRCS 24
@@ -60,8 +61,14 @@ static void clone_src(struct src *s)
                 return; /* the supervisor prepares it; see place_src */
         int fd;
         if (s->kind == SRC_RW) {
-                /* the workspace: make sure it is the one that was checked */
-                _cleanup_close_ int dir = box_workspace_open(s->spec);
+                /* the workspace (or its repository): make sure it is the
+                 * one that was checked */
+                const struct box_spec *sp = s->spec;
+                _cleanup_close_ int dir =
+                        s->repo ? box_dir_open(sp->repo_path, sp->repo_dev,
+                                               sp->repo_ino)
+                                : box_dir_open(sp->policy->workspace,
+                                               sp->ws_dev, sp->ws_ino);
                 if (dir < 0)
                         box_die_errno(-dir, "workspace %s changed or vanished "
                                       "while the box started", s->host);
@@ -121,7 +128,8 @@ static void place_src(struct src *s)
         if (s->kind == SRC_RW && s->spec->id.idmapped) {
                 /* the idmapped mount, prepared meanwhile by the supervisor */
                 box_child_ready(s->spec);
-                s->fd = s->spec->workspace_fd;
+                s->fd = s->repo ? s->spec->repo_mount_fd
+                                : s->spec->workspace_fd;
         }
         if (s->fd < 0)
                 return;
@@ -168,6 +176,13 @@ static void plan_system(struct plan *p, struct box_spec *spec)
                                            "/dev/urandom", "/dev/tty"};
         for (size_t i = 0; i < ARRAY_SIZE(devs); i++)
                 plan_add(p, devs[i], devs[i], SRC_DEV, false);
+        /* the repository before the workspace: one may hold the other's
+         * path, and a mount placed later would cover the earlier */
+        if (spec->repo_path) {
+                plan_add(p, spec->repo_path, spec->repo_path, SRC_RW, false);
+                p->s[p->n - 1].spec = spec;
+                p->s[p->n - 1].repo = true;
+        }
         plan_add(p, spec->policy->workspace, spec->policy->workspace, SRC_RW,
                  false);
         p->s[p->n - 1].spec = spec;

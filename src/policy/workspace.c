@@ -136,3 +136,102 @@ int policy_workspace_pin(const char *given, bool no_symlinks, int *fd_out,
         *fd_out = steal_fd(&fd);
         return 0;
 }
+
+/* A small text file below dir, one line: its first line, trimmed.  The
+ * file must be regular (a FIFO must not hang us) and under 4 KiB. */
+static int read_line(int dir, const char *name, char *out, size_t size)
+{
+        _cleanup_close_ int fd = openat(dir, name,
+                                        O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+                                                O_CLOEXEC);
+        struct stat st;
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+            st.st_size >= (off_t)size)
+                return -EINVAL;
+        ssize_t n = read(fd, out, size - 1);
+        if (n < 0)
+                return -errno;
+        out[n] = 0;
+        out[strcspn(out, "\r\n")] = 0;
+        return 0;
+}
+
+/* Join a path read from a file in dir (at dir_path) to an absolute one. */
+static int join(const char *dir_path, const char *p, char *out, size_t size)
+{
+        int n = p[0] == '/' ? snprintf(out, size, "%s", p)
+                            : snprintf(out, size, "%s/%s", dir_path, p);
+        return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+int policy_worktree_repo(int ws_fd, const char *ws_path, bool no_symlinks,
+                         unsigned owner, int *fd_out, char **path_out,
+                         struct ab_err *err)
+{
+        char line[PATH_MAX], gd[PATH_MAX];
+        struct stat st;
+        if (fstatat(ws_fd, ".git", &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+            !S_ISREG(st.st_mode))
+                return 0;
+        if (read_line(ws_fd, ".git", line, sizeof(line)) < 0 ||
+            strncmp(line, "gitdir: ", 8) != 0)
+                return err_set(err, -EINVAL,
+                               "workspace %s: .git is a file but not a "
+                               "\"gitdir: DIR\" line; fix or remove it",
+                               ws_path);
+        if (join(ws_path, line + 8, gd, sizeof(gd)) < 0)
+                return err_set(err, -ENAMETOOLONG, "%s/.git: path too long",
+                               ws_path);
+        _cleanup_close_ int gfd = -1;
+        _cleanup_free_ char *greal = NULL;
+        struct ab_err why = {0};
+        if (policy_workspace_pin(gd, no_symlinks, &gfd, &greal, &why) < 0)
+                return err_set(err, why.code,
+                               "workspace %s is a git worktree whose "
+                               "repository cannot be given to the box: %s",
+                               ws_path, why.msg);
+        char common[PATH_MAX], back[PATH_MAX], want[PATH_MAX];
+        if (read_line(gfd, "commondir", line, sizeof(line)) < 0)
+                return 0; /* a submodule's checkout, not a linked worktree */
+        if (join(greal, line, common, sizeof(common)) < 0 ||
+            snprintf(want, sizeof(want), "%s/.git", ws_path) >=
+                    (int)sizeof(want))
+                return err_set(err, -ENAMETOOLONG, "%s: path too long", gd);
+        /* git's own back-link: this admin directory is this worktree's */
+        if (read_line(gfd, "gitdir", back, sizeof(back)) < 0 ||
+            strcmp(back, want) != 0)
+                return err_set(err, -EINVAL,
+                               "workspace %s: .git points at %s, which is "
+                               "not this worktree's (its gitdir file names "
+                               "%s); run git worktree repair",
+                               ws_path, greal, back);
+        _cleanup_close_ int cfd = -1;
+        _cleanup_free_ char *creal = NULL;
+        if (policy_workspace_pin(common, no_symlinks, &cfd, &creal, &why) < 0)
+                return err_set(err, why.code,
+                               "workspace %s is a git worktree whose "
+                               "repository cannot be given to the box: %s",
+                               ws_path, why.msg);
+        size_t cl = strlen(creal);
+        if (strncmp(greal, creal, cl) != 0 || greal[cl] != '/')
+                return err_set(err, -EINVAL,
+                               "workspace %s: its worktree directory %s is "
+                               "not inside its repository %s",
+                               ws_path, greal, creal);
+        size_t wl = strlen(ws_path);
+        if (!strncmp(creal, ws_path, wl) && creal[wl] == '/')
+                return 0; /* inside the workspace: the box has it anyway */
+        if (fstat(cfd, &st) < 0)
+                return err_setx(err, -errno, "%s", creal);
+        if (st.st_uid != owner || fstatat(cfd, "HEAD", &st, 0) < 0)
+                return err_set(err, -EPERM,
+                               "workspace %s is a git worktree of %s, which "
+                               "is not a repository of the workspace's "
+                               "owner (uid %u)",
+                               ws_path, creal, owner);
+        *fd_out = steal_fd(&cfd);
+        *path_out = steal_ptr(&creal);
+        return 1;
+}

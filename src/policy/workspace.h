@@ -15,3 +15,15 @@
  * *path_out (malloc'd) are the caller's. */
 int policy_workspace_pin(const char *given, bool no_symlinks, int *fd_out,
                          char **path_out, struct ab_err *err);
+
+/* When the workspace ws (pinned: ws_fd, canonical ws_path) is a linked
+ * worktree (.git is a file "gitdir: DIR", DIR has a commondir file and a
+ * gitdir file naming ws_path/.git back), open the repository's common git
+ * directory it belongs to, the same way as the workspace, so the box can
+ * have it too; it must be owned by owner and pass the workspace checks.
+ * Returns 1 with *fd_out and *path_out set, 0 when the workspace is no
+ * linked worktree (or its repository lies inside it), or -errno with err
+ * filled (a .git file that points elsewhere is refused). */
+int policy_worktree_repo(int ws_fd, const char *ws_path, bool no_symlinks,
+                         unsigned owner, int *fd_out, char **path_out,
+                         struct ab_err *err);

@@ -158,7 +158,8 @@ static int prepare_spec(struct policy *p, char *const *argv,
                         struct box_spec *spec, struct ab_err *err)
 {
         *spec = (struct box_spec){.policy = p, .argv = argv, .ws_fd = -1,
-                                  .workspace_fd = -1, .net_fd = -1};
+                                  .workspace_fd = -1, .net_fd = -1,
+                                  .repo_fd = -1, .repo_mount_fd = -1};
         /* Resolved once; from here on every check, and the mount, are
          * about the directory held.  Root follows no symlink on the way:
          * a box run by root writes root-owned files, links included. */
@@ -179,6 +180,27 @@ static int prepare_spec(struct policy *p, char *const *argv,
                 r = check_homes(p->workspace, st.st_uid, err);
         if (r < 0)
                 return r;
+        /* a linked worktree: its repository goes in too, checked alike */
+        char *repo = NULL;
+        r = policy_worktree_repo(spec->ws_fd, p->workspace, geteuid() == 0,
+                                 (unsigned)st.st_uid, &spec->repo_fd, &repo,
+                                 err);
+        if (r == 1) {
+                spec->repo_path = repo;
+                struct stat rs;
+                r = check_homes(repo, st.st_uid, err);
+                if (r == 0 && fstat(spec->repo_fd, &rs) < 0)
+                        r = err_setx(err, -errno, "%s", repo);
+                spec->repo_dev = rs.st_dev;
+                spec->repo_ino = rs.st_ino;
+                if (r == 0 && p->verbose)
+                        fprintf(stderr,
+                                "agentbox: the workspace is a git worktree; "
+                                "its repository %s is in the box too\n",
+                                repo);
+        }
+        if (r < 0)
+                return r;
         if (p->verbose && given && strcmp(given, p->workspace) != 0)
                 fprintf(stderr, "agentbox: workspace %s is %s\n", given,
                         p->workspace);
@@ -186,30 +208,60 @@ static int prepare_spec(struct policy *p, char *const *argv,
         return box_env_build(p, environ, spec->shell, &spec->envp, err);
 }
 
+static void print_plan(const char *plan)
+{
+        for (const char *l = plan; l && *l;) {
+                const char *nl = strchr(l, '\n');
+                int len = nl ? (int)(nl - l) : (int)strlen(l);
+                if (l[0] == 'D')
+                        fprintf(stderr, "agentbox:   in %.*s:\n", len - 2, l + 2);
+                else
+                        fprintf(stderr, "agentbox:   %s %.*s\n",
+                                l[0] == 'A' ? "no rename " : "read-only ",
+                                len - 2, l + 2);
+                l = nl ? nl + 1 : l + len;
+        }
+}
+
+/* The protected paths of the workspace and, for a linked worktree, of its
+ * repository's git directory: one plan for the box (prot), the second
+ * after a "D path" line. */
 static int prepare_protect(const struct box_spec *spec,
-                           struct box_protect *prot, struct ab_err *err)
+                           struct box_protect *prot,
+                           struct box_protect *repo, struct ab_err *err)
 {
         struct stat st;
         if (fstat(spec->ws_fd, &st) < 0)
                 return err_setx(err, -errno, "workspace %s",
                                 spec->policy->workspace);
         int r = box_protect_prepare(spec->ws_fd, spec->policy->workspace,
-                                    &spec->policy->protect, st.st_uid,
+                                    &spec->policy->protect, false, st.st_uid,
                                     st.st_gid, prot, err);
+        if (r == 0 && spec->repo_path) {
+                r = box_protect_prepare(spec->repo_fd, spec->repo_path,
+                                        &spec->policy->protect, true,
+                                        st.st_uid, st.st_gid, repo, err);
+                char *both = NULL;
+                if (r == 0 && asprintf(&both, "%sD %s\n%s",
+                                       prot->plan ? prot->plan : "",
+                                       spec->repo_path,
+                                       repo->plan ? repo->plan : "") < 0)
+                        r = err_set(err, -ENOMEM, "out of memory");
+                if (r == 0) {
+                        free(prot->plan);
+                        prot->plan = both;
+                        prot->plan_len = strlen(both);
+                        prot->n_items += repo->n_items;
+                        prot->made += repo->made;
+                }
+        }
         if (r < 0 || !spec->policy->verbose)
                 return r;
         fprintf(stderr,
                 "agentbox: %zu protected mounts in the workspace (%zu "
-                "placeholders made); see /etc/agentbox/README in the box\n",
+                "placeholders made); see agentbox(1), Protected paths\n",
                 prot->n_items, prot->made);
-        for (char *l = prot->plan; l && *l;) {
-                char *nl = strchr(l, '\n');
-                int len = nl ? (int)(nl - l) : (int)strlen(l);
-                fprintf(stderr, "agentbox:   %s %.*s\n",
-                        l[0] == 'A' ? "no rename " : "read-only ", len - 2,
-                        l + 2);
-                l = nl ? nl + 1 : l + len;
-        }
+        print_plan(prot->plan);
         if (prot->note[0])
                 fprintf(stderr,
                         "agentbox: placeholders are not journaled (%s); a "
@@ -272,7 +324,8 @@ static void report_leftovers(const struct box_spec *spec,
 
 int supervisor_run(struct policy *p, char *const *argv, struct ab_err *err)
 {
-        struct box_spec spec = {.ws_fd = -1, .workspace_fd = -1, .net_fd = -1};
+        struct box_spec spec = {.ws_fd = -1, .workspace_fd = -1, .net_fd = -1,
+                                .repo_fd = -1, .repo_mount_fd = -1};
         int r = supervisor_check_stdio(err);
         if (r == 0)
                 r = prepare_spec(p, argv, &spec, err);
@@ -280,6 +333,9 @@ int supervisor_run(struct policy *p, char *const *argv, struct ab_err *err)
                 box_env_free(spec.envp);
                 if (spec.ws_fd >= 0)
                         close(spec.ws_fd);
+                if (spec.repo_fd >= 0)
+                        close(spec.repo_fd);
+                free((char *)spec.repo_path);
                 return EXIT_AGENTBOX;
         }
 
@@ -302,6 +358,7 @@ int supervisor_run(struct policy *p, char *const *argv, struct ab_err *err)
         struct event *evs[ARRAY_SIZE(forwarded) + 1] = {0};
         struct box_protect prot = {.lock_fd = -1, .state_fd = -1,
                                    .ws_fd = -1};
+        struct box_protect repo_prot = prot;
         bool started = false;
         struct timespec since = {0}, t_start = {0};
         s.base = event_base_new();
@@ -322,7 +379,7 @@ int supervisor_run(struct policy *p, char *const *argv, struct ab_err *err)
         /* While the box builds its root: the protected paths held on the
          * host, and the network side (audit log included), ready before
          * anything runs in the box. */
-        if (prepare_protect(&spec, &prot, err) < 0 ||
+        if (prepare_protect(&spec, &prot, &repo_prot, err) < 0 ||
             (s.handoff_fd >= 0 && (net_new(s.base, p, &s.net, err) < 0 ||
                                    start_net(&s) < 0)) ||
             drv->start(s.box, &prot, err) < 0) {
@@ -371,6 +428,7 @@ out:
                 s.box->driver->destroy(s.box);
         /* the box is gone, every process of it: its placeholders can go */
         box_protect_finish(&prot);
+        box_protect_finish(&repo_prot);
         if (started)
                 report_leftovers(&spec, &since, &t_start);
         if (s.base) {
@@ -383,5 +441,8 @@ out:
         box_env_free(spec.envp);
         if (spec.ws_fd >= 0)
                 close(spec.ws_fd);
+        if (spec.repo_fd >= 0)
+                close(spec.repo_fd);
+        free((char *)spec.repo_path);
         return s.status;
 }

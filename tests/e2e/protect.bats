@@ -309,3 +309,53 @@ host_runs_nothing_of_the_box() {
         run box -- sleep 0.1
         [[ "$output" != *"the box left"* ]]
 }
+
+@test "a workspace that is a linked worktree: git works in it, and its repository's config and hooks are protected" {
+        local main
+        main=$(mktemp -d "${TMPDIR:-/tmp}/abmain.XXXXXX")
+        CLEANUP+=("rm -rf '$main'")
+        $GIT -C "$main" init -q
+        $GIT -C "$main" commit -q --allow-empty -m main
+        printf '#!/bin/sh\nexit 0\n' >"$main/.git/hooks/pre-commit"
+        chmod +x "$main/.git/hooks/pre-commit"
+        rmdir "$WS" 2>/dev/null || rm -rf "$WS"
+        $GIT -C "$main" worktree add -q "$WS"
+        cp "$PROBE_BIN" "$WS/probe"
+        local before
+        before=$(cd "$main/.git" && sha256sum config hooks/pre-commit "worktrees/$(basename "$WS")/commondir")
+        run box -- sh -c "
+                g() { git -c user.email=a@example.invalid -c user.name=agent \"\$@\"; }
+                g commit -q --allow-empty -m from-the-box && echo COMMITTED
+                g config core.fsmonitor 'touch $BATS_TEST_TMPDIR/c' && echo CONFIG
+                echo x >> $main/.git/hooks/pre-commit && echo HOOK
+                echo . > $main/.git/worktrees/$(basename "$WS")/commondir && echo COMMONDIR
+                echo gitdir: /tmp > .git && echo GITFILE
+                echo . > $main/.git/commondir && echo MAIN-COMMONDIR
+                true"
+        [[ "$output" == *COMMITTED* ]]
+        [[ "$output" != *CONFIG* ]]
+        [[ "$output" != *HOOK* ]]
+        [[ "$output" != *COMMONDIR* ]]
+        [[ "$output" != *GITFILE* ]]
+        [ "$(cd "$main/.git" && sha256sum config hooks/pre-commit "worktrees/$(basename "$WS")/commondir")" = "$before" ]
+        [ ! -e "$main/.git/commondir" ]
+        [[ "$($GIT -C "$main" log --all --format=%s)" == *from-the-box* ]]
+        $GIT -C "$WS" status >/dev/null
+        [ ! -e "$BATS_TEST_TMPDIR/c" ]
+        # the repository's working tree is not in the box, only its .git
+        run box -- ls -A "$main"
+        [ "$output" = .git ]
+}
+
+@test "a .git file that points at another repository's directory is refused" {
+        local other
+        other=$(mktemp -d "${TMPDIR:-/tmp}/abother.XXXXXX")
+        CLEANUP+=("rm -rf '$other'")
+        $GIT -C "$other" init -q
+        $GIT -C "$other" commit -q --allow-empty -m x
+        $GIT -C "$other" worktree add -q "$other/wt"
+        echo "gitdir: $other/.git/worktrees/wt" >"$WS/.git"
+        run box -- true
+        [ "$status" -eq 125 ]
+        [[ "$output" == *"not this worktree's"* ]]
+}
