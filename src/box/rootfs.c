@@ -389,6 +389,70 @@ static void replace_resolv_conf(void)
                                   "at its DNS stub");
 }
 
+static void remount_ro_tmpfs(const char *path);
+
+/* /etc/agentbox/README: what the box protects and why, for an agent
+ * whose write to a protected path failed.  Where the host has
+ * /etc/agentbox (agentbox's own configuration directory; installing
+ * agentbox makes it), a small read-only tmpfs over it holds the note;
+ * the host's files there are not the box's business. */
+static void write_readme(const struct policy *p)
+{
+        struct stat st;
+        if (stat("/etc/agentbox", &st) < 0 || !S_ISDIR(st.st_mode))
+                return;
+        if (mount("tmpfs", "/etc/agentbox", "tmpfs",
+                  MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=64k") < 0)
+                box_die_errno(errno, "cannot mount /etc/agentbox");
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        if (!f)
+                box_die("out of memory");
+        fprintf(f,
+                "This is an agentbox box.  The workspace %s is shared with "
+                "the host\n"
+                "read-write, except its protected paths: files that the "
+                "host user's own\n"
+                "tools run later without being asked (git's hooks and "
+                "config, agents' and\n"
+                "editors' project settings).  In the box each is read-only "
+                "and can be\n"
+                "neither created, removed, renamed nor replaced, nor can a "
+                "directory above\n"
+                "it: writes fail with EROFS, renames and removals with "
+                "EBUSY, and a missing\n"
+                "one is held by a socket node (ENXIO, ENOTDIR below it).  "
+                "git works, but\n"
+                "git config, git remote add and git init at the root do "
+                "not.\n\n"
+                "Protected here:\n",
+                p->workspace);
+        for (size_t i = 0; i < protect_defaults_n; i++)
+                if (protect_default_active(&p->protect, i))
+                        fprintf(f, "  %-24s %s\n", protect_defaults[i].path,
+                                protect_defaults[i].why);
+        for (size_t i = 0; i < p->protect.n_add; i++)
+                fprintf(f, "  %-24s (added with --protect)\n",
+                        p->protect.add[i]);
+        fprintf(f, "\nWhoever runs agentbox can change this: "
+                   "--unprotect PATH removes a path\n"
+                   "(and what is below it), --protect PATH adds one.  See "
+                   "agentbox(1),\n"
+                   "\"Protected paths\".  FIFOs, sockets and device nodes "
+                   "cannot be made in the\n"
+                   "workspace at all.\n");
+        if (fclose(f) != 0)
+                box_die("out of memory");
+        int fd = open("/etc/agentbox/README",
+                      O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0444);
+        if (fd < 0 || fileio_write_all(fd, text, len) < 0)
+                box_die_errno(errno, "writing /etc/agentbox/README");
+        close(fd);
+        free(text);
+        remount_ro_tmpfs("/etc/agentbox");
+}
+
 static void unstage(void)
 {
         static const char *const names[] = {"passwd", "group", "hostname",
@@ -413,6 +477,14 @@ static void pivot(void)
                 box_die_errno(errno, "detaching the host's root");
         if (chdir("/") < 0)
                 box_die_errno(errno, "chdir /");
+}
+
+static void remount_ro_tmpfs(const char *path)
+{
+        if (mount(NULL, path, NULL,
+                  MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                  NULL) < 0)
+                box_die_errno(errno, "cannot make %s read-only", path);
 }
 
 static void remount_ro(const char *path, unsigned long extra)
@@ -468,6 +540,7 @@ void box_rootfs_setup(struct box_spec *spec)
         for (size_t i = 0; i < ARRAY_SIZE(etc_files); i++)
                 replace_etc(etc_files[i]);
         replace_resolv_conf();
+        write_readme(spec->policy);
         unstage();
         remount_ro("/dev", MS_NOEXEC);
         remount_ro("/", 0);

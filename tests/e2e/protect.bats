@@ -359,3 +359,16 @@ host_runs_nothing_of_the_box() {
         [ "$status" -eq 125 ]
         [[ "$output" == *"not this worktree's"* ]]
 }
+
+@test "the box carries a note saying what is protected, why, and how to change it" {
+        # scripts/install-deps (and installing agentbox) make /etc/agentbox
+        [ -d /etc/agentbox ] || { echo "no /etc/agentbox on this host: run scripts/install-deps" >&2; return 1; }
+        run box --protect tools -- cat /etc/agentbox/README
+        [ "$status" -eq 0 ]
+        [[ "$output" == *".git/config "*"core.fsmonitor"* ]]
+        [[ "$output" == *".claude "*"Claude Code"* ]]
+        [[ "$output" == *"tools "*"(added with --protect)"* ]]
+        [[ "$output" == *"--unprotect PATH"* ]]
+        run box -- sh -c 'echo x > /etc/agentbox/README'
+        [ "$status" -ne 0 ]
+}
