@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/fileio.h"
 #include "common/util.h"
 #include "policy/protect.h"
 
@@ -156,35 +157,31 @@ static int entry(struct walk *w, int dir, const char *name, unsigned char type,
         return 0;
 }
 
+struct walk_at {
+        struct walk *w;
+        int fd;
+        const char *rel;
+        int depth;
+};
+
+static int walk_one(void *arg, const char *name, unsigned char type)
+{
+        struct walk_at *a = arg;
+        struct walk *w = a->w;
+        /* a few hundred entries always (a small tree is checked whole, for
+         * ~50 us), then as long as the time lasts */
+        if ((++w->checks & 63) == 0 && w->checks > LOOK_ALWAYS &&
+            past(&w->deadline))
+                return -ETIME;
+        w->out->entries++;
+        return entry(w, a->fd, name, type, a->rel, a->depth);
+}
+
 static int walk_dir(struct walk *w, int fd, const char *rel, int depth)
 {
-        char buf[16384] __attribute__((aligned(8)));
-        for (;;) {
-                long n = syscall(SYS_getdents64, fd, buf, sizeof(buf));
-                if (n <= 0)
-                        return 0;
-                for (long off = 0; off < n;) {
-                        struct {
-                                uint64_t ino;
-                                int64_t off;
-                                unsigned short reclen;
-                                unsigned char type;
-                                char name[];
-                        } *e = (void *)(buf + off);
-                        off += e->reclen;
-                        if (!strcmp(e->name, ".") || !strcmp(e->name, ".."))
-                                continue;
-                        /* a few hundred entries always (a small tree is
-                                 * checked whole, for ~50 us), then the time */
-                        if ((++w->checks & 63) == 0 &&
-                            w->checks > LOOK_ALWAYS && past(&w->deadline))
-                                return -ETIME;
-                        w->out->entries++;
-                        int r = entry(w, fd, e->name, e->type, rel, depth);
-                        if (r < 0)
-                                return r;
-                }
-        }
+        struct walk_at a = {w, fd, rel, depth};
+        int r = fileio_dir_each(fd, walk_one, &a);
+        return r == -ETIME ? r : 0;
 }
 
 int box_leftovers_find(int ws_fd, const char *ws_path,

@@ -307,9 +307,22 @@ static int scan_entry(struct ctx *c, int dir, const char *name,
 }
 
 /* Look inside a protected directory: a hard link there is a second name
- * the box could write through; a symlink may reach into the tree.  Read
- * with getdents64 into the stack: most such directories are small, and
- * this runs for each at every start. */
+ * the box could write through; a symlink may reach into the tree.  This
+ * runs for each at every start, so it reads with getdents64. */
+struct scan {
+        struct ctx *c;
+        int fd;
+        const char *rel;
+        int depth, links;
+};
+
+static int scan_one(void *arg, const char *name, unsigned char type)
+{
+        struct scan *s = arg;
+        return scan_entry(s->c, s->fd, name, type, s->rel, s->depth,
+                          s->links);
+}
+
 static int scan_dir(struct ctx *c, int pathfd, const char *rel, int depth,
                     int links)
 {
@@ -318,30 +331,11 @@ static int scan_dir(struct ctx *c, int pathfd, const char *rel, int depth,
         if (fd < 0)
                 return errno == EACCES ? 0 : err_setx(c->err, -errno,
                                                       "%s", rel);
-        char buf[8192] __attribute__((aligned(8)));
-        for (;;) {
-                long n = syscall(SYS_getdents64, fd, buf, sizeof(buf));
-                if (n < 0)
-                        return err_setx(c->err, -errno, "%s", rel);
-                if (n == 0)
-                        return 0;
-                for (long off = 0; off < n;) {
-                        struct {
-                                uint64_t ino;
-                                int64_t off;
-                                unsigned short reclen;
-                                unsigned char type;
-                                char name[];
-                        } *e = (void *)(buf + off);
-                        off += e->reclen;
-                        if (!strcmp(e->name, ".") || !strcmp(e->name, ".."))
-                                continue;
-                        int r = scan_entry(c, fd, e->name, e->type, rel,
-                                           depth, links);
-                        if (r < 0)
-                                return r;
-                }
-        }
+        struct scan s = {c, fd, rel, depth, links};
+        int r = fileio_dir_each(fd, scan_one, &s);
+        return r > 0 ? 0 : r < 0 && !c->err->code
+                                   ? err_setx(c->err, r, "%s", rel)
+                                   : r;
 }
 
 static int check_final(struct ctx *c, int fd, const struct stat *st,
@@ -438,44 +432,84 @@ static int open_dir_beneath(struct ctx *c, const char *rel)
 }
 
 static int plan_gitdir(struct ctx *c, const char *gd);
+static int plan_sub(struct ctx *c, const char *gd, const char *name,
+                    enum protect_hold how);
+
+/* Each subdirectory of rel (below the workspace, reached following no
+ * link), handed to fn with its path; counted against SCAN_MAX. */
+struct subdirs {
+        struct ctx *c;
+        int fd;
+        const char *rel;
+        int (*fn)(struct ctx *c, int dir, const char *name, const char *sub,
+                  int depth);
+        int depth;
+};
+
+static int subdir_one(void *arg, const char *name, unsigned char type)
+{
+        struct subdirs *s = arg;
+        if (++s->c->scanned > SCAN_MAX)
+                return err_set(s->c->err, -E2BIG,
+                               "%s holds too many entries to protect",
+                               s->rel);
+        char sub[PROTECT_PATH_MAX];
+        struct stat st;
+        if (snprintf(sub, sizeof(sub), "%s/%s", s->rel, name) >=
+                    (int)sizeof(sub) ||
+            (type != DT_DIR && type != DT_UNKNOWN) ||
+            fstatat(s->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+            !S_ISDIR(st.st_mode))
+                return 0;
+        return s->fn(s->c, s->fd, name, sub, s->depth);
+}
+
+static int each_subdir(struct ctx *c, const char *rel, int depth,
+                       int (*fn)(struct ctx *c, int dir, const char *name,
+                                 const char *sub, int depth))
+{
+        _cleanup_close_ int fd = open_dir_beneath(c, rel);
+        if (fd < 0)
+                return 0;
+        struct subdirs s = {c, fd, rel, fn, depth};
+        int r = fileio_dir_each(fd, subdir_one, &s);
+        return r > 0 ? 0 : r < 0 && !c->err->code
+                                   ? err_setx(c->err, r, "%s", rel)
+                                   : r;
+}
+
+static int module_one(struct ctx *c, int dir, const char *name,
+                      const char *sub, int depth);
 
 /* The modules pattern: git directories of submodules, at any depth (a
  * submodule's name may hold slashes; its own submodules nest below). */
 static int expand_modules(struct ctx *c, const char *rel, int depth)
 {
-        _cleanup_close_ int fd = open_dir_beneath(c, rel);
-        if (fd < 0)
-                return 0;
-        DIR *d = fdopendir(fd);
-        if (!d)
-                return err_setx(c->err, -errno, "%s", rel);
-        fd = -1;
-        int r = 0;
-        for (struct dirent *e; r == 0 && (e = readdir(d));) {
-                if (e->d_name[0] == '.' &&
-                    (!e->d_name[1] || !strcmp(e->d_name, "..")))
-                        continue;
-                if (++c->scanned > SCAN_MAX)
-                        r = err_set(c->err, -E2BIG,
-                                    "%s holds too many entries to protect",
-                                    rel);
-                struct stat st;
-                char sub[PROTECT_PATH_MAX];
-                if (r < 0 ||
-                    snprintf(sub, sizeof(sub), "%s/%s", rel, e->d_name) >=
-                            (int)sizeof(sub) ||
-                    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) <
-                            0 ||
-                    !S_ISDIR(st.st_mode))
-                        continue;
-                char head[NAME_MAX + 8];
-                snprintf(head, sizeof(head), "%s/HEAD", e->d_name);
-                if (fstatat(dirfd(d), head, &st, AT_SYMLINK_NOFOLLOW) == 0)
-                        r = plan_gitdir(c, sub);
-                else if (depth < SCAN_DEPTH)
-                        r = expand_modules(c, sub, depth + 1);
-        }
-        closedir(d);
+        return each_subdir(c, rel, depth, module_one);
+}
+
+static int module_one(struct ctx *c, int dir, const char *name,
+                      const char *sub, int depth)
+{
+        char head[NAME_MAX + 8];
+        struct stat st;
+        snprintf(head, sizeof(head), "%s/HEAD", name);
+        if (fstatat(dir, head, &st, AT_SYMLINK_NOFOLLOW) == 0)
+                return plan_gitdir(c, sub);
+        return depth < SCAN_DEPTH ? expand_modules(c, sub, depth + 1) : 0;
+}
+
+static int worktree_one(struct ctx *c, int dir, const char *name,
+                        const char *sub, int depth)
+{
+        (void)dir;
+        (void)name;
+        (void)depth;
+        int r = plan_sub(c, sub, "commondir", PROTECT_HOLD_NONE);
+        if (r == 0)
+                r = plan_sub(c, sub, "config.worktree",
+                             c->worktree_config ? PROTECT_HOLD_CONF
+                                                : PROTECT_HOLD_NONE);
         return r;
 }
 
@@ -513,38 +547,7 @@ static int expand_worktrees(struct ctx *c)
 {
         char wts[16];
         snprintf(wts, sizeof(wts), "%sworktrees", c->git);
-        _cleanup_close_ int fd = open_dir_beneath(c, wts);
-        if (fd < 0)
-                return 0;
-        DIR *d = fdopendir(fd);
-        if (!d)
-                return err_setx(c->err, -errno, "%s", wts);
-        fd = -1;
-        int r = 0;
-        for (struct dirent *e; r == 0 && (e = readdir(d));) {
-                if (e->d_name[0] == '.' &&
-                    (!e->d_name[1] || !strcmp(e->d_name, "..")))
-                        continue;
-                if (++c->scanned > SCAN_MAX)
-                        r = err_set(c->err, -E2BIG,
-                                    "%s holds too many entries", wts);
-                char w[PROTECT_PATH_MAX];
-                struct stat st;
-                if (r < 0 ||
-                    snprintf(w, sizeof(w), "%s/%s", wts, e->d_name) >=
-                            (int)sizeof(w) ||
-                    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) <
-                            0 ||
-                    !S_ISDIR(st.st_mode))
-                        continue;
-                r = plan_sub(c, w, "commondir", PROTECT_HOLD_NONE);
-                if (r == 0)
-                        r = plan_sub(c, w, "config.worktree",
-                                     c->worktree_config ? PROTECT_HOLD_CONF
-                                                        : PROTECT_HOLD_NONE);
-        }
-        closedir(d);
-        return r;
+        return each_subdir(c, wts, 0, worktree_one);
 }
 
 /* extensions.worktreeConfig on?  A cheap look: the word in the config. */

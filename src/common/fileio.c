@@ -2,7 +2,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -29,4 +32,47 @@ int fileio_write_str(const char *path, const char *s)
         if (fd < 0)
                 return -errno;
         return fileio_write_all(fd, s, strlen(s));
+}
+
+int fileio_dir_each(int fd, int (*fn)(void *arg, const char *name,
+                                      unsigned char type),
+                    void *arg)
+{
+        char buf[8192] __attribute__((aligned(8)));
+        for (;;) {
+                long n = syscall(SYS_getdents64, fd, buf, sizeof(buf));
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        return 0;
+                for (long off = 0; off < n;) {
+                        struct {
+                                uint64_t ino;
+                                int64_t off;
+                                unsigned short reclen;
+                                unsigned char type;
+                                char name[];
+                        } *e = (void *)(buf + off);
+                        off += e->reclen;
+                        if (e->name[0] == '.' &&
+                            (!e->name[1] ||
+                             (e->name[1] == '.' && !e->name[2])))
+                                continue;
+                        int r = fn(arg, e->name, e->type);
+                        if (r)
+                                return r;
+                }
+        }
+}
+
+int fileio_open_nolinks(int dirfd, const char *path, int flags,
+                        bool no_symlinks)
+{
+        if (!no_symlinks)
+                return openat(dirfd, path, flags);
+        struct open_how how = {
+                .flags = (uint64_t)flags,
+                .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+        };
+        return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 }

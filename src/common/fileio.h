@@ -1,5 +1,6 @@
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Write the whole string to path (O_WRONLY, no create); 0 or -errno. */
@@ -7,3 +8,16 @@ int fileio_write_str(const char *path, const char *s);
 
 /* write(2) until done or error; 0 or -errno. */
 int fileio_write_all(int fd, const void *buf, size_t len);
+
+/* Call fn(arg, name, d_type) for each entry of the open directory fd but
+ * "." and "..", reading with getdents64 into the stack.  Stops at the
+ * first non-zero return of fn and returns it; 0 at the end, or -errno. */
+int fileio_dir_each(int fd, int (*fn)(void *arg, const char *name,
+                                      unsigned char type),
+                    void *arg);
+
+/* openat(dirfd, path, flags), or, when no_symlinks, openat2 with
+ * RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS (no link followed anywhere
+ * on the way: ELOOP).  Returns the fd or -1 with errno set. */
+int fileio_open_nolinks(int dirfd, const char *path, int flags,
+                        bool no_symlinks);

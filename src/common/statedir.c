@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common/fileio.h"
 #include "common/util.h"
 
 /* Open (or make) one component below dir, refusing links and what is not
@@ -60,14 +61,9 @@ int statedir_open(const char *sub, struct ab_err *err)
         if (snprintf(full, sizeof(full), "%s%s/agentbox%s%s", base,
                      xdg ? "" : "/.local/state", sub ? "/" : "",
                      sub ? sub : "") < (int)sizeof(full)) {
-                struct open_how how = {
-                        .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
-                        .resolve = root ? RESOLVE_NO_SYMLINKS |
-                                                  RESOLVE_NO_MAGICLINKS
-                                        : 0,
-                };
-                int fd = (int)syscall(SYS_openat2, AT_FDCWD, full, &how,
-                                      sizeof(how));
+                int fd = fileio_open_nolinks(
+                        AT_FDCWD, full, O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+                        root);
                 struct stat st;
                 if (fd >= 0 && fstat(fd, &st) == 0 &&
                     st.st_uid == geteuid())
@@ -76,18 +72,8 @@ int statedir_open(const char *sub, struct ab_err *err)
                         close(fd);
                 /* else walk it, making and checking each step */
         }
-        int fd;
-        if (root) {
-                struct open_how how = {
-                        .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
-                        .resolve = RESOLVE_NO_SYMLINKS |
-                                   RESOLVE_NO_MAGICLINKS,
-                };
-                fd = (int)syscall(SYS_openat2, AT_FDCWD, base, &how,
-                                  sizeof(how));
-        } else {
-                fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        }
+        int fd = fileio_open_nolinks(AT_FDCWD, base,
+                                     O_RDONLY | O_DIRECTORY | O_CLOEXEC, root);
         if (fd < 0)
                 return err_setx(err, -errno, "state directory: %s", base);
         static const char *const below_home[] = {".local", "state"};

@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common/fileio.h"
 #include "common/util.h"
 #include "policy.h"
 
@@ -64,30 +65,20 @@ static void first_link(const char *path, char *out, size_t size)
 
 static int open_dir(const char *abs, bool no_symlinks, struct ab_err *err)
 {
-        int fd;
-        if (no_symlinks) {
-                struct open_how how = {
-                        .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-                        .resolve = RESOLVE_NO_SYMLINKS |
-                                   RESOLVE_NO_MAGICLINKS,
-                };
-                fd = (int)syscall(SYS_openat2, AT_FDCWD, abs, &how,
-                                  sizeof(how));
-                if (fd < 0 && errno == ELOOP) {
-                        char link[PATH_MAX];
-                        first_link(abs, link, sizeof(link));
-                        return err_set(err, -ELOOP,
-                                       "workspace %s: passes through the "
-                                       "symlink %s; as root, agentbox "
-                                       "follows no symlink to the "
-                                       "workspace (anyone who can write "
-                                       "where the link lives, a box "
-                                       "included, could point it at root's "
-                                       "files). Give the real path",
-                                       abs, link[0] ? link : "(a link)");
-                }
-        } else {
-                fd = open(abs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        int fd = fileio_open_nolinks(AT_FDCWD, abs,
+                                     O_PATH | O_DIRECTORY | O_CLOEXEC,
+                                     no_symlinks);
+        if (no_symlinks && fd < 0 && errno == ELOOP) {
+                char link[PATH_MAX];
+                first_link(abs, link, sizeof(link));
+                return err_set(err, -ELOOP,
+                               "workspace %s: passes through the symlink "
+                               "%s; as root, agentbox follows no symlink "
+                               "to the workspace (anyone who can write "
+                               "where the link lives, a box included, "
+                               "could point it at root's files). Give the "
+                               "real path",
+                               abs, link[0] ? link : "(a link)");
         }
         if (fd < 0) {
                 if (errno == ENOTDIR)
