@@ -81,12 +81,11 @@ static const char *flagged(const char *name)
         return NULL;
 }
 
-/* Does the link at rel (in the workspace) point out of it? */
-static bool escapes(const struct walk *w, const char *rel, const char *t)
+bool box_link_escapes(const char *ws_path, const char *rel, const char *t)
 {
         if (t[0] == '/') {
-                size_t n = strlen(w->ws_path);
-                return strncmp(t, w->ws_path, n) != 0 ||
+                size_t n = strlen(ws_path);
+                return strncmp(t, ws_path, n) != 0 ||
                        (t[n] != '/' && t[n] != 0);
         }
         int depth = 0; /* of the link's directory below the root */
@@ -132,7 +131,7 @@ static int entry(struct walk *w, int dir, const char *name, unsigned char type,
                     (n = readlinkat(dir, name, t, sizeof(t) - 1)) < 0)
                         return 0;
                 t[n] = 0;
-                if (escapes(w, sub, t)) {
+                if (box_link_escapes(w->ws_path, sub, t)) {
                         char what[PATH_MAX + 64];
                         snprintf(what, sizeof(what),
                                  "a link out of the workspace, to %.*s",

@@ -24,3 +24,7 @@ int box_leftovers_find(int ws_fd, const char *ws_path,
                        const struct timespec *since, long budget_us,
                        struct box_leftovers *out);
 void box_leftovers_free(struct box_leftovers *l);
+
+/* Does a symlink at rel (relative to the workspace at ws_path) with
+ * target t point out of the workspace?  Lexically, as the box wrote it. */
+bool box_link_escapes(const char *ws_path, const char *rel, const char *t);

@@ -699,6 +699,29 @@ static void remove_placeholder(int ws, char kind, unsigned long long ino,
                 (void)unlinkat(dir, name, 0);
 }
 
+static void remove_one(void *arg, char kind, unsigned long long ino,
+                       char *rel)
+{
+        struct box_protect *bp = arg;
+        remove_placeholder(bp->ws_fd, kind, ino, rel);
+}
+
+void box_protect_journal_each(char *buf,
+                              void (*fn)(void *arg, char kind,
+                                         unsigned long long ino, char *rel),
+                              void *arg)
+{
+        for (char *line = buf, *nl; (nl = strchr(line, '\n')); line = nl + 1) {
+                *nl = 0;
+                char kind = 0;
+                unsigned long long ino = 0;
+                int off = 0;
+                if (sscanf(line, "%c %llu %n", &kind, &ino, &off) == 2 &&
+                    off > 0 && line[off] && (kind == 's' || kind == 'f'))
+                        fn(arg, kind, ino, line + off);
+        }
+}
+
 /* With the workspace's lock held exclusively: no box runs on it, so every
  * placeholder the journal lists can go, and the journal with them. */
 static void sweep(struct box_protect *bp)
@@ -718,15 +741,7 @@ static void sweep(struct box_protect *bp)
                         (n = read(fd, buf + len, JOURNAL_MAX - len)) > 0;)
                 len += (size_t)n;
         buf[len] = 0;
-        for (char *line = buf, *nl; (nl = strchr(line, '\n')); line = nl + 1) {
-                *nl = 0;
-                char kind = 0;
-                unsigned long long ino = 0;
-                int off = 0;
-                if (sscanf(line, "%c %llu %n", &kind, &ino, &off) == 2 &&
-                    off > 0 && line[off])
-                        remove_placeholder(bp->ws_fd, kind, ino, line + off);
-        }
+        box_protect_journal_each(buf, remove_one, bp);
         /* emptied rather than removed: one file per workspace, reused */
         if (ftruncate(fd, 0) < 0)
                 (void)unlinkat(bp->state_fd, bp->journal, 0);

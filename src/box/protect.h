@@ -43,3 +43,10 @@ void box_protect_finish(struct box_protect *bp);
  * plan's text is modified; a line "D /path" moves on to that directory).
  * Dies on any failure. */
 void box_protect_apply(const char *workspace, char *plan);
+
+/* The journal's lines ("KIND INO PATH", KIND s or f), each handed to fn;
+ * the buffer (NUL-terminated) is modified.  Malformed lines are skipped. */
+void box_protect_journal_each(char *buf,
+                              void (*fn)(void *arg, char kind,
+                                         unsigned long long ino, char *rel),
+                              void *arg);
