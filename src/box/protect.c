@@ -287,6 +287,10 @@ static int scan_entry(struct ctx *c, int dir, const char *name,
         }
         if (type != DT_REG && type != DT_LNK && type != DT_UNKNOWN)
                 return 0;
+        size_t nl = strlen(name);
+        if (nl > 7 && !strcmp(name + nl - 7, ".sample") &&
+            (strstr(rel, "hooks") != NULL))
+                return 0; /* git runs no *.sample hook: not worth a stat */
         struct stat st;
         if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return 0;
