@@ -43,6 +43,21 @@ static bool newer(const struct stat *st, const struct timespec *t)
                 st->st_ctim.tv_nsec >= t->tv_nsec);
 }
 
+/* Made (not just changed) since the box started: its birth time where the
+ * filesystem keeps one (a repository whose config was rewritten has a new
+ * ctime on its .git too), else its ctime. */
+static bool born_since(const struct walk *w, int dir, const char *name,
+                       const struct stat *st)
+{
+        struct statx sx;
+        if (statx(dir, name, AT_SYMLINK_NOFOLLOW, STATX_BTIME, &sx) == 0 &&
+            (sx.stx_mask & STATX_BTIME))
+                return sx.stx_btime.tv_sec > w->since.tv_sec ||
+                       (sx.stx_btime.tv_sec == w->since.tv_sec &&
+                        sx.stx_btime.tv_nsec >= (uint32_t)w->since.tv_nsec);
+        return newer(st, &w->since);
+}
+
 static bool past(const struct timespec *deadline)
 {
         struct timespec now;
@@ -108,6 +123,116 @@ bool box_link_escapes(const char *ws_path, const char *rel, const char *t)
 
 static int walk_dir(struct walk *w, int dirfd, const char *rel, int depth);
 
+static void changed(struct walk *w, int dir, const char *name,
+                    const char *rel, const char *what)
+{
+        struct stat st;
+        char p[PATH_MAX];
+        if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            newer(&st, &w->since) &&
+            snprintf(p, sizeof(p), "%s/%s", rel, name) < (int)sizeof(p))
+                note(w, p, what);
+}
+
+struct in_dir {
+        struct walk *w;
+        int fd;
+        const char *rel;
+        const char *what;
+};
+
+static int changed_one(void *arg, const char *name, unsigned char type)
+{
+        struct in_dir *d = arg;
+        (void)type;
+        size_t n = strlen(name);
+        if (n > 7 && !strcmp(name + n - 7, ".sample"))
+                return 0;
+        changed(d->w, d->fd, name, d->rel, d->what);
+        return 0;
+}
+
+static void changed_in(struct walk *w, int dir, const char *name,
+                       const char *rel, const char *what)
+{
+        char p[PATH_MAX];
+        _cleanup_close_ int fd = openat(dir, name,
+                                        O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+                                                O_CLOEXEC);
+        if (fd < 0 ||
+            snprintf(p, sizeof(p), "%s/%s", rel, name) >= (int)sizeof(p))
+                return;
+        struct in_dir d = {w, fd, p, what};
+        (void)fileio_dir_each(fd, changed_one, &d);
+}
+
+struct wt {
+        struct walk *w;
+        int fd;
+        const char *rel;
+};
+
+static int worktree_changed(void *arg, const char *name, unsigned char type)
+{
+        struct wt *t = arg;
+        char p[PATH_MAX];
+        if ((type != DT_DIR && type != DT_UNKNOWN) ||
+            snprintf(p, sizeof(p), "%s/%s", t->rel, name) >= (int)sizeof(p))
+                return 0;
+        _cleanup_close_ int fd = openat(t->fd, name,
+                                        O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+                                                O_CLOEXEC);
+        if (fd < 0)
+                return 0;
+        static const char *const ptrs[] = {"commondir", "gitdir",
+                                           "config.worktree"};
+        for (size_t i = 0; i < ARRAY_SIZE(ptrs); i++)
+                changed(t->w, fd, ptrs[i], p,
+                        "a linked worktree's pointer, changed while the box "
+                        "ran: host git in that worktree reads it");
+        return 0;
+}
+
+/* In a git directory: state that makes host git run commands later.
+ * nested: a repository below the root, whose config and hooks no mount
+ * protects. */
+static void look_in_git(struct walk *w, int parent, const char *rel,
+                        bool nested)
+{
+        _cleanup_close_ int g = openat(parent, ".git",
+                                       O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+                                               O_CLOEXEC);
+        if (g < 0)
+                return;
+        static const char *const seq[] = {"rebase-merge", "rebase-apply",
+                                          "sequencer"};
+        for (size_t i = 0; i < ARRAY_SIZE(seq); i++)
+                changed(w, g, seq[i], rel,
+                        "an unfinished rebase or cherry-pick the box left: "
+                        "its todo may run commands at git rebase --continue; "
+                        "git rebase --abort drops it");
+        if (nested) {
+                changed(w, g, "config", rel,
+                        "a nested repository's config, changed by the box: "
+                        "host git there runs what it names");
+                changed(w, g, "commondir", rel,
+                        "a nested repository's commondir, changed by the "
+                        "box");
+                changed_in(w, g, "hooks", rel,
+                           "a nested repository's hook, changed by the box: "
+                           "host git there runs it");
+        }
+        _cleanup_close_ int wts = openat(g, "worktrees",
+                                         O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+                                                 O_CLOEXEC);
+        char p[PATH_MAX];
+        if (wts >= 0 &&
+            snprintf(p, sizeof(p), "%s/worktrees", rel) < (int)sizeof(p)) {
+                struct wt t = {w, wts, p};
+                (void)fileio_dir_each(wts, worktree_changed, &t);
+        }
+}
+
 static int entry(struct walk *w, int dir, const char *name, unsigned char type,
                  const char *rel, int depth)
 {
@@ -115,6 +240,8 @@ static int entry(struct walk *w, int dir, const char *name, unsigned char type,
         if (snprintf(sub, sizeof(sub), "%s%s%s", rel, rel[0] ? "/" : "",
                      name) >= (int)sizeof(sub))
                 return 0;
+        /* a .git of the box's making is reported as such; one that was
+         * there is looked into (look_in_git) */
         const char *why = depth > 0 ? flagged(name) : NULL;
         if (!why && type != DT_LNK && type != DT_DIR && type != DT_UNKNOWN)
                 return 0;
@@ -122,7 +249,12 @@ static int entry(struct walk *w, int dir, const char *name, unsigned char type,
         if ((why || type == DT_LNK || type == DT_UNKNOWN) &&
             fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return 0;
-        if (why && newer(&st, &w->since))
+        /* a .git the box made is reported whole; one that was there is
+         * looked into instead; other names, made or changed */
+        bool made = why && (strcmp(name, ".git")
+                                    ? newer(&st, &w->since)
+                                    : born_since(w, dir, name, &st));
+        if (made)
                 note(w, sub, why);
         if (type == DT_LNK || (type == DT_UNKNOWN && S_ISLNK(st.st_mode))) {
                 char t[PATH_MAX];
@@ -140,8 +272,14 @@ static int entry(struct walk *w, int dir, const char *name, unsigned char type,
                 }
                 return 0;
         }
-        if (!strcmp(name, ".git"))
-                return 0; /* not into repositories' own files */
+        if (!strcmp(name, ".git")) {
+                /* not through repositories' own files, but at what in
+                 * them runs commands */
+                if (type == DT_DIR ||
+                    (type == DT_UNKNOWN && S_ISDIR(st.st_mode)))
+                        look_in_git(w, dir, sub, depth > 0 && !made);
+                return 0;
+        }
         if (type == DT_DIR || (type == DT_UNKNOWN && S_ISDIR(st.st_mode))) {
                 if (depth + 1 >= WALK_DEPTH)
                         return 0;

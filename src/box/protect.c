@@ -7,23 +7,29 @@
  * itself; each directory above it a bind onto itself ("anchor"), since a
  * mount point can be neither renamed nor removed, so no parent can be moved
  * aside and replaced.  A missing path (or missing parent) is held by an
- * inert placeholder made on the host (a socket node nobody listens on,
- * which git ignores and which fails at once when opened; for
- * .git/commondir a file holding ".") and mounted read-only the same way;
- * placeholders are recorded in a journal in agentbox's state directory and
- * removed by the last run on the workspace to end (a flock on the
- * workspace directory says who that is), so a killed run's are removed by
- * the next.
+ * inert placeholder made on the host and bound read-only the same way: a
+ * socket node of mode 0000 that nobody listens on (git ignores it, opening
+ * it fails at once), all of one run hard links of one inode; for git's
+ * commondir and config, a read-only file of known content.  A placeholder
+ * is known by that shape alone, whoever made it, so the last run on the
+ * workspace to end (a flock on the workspace directory says who that is)
+ * removes every one at the paths it protected, a killed run's included.
+ *
+ * What git itself points at is followed: a .git file naming a directory
+ * in the workspace, the paths the config names (core.hooksPath, include
+ * paths, core.fsmonitor), submodules' .git and git directories (the whole
+ * of .git/modules is read-only but for each existing submodule's own
+ * state), linked worktrees' pointers.
  *
  * Child side (box_protect_apply), after the root is built and before the
- * command runs: the plan's mounts, each opened with O_NOFOLLOW and mounted
- * by descriptor, so nothing is resolved by name through a link. */
+ * command runs: the plan's mounts, each resolved in one step that follows
+ * no link and mounted by descriptor. */
 #include <dirent.h>
-#include <stdint.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,23 +42,26 @@
 #include <unistd.h>
 
 #include "common/fileio.h"
-#include "common/statedir.h"
 #include "common/util.h"
+#include "gitconfig.h"
 #include "internal.h"
 #include "protect.h"
 
 #define SCAN_MAX 4096   /* entries looked at inside protected directories */
 #define SCAN_DEPTH 8
 #define LINK_DEPTH 4    /* links inside protected directories, followed */
-#define JOURNAL_MAX (1u << 20)
+#define CONFIG_MAX (1u << 20)
+#define SUBMODULES_MAX 256
 
 static const char dot_content[] = ".\n";
 static const char conf_content[] =
         "# agentbox: held empty while a box runs; removed when it ends\n";
 
-/* R: read-only; A: an anchor, writable but immovable; H: read-only, one
- * of this run's socket placeholders (all links of one inode). */
-enum item_op { OP_RO = 'R', OP_ANCHOR = 'A', OP_HELD = 'H' };
+/* R: read-only; A: a directory above a protected path, writable but
+ * immovable; W: the same, asked for below a read-only one (a submodule's
+ * own state inside the read-only .git/modules); H: read-only, one of the
+ * socket placeholders (all links of one inode, one clone serves all). */
+enum item_op { OP_RO = 'R', OP_ANCHOR = 'A', OP_RW = 'W', OP_HELD = 'H' };
 
 struct item {
         char *rel;
@@ -63,17 +72,13 @@ struct ctx {
         struct box_protect *bp;
         int ws;
         const char *ws_path;
+        const struct protect_rules *rules;
         struct item *v;
         size_t n, cap;
         size_t scanned;
-        bool worktree_config;
-        const char *git; /* ".git/" in a workspace; "" in a git directory */
-        int node_dir;  /* where the first socket placeholder was made; the */
+        bool noscan; /* the next plan_path: no look inside (.git/modules) */
+        int node_dir; /* where the first socket placeholder was made; the */
         char node_name[NAME_MAX + 1]; /* others are hard links to it */
-        ino_t node_ino;
-        FILE *journal; /* lines for the journal, written at the end */
-        char *jbuf;
-        size_t jlen;
         struct ab_err *err;
 };
 
@@ -99,61 +104,46 @@ static int add_item(struct ctx *c, const char *rel, size_t len, char op)
         return 0;
 }
 
-/* ---- the journal of placeholders ---------------------------------------- */
+/* ---- placeholders ------------------------------------------------------- */
 
-/* Lines are gathered while planning and written at once before the box
- * starts (see journal_flush). */
-static int journal_add(struct ctx *c, char kind, ino_t ino, const char *rel,
-                       size_t len)
+static const char *hold_content(enum protect_hold how)
 {
-        struct box_protect *bp = c->bp;
-        bp->made++;
-        if (!c->journal && !(c->journal = open_memstream(&c->jbuf, &c->jlen)))
-                return err_set(c->err, -ENOMEM, "out of memory");
-        fprintf(c->journal, "%c %llu %.*s\n", kind, (unsigned long long)ino,
-                (int)len, rel);
-        return 0;
+        return how == PROTECT_HOLD_DOT    ? dot_content
+               : how == PROTECT_HOLD_CONF ? conf_content
+                                          : NULL;
 }
 
-static int journal_flush(struct ctx *c)
+/* Is name in dir one of agentbox's placeholders (by its shape)? */
+static bool is_placeholder(int dir, const char *name, const struct stat *st)
 {
-        struct box_protect *bp = c->bp;
-        if (!c->journal)
-                return 0;
-        int r = fclose(c->journal) == 0 ? 0 : -ENOMEM;
-        c->journal = NULL;
-        if (r == 0 && bp->state_fd >= 0) {
-                _cleanup_close_ int fd =
-                        openat(bp->state_fd, bp->journal,
-                               O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
-                                       O_CLOEXEC,
-                               0600);
-                r = fd < 0 ? -errno : fileio_write_all(fd, c->jbuf, c->jlen);
-        }
-        free(c->jbuf);
-        c->jbuf = NULL;
-        return r < 0 ? err_setx(c->err, r,
-                                "cannot record placeholders in the state "
-                                "directory")
-                     : 0;
+        if (S_ISSOCK(st->st_mode))
+                return (st->st_mode & 07777) == 0;
+        if (!S_ISREG(st->st_mode) || (st->st_mode & 07777) != 0444 ||
+            st->st_size > (off_t)sizeof(conf_content))
+                return false;
+        _cleanup_close_ int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW |
+                                                           O_NONBLOCK |
+                                                           O_CLOEXEC);
+        char buf[sizeof(conf_content) + 1];
+        ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf));
+        return n > 0 && (((size_t)n == strlen(dot_content) &&
+                          !memcmp(buf, dot_content, (size_t)n)) ||
+                         ((size_t)n == strlen(conf_content) &&
+                          !memcmp(buf, conf_content, (size_t)n)));
 }
 
-/* Hold a missing name in dir with a placeholder; 0, or -EEXIST when
- * something appeared there meanwhile (the caller looks again). */
+/* Hold a missing name in dir; 0, or -EEXIST when something appeared there
+ * meanwhile (the caller looks again). */
 static int hold(struct ctx *c, int dir, const char *name, const char *rel,
                 size_t len, enum protect_hold how)
 {
-        const char *content = how == PROTECT_HOLD_DOT    ? dot_content
-                              : how == PROTECT_HOLD_CONF ? conf_content
-                                                         : NULL;
-        struct stat st;
+        const char *content = hold_content(how);
         int r = 0;
         if (!content && c->node_dir >= 0 &&
             linkat(c->node_dir, c->node_name, dir, name, 0) == 0) {
-                /* one inode for every socket placeholder: a link costs a
-                 * tenth of making a node on ext4 */
-                return journal_add(c, 's', c->node_ino, rel, len) ?:
-                       add_item(c, rel, len, OP_HELD);
+                /* a link costs a tenth of making a node on ext4 */
+                c->bp->made++;
+                return add_item(c, rel, len, OP_HELD);
         }
         if (!content) {
                 if (mknodat(dir, name, S_IFSOCK, 0) < 0)
@@ -163,6 +153,9 @@ static int hold(struct ctx *c, int dir, const char *name, const char *rel,
                                                           "protected path "
                                                           "%.*s",
                                                           (int)len, rel);
+                /* a umask cannot have added bits, but make sure: the mode
+                 * is how a placeholder is known */
+                r = fchmodat(dir, name, 0, 0) < 0 ? -errno : 0;
         } else {
                 int fd = openat(dir, name,
                                 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
@@ -175,92 +168,102 @@ static int hold(struct ctx *c, int dir, const char *name, const char *rel,
                                         "cannot hold the protected path %.*s",
                                         (int)len, rel);
                 r = fileio_write_all(fd, content, strlen(content));
+                if (r == 0 && fchmod(fd, 0444) < 0)
+                        r = -errno;
                 close(fd);
         }
-        if (r == 0 && fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                r = -errno;
-        /* under root, the workspace owner's, so they can tidy up after a
-         * crash; never root-owned files in a user's tree */
+        /* under root, the workspace owner's, so any later run there (theirs
+         * too) can remove it; never root-owned files in a user's tree */
         if (r == 0 && c->bp->chown &&
             fchownat(dir, name, c->bp->owner, c->bp->group,
                      AT_SYMLINK_NOFOLLOW) < 0)
                 r = -errno;
         if (r < 0)
                 return err_setx(c->err, r, "placeholder %.*s", (int)len, rel);
+        c->bp->made++;
         if (!content && c->node_dir < 0 &&
-            (c->node_dir = fcntl(dir, F_DUPFD_CLOEXEC, 3)) >= 0) {
+            (c->node_dir = fcntl(dir, F_DUPFD_CLOEXEC, 3)) >= 0)
                 snprintf(c->node_name, sizeof(c->node_name), "%s", name);
-                c->node_ino = st.st_ino;
-        }
-        r = journal_add(c, content ? 'f' : 's', st.st_ino, rel, len);
-        if (r < 0)
-                return r;
         return add_item(c, rel, len, content ? OP_RO : OP_HELD);
 }
 
 /* ---- walking the protected paths ---------------------------------------- */
 
 static int plan_path(struct ctx *c, const char *rel, enum protect_hold how,
-                     bool if_parent, bool anchor, int links);
+                     bool if_parent, const char *marker, int links);
 
 static int link_error(struct ctx *c, const char *rel, size_t len)
 {
         return err_set(c->err, -ELOOP,
                        "protected path %.*s is a symlink: the box could point "
                        "it elsewhere. Replace the link with what it points "
-                       "at, or --unprotect it",
+                       "at (or, if you did not make it, remove it), or "
+                       "--unprotect it",
                        (int)len, rel);
 }
 
-/* A link found inside a protected directory (a hook pointing into the
- * tree, say): what it reaches inside the workspace is protected too. */
+/* The path of what fd is, relative to the workspace, or NULL when outside
+ * it (or the workspace itself). */
+static const char *inside(struct ctx *c, int fd, char *buf, size_t size)
+{
+        char proc[64];
+        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(proc, buf, size - 1);
+        if (n < 0)
+                return NULL;
+        buf[n] = 0;
+        size_t wl = strlen(c->ws_path);
+        if (strncmp(buf, c->ws_path, wl) != 0 || buf[wl] != '/')
+                return NULL;
+        return buf + wl + 1;
+}
+
+/* A link found where git looks (a hook pointing into the tree, say): what
+ * it reaches inside the workspace is protected too.  It is resolved for
+ * real (an alias of the workspace's path, or ../ out and back in, lands
+ * inside all the same); a way through another link inside the workspace is
+ * refused, since the box could re-point that link. */
 static int follow_link(struct ctx *c, int dir, const char *name,
                        const char *rel, int links)
 {
-        char t[PATH_MAX];
+        char t[PATH_MAX], real[PATH_MAX];
         ssize_t n = readlinkat(dir, name, t, sizeof(t) - 1);
         if (n < 0)
                 return err_setx(c->err, -errno, "readlink %s", rel);
         t[n] = 0;
-        char cand[PATH_MAX];
-        size_t wl = strlen(c->ws_path);
-        if (t[0] == '/') {
-                if (strncmp(t, c->ws_path, wl) != 0 || t[wl] != '/')
-                        return 0; /* outside: not the box's to change */
-                snprintf(cand, sizeof(cand), "%s", t + wl + 1);
-        } else {
-                const char *slash = strrchr(rel, '/');
-                int dl = slash ? (int)(slash - rel) : 0;
-                if (snprintf(cand, sizeof(cand), "%.*s%s%s", dl, rel,
-                             dl ? "/" : "", t) >= (int)sizeof(cand))
-                        return err_set(c->err, -ENAMETOOLONG, "%s", rel);
+        _cleanup_close_ int fd = fileio_open_nolinks(dir, t,
+                                                     O_PATH | O_CLOEXEC,
+                                                     true);
+        if (fd < 0 && errno == ELOOP) {
+                _cleanup_close_ int via = openat(dir, t, O_PATH | O_CLOEXEC);
+                if (via < 0 || !inside(c, via, real, sizeof(real)))
+                        return 0; /* dangling or outside: not the box's */
+                return err_set(c->err, -ELOOP,
+                               "%s is a link to %s, which goes through "
+                               "another link the box could re-point; point "
+                               "it at the real path (%s)",
+                               rel, t, real);
         }
-        struct open_how oh = {.flags = O_PATH | O_CLOEXEC,
-                              .resolve = RESOLVE_BENEATH |
-                                         RESOLVE_NO_MAGICLINKS};
-        _cleanup_close_ int fd =
-                (int)syscall(SYS_openat2, c->ws, cand, &oh, sizeof(oh));
-        if (fd < 0 && errno == EXDEV)
-                return 0; /* climbs out of the workspace */
-        if (fd < 0)
+        if (fd < 0) {
+                /* missing: does its name fall inside the workspace? */
+                int up = 0;
+                for (const char *p = rel; (p = strchr(p, '/')); p++)
+                        up++;
+                bool in = t[0] == '/' ? !strncmp(t, c->ws_path,
+                                                 strlen(c->ws_path))
+                                      : strncmp(t, "../", 3) != 0 || up > 0;
+                if (!in)
+                        return 0;
                 return err_setx(c->err, -errno,
-                                "%s, inside a protected directory, is a link "
-                                "to %s, which the box could create; remove "
-                                "the link or what it should point at",
+                                "%s is a link to %s, which the box could "
+                                "create; remove the link or make what it "
+                                "should point at",
                                 rel, t);
-        char proc[64], real[PATH_MAX];
-        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-        n = readlink(proc, real, sizeof(real) - 1);
-        if (n < 0)
-                return err_setx(c->err, -errno, "readlink %s", proc);
-        real[n] = 0;
-        if (strncmp(real, c->ws_path, wl) != 0 || real[wl] != '/')
-                return err_set(c->err, -EINVAL,
-                               "%s, inside a protected directory, points at "
-                               "the workspace itself",
-                               rel);
-        return plan_path(c, real + wl + 1, PROTECT_HOLD_NONE, false, false,
-                         links + 1);
+        }
+        const char *r = inside(c, fd, real, sizeof(real));
+        if (!r)
+                return 0; /* outside: not the box's to change */
+        return plan_path(c, r, PROTECT_HOLD_NONE, false, NULL, links + 1);
 }
 
 static int scan_dir(struct ctx *c, int pathfd, const char *rel, int depth,
@@ -356,18 +359,13 @@ static int check_final(struct ctx *c, int fd, const struct stat *st,
         return 0;
 }
 
-/* Is dir (O_PATH) a git directory?  Anything else at .git (an empty
- * directory, a half-made repository) is held read-only, lest the box
- * complete it into one whose config the host runs. */
-static bool is_git_dir(int dir)
-{
-        struct stat st;
-        return fstatat(dir, "HEAD", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-               S_ISREG(st.st_mode);
-}
-
+/* Walk rel component by component from the workspace, following no link:
+ * each directory above it an anchor, the path itself read-only (a
+ * directory with marker in it - a real repository - an anchor instead),
+ * the first missing component held (how: for the last one; if_parent: a
+ * missing parent means nothing to protect). */
 static int plan_path(struct ctx *c, const char *rel, enum protect_hold how,
-                     bool if_parent, bool anchor, int links)
+                     bool if_parent, const char *marker, int links)
 {
         size_t total = strlen(rel);
         int dir = c->ws;
@@ -402,22 +400,27 @@ static int plan_path(struct ctx *c, const char *rel, enum protect_hold how,
                 }
                 closep(&owned);
                 owned = fd;
-                dir = fd;
                 struct stat st;
                 if (fstat(fd, &st) < 0)
                         return err_setx(c->err, -errno, "%s", rel);
                 if (S_ISLNK(st.st_mode))
                         return link_error(c, rel, end);
+                if (!S_ISDIR(st.st_mode) && is_placeholder(dir, name, &st))
+                        /* this run's or an earlier one's: held read-only,
+                         * and removed with the others at the end */
+                        return add_item(c, rel, end,
+                                        S_ISSOCK(st.st_mode) ? OP_HELD
+                                                             : OP_RO);
+                dir = fd;
                 if (!last && !S_ISDIR(st.st_mode))
                         /* e.g. .git as a file (a worktree's gitdir: line):
                          * it is held read-only, so it cannot be re-pointed */
                         return add_item(c, rel, end, OP_RO);
-                if (last && anchor && S_ISDIR(st.st_mode) && !is_git_dir(fd))
-                        anchor = false;
-                char op = !last || (anchor && S_ISDIR(st.st_mode)) ? OP_ANCHOR
-                                                                   : OP_RO;
+                bool real = last && marker && S_ISDIR(st.st_mode) &&
+                            fstatat(fd, marker, &st, AT_SYMLINK_NOFOLLOW) == 0;
+                char op = !last || real ? OP_ANCHOR : OP_RO;
                 int r = add_item(c, rel, end, op);
-                if (r == 0 && last && op == OP_RO)
+                if (r == 0 && last && op == OP_RO && !c->noscan)
                         r = check_final(c, fd, &st, rel, links);
                 if (r < 0)
                         return r;
@@ -426,38 +429,225 @@ static int plan_path(struct ctx *c, const char *rel, enum protect_hold how,
         return 0;
 }
 
-/* O_PATH directory at rel below the workspace, following no link, or -1. */
-static int open_dir_beneath(struct ctx *c, const char *rel)
+/* ---- what git points at --------------------------------------------------- */
+
+/* A small file below the workspace (no link on the way), as text. */
+static char *read_small(struct ctx *c, const char *rel, size_t max,
+                        size_t *len)
 {
-        struct open_how oh = {.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
-                              .resolve = RESOLVE_BENEATH |
-                                         RESOLVE_NO_SYMLINKS};
-        return (int)syscall(SYS_openat2, c->ws, rel, &oh, sizeof(oh));
+        _cleanup_close_ int fd = fileio_open_nolinks(
+                c->ws, rel, O_RDONLY | O_NONBLOCK | O_CLOEXEC, true);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+            st.st_size > (off_t)max)
+                return NULL;
+        char *buf = malloc((size_t)st.st_size + 1);
+        ssize_t n = buf ? read(fd, buf, (size_t)st.st_size) : -1;
+        if (n < 0) {
+                free(buf);
+                return NULL;
+        }
+        buf[n] = 0;
+        *len = (size_t)n;
+        return buf;
 }
 
-static int plan_gitdir(struct ctx *c, const char *gd);
-static int plan_sub(struct ctx *c, const char *gd, const char *name,
-                    enum protect_hold how);
+/* A path a git file names (relative to base, the workspace-relative
+ * directory it is relative to; absolute; or "~/..." for the home), as a
+ * workspace-relative path, lexically; NULL when it lies outside. */
+static const char *ws_relative(struct ctx *c, const char *base,
+                               const char *p, char *out, size_t size)
+{
+        char joined[PATH_MAX];
+        size_t wl = strlen(c->ws_path);
+        if (p[0] == '~')
+                return NULL; /* the home: never the workspace */
+        if (p[0] == '/') {
+                if (strncmp(p, c->ws_path, wl) != 0 || p[wl] != '/')
+                        return NULL;
+                snprintf(joined, sizeof(joined), "%s", p + wl + 1);
+        } else if (snprintf(joined, sizeof(joined), "%s%s%s", base,
+                            base[0] ? "/" : "", p) >= (int)sizeof(joined)) {
+                return NULL;
+        }
+        /* normalise: ".", "..", empty components */
+        size_t o = 0;
+        for (char *q = joined; *q;) {
+                size_t n = strcspn(q, "/");
+                if (n == 2 && q[0] == '.' && q[1] == '.') {
+                        if (o == 0)
+                                return NULL; /* climbs out */
+                        while (o > 0 && out[o - 1] != '/')
+                                o--;
+                        if (o > 0)
+                                o--;
+                } else if (n && !(n == 1 && q[0] == '.')) {
+                        if (o + n + 2 > size)
+                                return NULL;
+                        if (o)
+                                out[o++] = '/';
+                        memcpy(out + o, q, n);
+                        o += n;
+                }
+                q += n;
+                while (*q == '/')
+                        q++;
+        }
+        out[o] = 0;
+        return o ? out : NULL;
+}
 
-/* Each subdirectory of rel (below the workspace, reached following no
- * link), handed to fn with its path; counted against SCAN_MAX. */
+struct cfg_refs {
+        struct ctx *c;
+        const char *gitrel; /* the git directory, workspace-relative */
+        const char *top;    /* the worktree's top, workspace-relative, or
+                             * NULL when not known (a submodule's) */
+        bool hooks_only;    /* a global config: only hooksPath is ours */
+        int r;
+};
+
+static bool is_bool(const char *v)
+{
+        static const char *const words[] = {"true", "false", "yes", "no",
+                                            "on",   "off",   "1",   "0"};
+        for (size_t i = 0; i < ARRAY_SIZE(words); i++)
+                if (!strcasecmp(v, words[i]))
+                        return true;
+        return false;
+}
+
+/* core.hooksPath (relative: to the worktree's top), include.path and
+ * includeIf.*.path (relative: to the config's directory), core.fsmonitor
+ * when it names a program: each, when inside the workspace, protected. */
+static int cfg_ref(void *arg, const char *section, const char *sub,
+                   const char *key, const char *value)
+{
+        struct cfg_refs *x = arg;
+        if (!value || !value[0])
+                return 0;
+        const char *base = NULL;
+        char prog[PATH_MAX];
+        if (!strcmp(section, "core") && !sub && !strcmp(key, "hookspath"))
+                base = x->top;
+        else if (x->hooks_only)
+                return 0;
+        else if ((!strcmp(section, "include") && !sub) ||
+                 (!strcmp(section, "includeif") && sub))
+                base = !strcmp(key, "path") ? x->gitrel : NULL;
+        else if (!strcmp(section, "core") && !sub &&
+                 !strcmp(key, "fsmonitor") && !is_bool(value)) {
+                snprintf(prog, sizeof(prog), "%.*s",
+                         (int)strcspn(value, " \t"), value);
+                value = prog;
+                base = x->top ? x->top : x->gitrel;
+        }
+        if (!base)
+                return 0;
+        char rel[PROTECT_PATH_MAX];
+        if (!ws_relative(x->c, base, value, rel, sizeof(rel)))
+                return 0;
+        x->r = plan_path(x->c, rel, PROTECT_HOLD_NODE, false, NULL, 0);
+        return x->r;
+}
+
+static int config_refs(struct ctx *c, const char *file, const char *gitrel,
+                       const char *top)
+{
+        size_t len = 0;
+        _cleanup_free_ char *buf = read_small(c, file, CONFIG_MAX, &len);
+        if (!buf)
+                return 0;
+        struct cfg_refs x = {c, gitrel, top, false, 0};
+        gitconfig_each(buf, len, cfg_ref, &x);
+        return x.r;
+}
+
+/* The same from the host user's own git configs: a relative
+ * core.hooksPath there means this workspace's. */
+static int global_refs(struct ctx *c)
+{
+        const char *home = getenv("HOME");
+        struct passwd *pw = getpwuid(c->bp->owner);
+        const char *homes[2] = {home, pw ? pw->pw_dir : NULL};
+        for (size_t i = 0; i < 2; i++) {
+                if (!homes[i] || homes[i][0] != '/' ||
+                    (i == 1 && homes[0] && !strcmp(homes[0], homes[1])))
+                        continue;
+                static const char *const files[] = {".gitconfig",
+                                                    ".config/git/config"};
+                for (size_t j = 0; j < ARRAY_SIZE(files); j++) {
+                        char path[PATH_MAX];
+                        snprintf(path, sizeof(path), "%s/%s", homes[i],
+                                 files[j]);
+                        _cleanup_close_ int fd =
+                                open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+                        struct stat st;
+                        if (fd < 0 || fstat(fd, &st) < 0 ||
+                            !S_ISREG(st.st_mode) ||
+                            st.st_size > (off_t)CONFIG_MAX)
+                                continue;
+                        _cleanup_free_ char *buf =
+                                malloc((size_t)st.st_size + 1);
+                        ssize_t n = buf ? read(fd, buf, (size_t)st.st_size)
+                                        : -1;
+                        if (n <= 0)
+                                continue;
+                        struct cfg_refs x = {c, "", "", true, 0};
+                        /* only hooksPath is about this workspace there */
+                        gitconfig_each(buf, (size_t)n, cfg_ref, &x);
+                        if (x.r < 0)
+                                return x.r;
+                }
+        }
+        return 0;
+}
+
+static bool active(struct ctx *c, const char *path)
+{
+        for (size_t i = 0; i < protect_defaults_n; i++)
+                if (!strcmp(protect_defaults[i].path, path))
+                        return protect_default_active(c->rules, i);
+        return false;
+}
+
+static int plan_git_dir(struct ctx *c, const char *gd, const char *top,
+                        int depth);
+
+/* gd/sub, planned as protect_defaults[".git/" sub] says, if active. */
+static int plan_in(struct ctx *c, const char *gd, const char *sub,
+                   enum protect_hold how)
+{
+        char def[64], p[PROTECT_PATH_MAX];
+        snprintf(def, sizeof(def), ".git/%s", sub);
+        if (!active(c, def))
+                return 0;
+        if (snprintf(p, sizeof(p), "%s%s%s", gd, gd[0] ? "/" : "", sub) >=
+            (int)sizeof(p))
+                return err_set(c->err, -ENAMETOOLONG, "%s: too long", gd);
+        return plan_path(c, p, how, true, NULL, 0);
+}
+
 struct subdirs {
         struct ctx *c;
         int fd;
         const char *rel;
-        int (*fn)(struct ctx *c, int dir, const char *name, const char *sub,
-                  int depth);
         int depth;
 };
 
-static int subdir_one(void *arg, const char *name, unsigned char type)
+/* .git/modules: read-only as a whole (the box can make no new submodule
+ * directory there, and one the host makes while the box runs is read-only
+ * in the box); each existing git directory in it writable again but for
+ * its own protected files.  A submodule's name may hold slashes, and its
+ * own submodules nest below. */
+static int module_one(void *arg, const char *name, unsigned char type)
 {
         struct subdirs *s = arg;
-        if (++s->c->scanned > SCAN_MAX)
-                return err_set(s->c->err, -E2BIG,
+        struct ctx *c = s->c;
+        if (++c->scanned > SCAN_MAX)
+                return err_set(c->err, -E2BIG,
                                "%s holds too many entries to protect",
                                s->rel);
-        char sub[PROTECT_PATH_MAX];
+        char sub[PROTECT_PATH_MAX], head[NAME_MAX + 8];
         struct stat st;
         if (snprintf(sub, sizeof(sub), "%s/%s", s->rel, name) >=
                     (int)sizeof(sub) ||
@@ -465,116 +655,215 @@ static int subdir_one(void *arg, const char *name, unsigned char type)
             fstatat(s->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
             !S_ISDIR(st.st_mode))
                 return 0;
-        return s->fn(s->c, s->fd, name, sub, s->depth);
-}
-
-static int each_subdir(struct ctx *c, const char *rel, int depth,
-                       int (*fn)(struct ctx *c, int dir, const char *name,
-                                 const char *sub, int depth))
-{
-        _cleanup_close_ int fd = open_dir_beneath(c, rel);
+        snprintf(head, sizeof(head), "%s/HEAD", name);
+        if (fstatat(s->fd, head, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+                int r = add_item(c, sub, strlen(sub), OP_RW);
+                return r ? r : plan_git_dir(c, sub, NULL, s->depth + 1);
+        }
+        if (s->depth >= SCAN_DEPTH)
+                return 0;
+        _cleanup_close_ int fd = openat(s->fd, name,
+                                        O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+                                                O_CLOEXEC);
         if (fd < 0)
                 return 0;
-        struct subdirs s = {c, fd, rel, fn, depth};
-        int r = fileio_dir_each(fd, subdir_one, &s);
-        return r > 0 ? 0 : r < 0 && !c->err->code
-                                   ? err_setx(c->err, r, "%s", rel)
-                                   : r;
+        struct subdirs inner = {c, fd, sub, s->depth + 1};
+        int r = fileio_dir_each(fd, module_one, &inner);
+        return r > 0 ? 0 : r;
 }
 
-static int module_one(struct ctx *c, int dir, const char *name,
-                      const char *sub, int depth);
-
-/* The modules pattern: git directories of submodules, at any depth (a
- * submodule's name may hold slashes; its own submodules nest below). */
-static int expand_modules(struct ctx *c, const char *rel, int depth)
+static int plan_modules(struct ctx *c, const char *gd, int depth)
 {
-        return each_subdir(c, rel, depth, module_one);
-}
-
-static int module_one(struct ctx *c, int dir, const char *name,
-                      const char *sub, int depth)
-{
-        char head[NAME_MAX + 8];
-        struct stat st;
-        snprintf(head, sizeof(head), "%s/HEAD", name);
-        if (fstatat(dir, head, &st, AT_SYMLINK_NOFOLLOW) == 0)
-                return plan_gitdir(c, sub);
-        return depth < SCAN_DEPTH ? expand_modules(c, sub, depth + 1) : 0;
-}
-
-static int worktree_one(struct ctx *c, int dir, const char *name,
-                        const char *sub, int depth)
-{
-        (void)dir;
-        (void)name;
-        (void)depth;
-        int r = plan_sub(c, sub, "commondir", PROTECT_HOLD_NONE);
-        if (r == 0)
-                r = plan_sub(c, sub, "config.worktree",
-                             c->worktree_config ? PROTECT_HOLD_CONF
-                                                : PROTECT_HOLD_NONE);
-        return r;
-}
-
-static int plan_sub(struct ctx *c, const char *gd, const char *name,
-                    enum protect_hold how)
-{
-        char p[PROTECT_PATH_MAX];
-        if (snprintf(p, sizeof(p), "%s/%s", gd, name) >= (int)sizeof(p))
-                return err_set(c->err, -ENAMETOOLONG, "%s: too long", gd);
-        return plan_path(c, p, how, true, false, 0);
-}
-
-/* A submodule's git directory: as the top one's. */
-static int plan_gitdir(struct ctx *c, const char *gd)
-{
-        int r = plan_sub(c, gd, "config", PROTECT_HOLD_NONE);
-        if (r == 0)
-                r = plan_sub(c, gd, "hooks", PROTECT_HOLD_NODE);
-        if (r == 0)
-                r = plan_sub(c, gd, "commondir", PROTECT_HOLD_DOT);
-        if (r == 0)
-                r = plan_sub(c, gd, "config.worktree",
-                             c->worktree_config ? PROTECT_HOLD_CONF
-                                                : PROTECT_HOLD_NONE);
         char m[PROTECT_PATH_MAX];
-        if (r == 0 && snprintf(m, sizeof(m), "%s/modules", gd) <
-                              (int)sizeof(m))
-                r = expand_modules(c, m, 0);
-        return r;
+        if (!active(c, ".git/modules/**") ||
+            snprintf(m, sizeof(m), "%s%smodules", gd, gd[0] ? "/" : "") >=
+                    (int)sizeof(m))
+                return 0;
+        /* read-only as a whole, but no look at every object in it: what
+         * matters there is planned below, directory by directory */
+        c->noscan = true;
+        int r = plan_path(c, m, PROTECT_HOLD_NODE, true, NULL, 0);
+        c->noscan = false;
+        _cleanup_close_ int fd = fileio_open_nolinks(
+                c->ws, m, O_RDONLY | O_DIRECTORY | O_CLOEXEC, true);
+        if (r < 0 || fd < 0)
+                return r;
+        struct subdirs s = {c, fd, m, depth};
+        r = fileio_dir_each(fd, module_one, &s);
+        return r > 0 ? 0 : r;
 }
 
-/* The worktrees pattern: what points each linked worktree at its
- * config. */
-static int expand_worktrees(struct ctx *c)
+/* .git/worktrees: writable (git worktree add works in the box), each
+ * existing worktree's pointers read-only.  One the host adds while the box
+ * runs is not covered until the next run; the box's changes there are
+ * reported when it ends (leftovers.c). */
+static int worktree_one(void *arg, const char *name, unsigned char type)
 {
-        char wts[16];
-        snprintf(wts, sizeof(wts), "%sworktrees", c->git);
-        return each_subdir(c, wts, 0, worktree_one);
+        struct subdirs *s = arg;
+        struct ctx *c = s->c;
+        if (++c->scanned > SCAN_MAX)
+                return err_set(c->err, -E2BIG,
+                               "%s holds too many entries to protect",
+                               s->rel);
+        char w[PROTECT_PATH_MAX];
+        struct stat st;
+        if (snprintf(w, sizeof(w), "%s/%s", s->rel, name) >= (int)sizeof(w) ||
+            (type != DT_DIR && type != DT_UNKNOWN) ||
+            fstatat(s->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+            !S_ISDIR(st.st_mode))
+                return 0;
+        static const char *const ptrs[] = {"commondir", "gitdir",
+                                           "config.worktree"};
+        for (size_t i = 0; i < ARRAY_SIZE(ptrs); i++) {
+                char p[PROTECT_PATH_MAX + 32];
+                snprintf(p, sizeof(p), "%s/%s", w, ptrs[i]);
+                int r = plan_path(c, p, PROTECT_HOLD_NONE, true, NULL, 0);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int plan_worktrees(struct ctx *c, const char *gd)
+{
+        char w[PROTECT_PATH_MAX];
+        if (!active(c, ".git/worktrees/*") ||
+            snprintf(w, sizeof(w), "%s%sworktrees", gd, gd[0] ? "/" : "") >=
+                    (int)sizeof(w))
+                return 0;
+        _cleanup_close_ int fd = fileio_open_nolinks(
+                c->ws, w, O_RDONLY | O_DIRECTORY | O_CLOEXEC, true);
+        if (fd < 0)
+                return 0;
+        struct subdirs s = {c, fd, w, 0};
+        int r = fileio_dir_each(fd, worktree_one, &s);
+        return r > 0 ? 0 : r;
 }
 
 /* extensions.worktreeConfig on?  A cheap look: the word in the config. */
-static bool worktree_config_on(int ws, const char *git)
+static bool worktree_config_on(struct ctx *c, const char *gd)
 {
-        char cfg[16];
-        snprintf(cfg, sizeof(cfg), "%sconfig", git);
-        _cleanup_close_ int fd = openat(ws, cfg,
-                                        O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-                                                O_CLOEXEC);
-        struct stat st;
-        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-            st.st_size > (off_t)JOURNAL_MAX)
-                return false;
-        _cleanup_free_ char *buf = malloc((size_t)st.st_size + 1);
-        ssize_t n = buf ? read(fd, buf, (size_t)st.st_size) : -1;
-        if (n < 0)
-                return false;
-        buf[n] = 0;
-        for (char *p = buf; *p; p++)
+        char cfg[PROTECT_PATH_MAX];
+        size_t len = 0;
+        snprintf(cfg, sizeof(cfg), "%s%sconfig", gd, gd[0] ? "/" : "");
+        _cleanup_free_ char *buf = read_small(c, cfg, CONFIG_MAX, &len);
+        for (char *p = buf; p && *p; p++)
                 if (strncasecmp(p, "worktreeconfig", 14) == 0)
                         return true;
         return false;
+}
+
+/* A git directory gd ("" for the root of a repository mounted beside the
+ * workspace): its hooks, config (held when missing), commondir,
+ * config.worktree, what its config points at, its submodules' and
+ * worktrees' directories.  top: the worktree it belongs to, for relative
+ * core.hooksPath (NULL: none in the workspace). */
+static int plan_git_dir(struct ctx *c, const char *gd, const char *top,
+                        int depth)
+{
+        bool wtc = worktree_config_on(c, gd);
+        int r = plan_in(c, gd, "hooks", PROTECT_HOLD_NODE);
+        if (r == 0)
+                r = plan_in(c, gd, "config", PROTECT_HOLD_CONF);
+        if (r == 0)
+                r = plan_in(c, gd, "commondir", PROTECT_HOLD_DOT);
+        if (r == 0)
+                r = plan_in(c, gd, "config.worktree",
+                            wtc ? PROTECT_HOLD_CONF : PROTECT_HOLD_NONE);
+        char cfg[PROTECT_PATH_MAX];
+        snprintf(cfg, sizeof(cfg), "%s%sconfig", gd, gd[0] ? "/" : "");
+        if (r == 0 && active(c, ".git/config"))
+                r = config_refs(c, cfg, gd, top);
+        if (r == 0)
+                r = plan_modules(c, gd, depth);
+        if (r == 0)
+                r = plan_worktrees(c, gd);
+        return r;
+}
+
+/* A .git file at rel ("gitdir: DIR"): a DIR inside the workspace (the
+ * ".bare" layout, an absorbed submodule) is a git directory to protect
+ * like .git itself, and so is the commondir it names. */
+static int plan_gitfile(struct ctx *c, const char *rel, const char *top)
+{
+        size_t len = 0;
+        _cleanup_free_ char *buf = read_small(c, rel, 4096, &len);
+        if (!buf || strncmp(buf, "gitdir: ", 8) != 0)
+                return 0;
+        buf[strcspn(buf, "\r\n")] = 0;
+        char gd[PROTECT_PATH_MAX], base[PROTECT_PATH_MAX];
+        const char *slash = strrchr(rel, '/');
+        snprintf(base, sizeof(base), "%.*s", slash ? (int)(slash - rel) : 0,
+                 rel);
+        if (!ws_relative(c, base, buf + 8, gd, sizeof(gd)))
+                return 0; /* outside (a linked worktree: supervisor.c) */
+        int r = plan_path(c, gd, PROTECT_HOLD_NONE, true, "HEAD", 0);
+        if (r == 0)
+                r = plan_git_dir(c, gd, top, 0);
+        char cd[PROTECT_PATH_MAX + 16], common[PROTECT_PATH_MAX];
+        snprintf(cd, sizeof(cd), "%s/commondir", gd);
+        _cleanup_free_ char *cbuf = read_small(c, cd, 4096, &len);
+        if (r == 0 && cbuf) {
+                cbuf[strcspn(cbuf, "\r\n")] = 0;
+                if (strcmp(cbuf, ".") != 0 &&
+                    ws_relative(c, gd, cbuf, common, sizeof(common))) {
+                        r = plan_path(c, common, PROTECT_HOLD_NONE, true,
+                                      "HEAD", 0);
+                        if (r == 0)
+                                r = plan_git_dir(c, common, top, 0);
+                }
+        }
+        return r;
+}
+
+struct submods {
+        struct ctx *c;
+        size_t n;
+        int r;
+};
+
+/* Each submodule path .gitmodules names: its .git (a file pointing into
+ * .git/modules, or an old-style directory) is protected, held when
+ * missing, so the box can point no submodule at a git directory of its
+ * own making. */
+static int submodule_one(void *arg, const char *section, const char *sub,
+                         const char *key, const char *value)
+{
+        struct submods *s = arg;
+        struct ctx *c = s->c;
+        if (strcmp(section, "submodule") || !sub || strcmp(key, "path") ||
+            !value || !value[0])
+                return 0;
+        if (++s->n > SUBMODULES_MAX)
+                return s->r = err_set(c->err, -E2BIG,
+                                      ".gitmodules names more than %d "
+                                      "submodules",
+                                      SUBMODULES_MAX);
+        char p[PROTECT_PATH_MAX], g[PROTECT_PATH_MAX + 8];
+        if (!ws_relative(c, "", value, p, sizeof(p)))
+                return 0;
+        snprintf(g, sizeof(g), "%s/.git", p);
+        struct stat st;
+        bool dir = fstatat(c->ws, g, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                   S_ISDIR(st.st_mode);
+        s->r = plan_path(c, g, PROTECT_HOLD_NODE, false, "HEAD", 0);
+        if (s->r == 0 && dir)
+                s->r = plan_git_dir(c, g, p, 0);
+        else if (s->r == 0)
+                s->r = plan_gitfile(c, g, p);
+        return s->r;
+}
+
+static int plan_submodules(struct ctx *c)
+{
+        size_t len = 0;
+        _cleanup_free_ char *buf = read_small(c, ".gitmodules", CONFIG_MAX,
+                                              &len);
+        if (!buf)
+                return 0;
+        struct submods s = {c, 0, 0};
+        gitconfig_each(buf, len, submodule_one, &s);
+        return s.r;
 }
 
 /* ---- the plan ------------------------------------------------------------- */
@@ -585,28 +874,38 @@ static int cmp_item(const void *a, const void *b)
         return strcmp(x->rel, y->rel);
 }
 
+static bool ro(char op) { return op == OP_RO || op == OP_HELD; }
+
+/* For one path planned twice: asked writable > read-only > anchor. */
+static int prec(char op) { return op == OP_RW ? 2 : ro(op) ? 1 : 0; }
+
 /* Sorted (parents before children), each path once (read-only wins over
- * anchor), nothing below a read-only path; then as text for the box. */
+ * anchor, an asked-for writable one over both), nothing below a read-only
+ * path but what is asked writable there; then as text for the box. */
 static int finish_plan(struct ctx *c)
 {
         qsort(c->v, c->n, sizeof(*c->v), cmp_item);
         size_t o = 0;
         for (size_t i = 0; i < c->n; i++) {
-                if (o && !strcmp(c->v[o - 1].rel, c->v[i].rel)) {
-                        if (c->v[i].op != OP_ANCHOR)
-                                c->v[o - 1].op = c->v[i].op;
-                        free(c->v[i].rel);
+                struct item *it = &c->v[i];
+                if (o && !strcmp(c->v[o - 1].rel, it->rel)) {
+                        if (prec(it->op) > prec(c->v[o - 1].op))
+                                c->v[o - 1].op = it->op;
+                        free(it->rel);
                         continue;
                 }
-                bool covered = false;
-                for (size_t j = 0; j < o && !covered; j++)
-                        covered = c->v[j].op != OP_ANCHOR &&
-                                  protect_covers(c->v[j].rel, c->v[i].rel);
-                if (covered) {
-                        free(c->v[i].rel);
+                /* the nearest kept item above this one decides */
+                const struct item *up = NULL;
+                for (size_t j = o; j-- > 0;)
+                        if (protect_covers(c->v[j].rel, it->rel)) {
+                                up = &c->v[j];
+                                break;
+                        }
+                if (up && ro(up->op) && it->op != OP_RW) {
+                        free(it->rel);
                         continue;
                 }
-                c->v[o++] = c->v[i];
+                c->v[o++] = *it;
         }
         c->n = o;
         FILE *f = open_memstream(&c->bp->plan, &c->bp->plan_len);
@@ -619,148 +918,85 @@ static int finish_plan(struct ctx *c)
         return 0;
 }
 
-/* In a workspace, every default; in a repository's git directory (a
- * linked worktree's, mounted beside the workspace), the ".git/" ones, at
- * its root. */
-static int plan_all(struct ctx *c, const struct protect_rules *rules,
-                    bool gitdir)
+/* In a workspace, every default and every added path; in a repository's
+ * git directory (a linked worktree's, mounted beside the workspace), the
+ * ".git/" ones, at its root. */
+static int plan_all(struct ctx *c, bool gitdir)
 {
-        c->git = gitdir ? "" : ".git/";
-        c->worktree_config = worktree_config_on(c->ws, c->git);
+        if (gitdir)
+                return plan_git_dir(c, "", NULL, 0) ?: finish_plan(c);
         int r = 0;
         for (size_t i = 0; r == 0 && i < protect_defaults_n; i++) {
                 const struct protect_default *d = &protect_defaults[i];
-                const char *path = d->path;
-                if (!protect_default_active(rules, i))
-                        continue;
-                if (gitdir && strncmp(path, ".git/", 5) != 0)
-                        continue;
-                if (gitdir)
-                        path += 5;
-                if (!strcmp(d->path, ".git/modules/**"))
-                        r = expand_modules(c, gitdir ? "modules"
-                                                     : ".git/modules",
-                                           0);
-                else if (!strcmp(d->path, ".git/worktrees/*"))
-                        r = expand_worktrees(c);
-                else if (!strcmp(d->path, ".git/config.worktree"))
-                        r = plan_path(c, path,
-                                      c->worktree_config ? PROTECT_HOLD_CONF
-                                                         : PROTECT_HOLD_NONE,
-                                      true, false, 0);
-                else
-                        r = plan_path(c, path, d->hold,
-                                      d->if_parent && !gitdir, d->anchor, 0);
+                if (!protect_default_active(c->rules, i) ||
+                    !strncmp(d->path, ".git/", 5))
+                        continue; /* git's own: plan_git_dir */
+                r = plan_path(c, d->path, d->hold, d->if_parent, d->marker,
+                              0);
         }
-        for (size_t i = 0; r == 0 && !gitdir && i < rules->n_add; i++)
-                r = plan_path(c, rules->add[i], PROTECT_HOLD_NODE, false,
-                              false, 0);
+        struct stat st;
+        if (r == 0 && fstatat(c->ws, ".git", &st, AT_SYMLINK_NOFOLLOW) == 0) {
+                if (S_ISDIR(st.st_mode))
+                        r = plan_git_dir(c, ".git", "", 0);
+                else if (S_ISREG(st.st_mode))
+                        r = plan_gitfile(c, ".git", "");
+        }
+        if (r == 0 && active(c, ".gitmodules"))
+                r = plan_submodules(c);
+        if (r == 0 && active(c, ".git/hooks"))
+                r = global_refs(c);
+        for (size_t i = 0; r == 0 && i < c->rules->n_add; i++)
+                r = plan_path(c, c->rules->add[i], PROTECT_HOLD_NODE, false,
+                              NULL, 0);
         return r < 0 ? r : finish_plan(c);
 }
 
-/* ---- placeholders left by runs that ended ---------------------------------- */
+/* ---- the end ---------------------------------------------------------------- */
 
-/* Remove a placeholder the journal names, if it still is one: same inode,
- * and still a socket node, or a file holding what agentbox wrote. */
-static void remove_placeholder(int ws, char kind, unsigned long long ino,
-                               char *rel)
-{
-        int dir = ws;
-        _cleanup_close_ int owned = -1;
-        char *name = rel;
-        for (char *s; (s = strchr(name, '/')); name = s + 1) {
-                *s = 0;
-                int fd = openat(dir, name,
-                                O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                *s = '/';
-                if (fd < 0)
-                        return;
-                closep(&owned);
-                dir = owned = fd;
-        }
-        struct stat st;
-        if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-            st.st_ino != (ino_t)ino)
-                return;
-        if (kind == 's' && S_ISSOCK(st.st_mode)) {
-                (void)unlinkat(dir, name, 0);
-                return;
-        }
-        if (kind != 'f' || !S_ISREG(st.st_mode) ||
-            st.st_size > (off_t)sizeof(conf_content))
-                return;
-        _cleanup_close_ int fd =
-                openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-                                          O_CLOEXEC);
-        char buf[sizeof(conf_content) + 1];
-        ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf));
-        if (n < 0)
-                return;
-        if (((size_t)n == strlen(dot_content) &&
-             !memcmp(buf, dot_content, (size_t)n)) ||
-            ((size_t)n == strlen(conf_content) &&
-             !memcmp(buf, conf_content, (size_t)n)))
-                (void)unlinkat(dir, name, 0);
-}
-
-static void remove_one(void *arg, char kind, unsigned long long ino,
-                       char *rel)
-{
-        struct box_protect *bp = arg;
-        remove_placeholder(bp->ws_fd, kind, ino, rel);
-}
-
-void box_protect_journal_each(char *buf,
-                              void (*fn)(void *arg, char kind,
-                                         unsigned long long ino, char *rel),
-                              void *arg)
-{
-        for (char *line = buf, *nl; (nl = strchr(line, '\n')); line = nl + 1) {
-                *nl = 0;
-                char kind = 0;
-                unsigned long long ino = 0;
-                int off = 0;
-                if (sscanf(line, "%c %llu %n", &kind, &ino, &off) == 2 &&
-                    off > 0 && line[off] && (kind == 's' || kind == 'f'))
-                        fn(arg, kind, ino, line + off);
-        }
-}
-
-/* With the workspace's lock held exclusively: no box runs on it, so every
- * placeholder the journal lists can go, and the journal with them. */
+/* Remove what the plan holds with placeholders, where it still is one. */
 static void sweep(struct box_protect *bp)
 {
-        if (bp->state_fd < 0)
-                return;
-        _cleanup_close_ int fd = openat(bp->state_fd, bp->journal,
-                                        O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-        struct stat st;
-        if (fd < 0 || fstat(fd, &st) < 0 || st.st_size == 0)
-                return;
-        _cleanup_free_ char *buf = malloc(JOURNAL_MAX + 1);
-        if (!buf)
-                return;
-        size_t len = 0;
-        for (ssize_t n; len < JOURNAL_MAX &&
-                        (n = read(fd, buf + len, JOURNAL_MAX - len)) > 0;)
-                len += (size_t)n;
-        buf[len] = 0;
-        box_protect_journal_each(buf, remove_one, bp);
-        /* emptied rather than removed: one file per workspace, reused */
-        if (ftruncate(fd, 0) < 0)
-                (void)unlinkat(bp->state_fd, bp->journal, 0);
+        for (const char *l = bp->plan; l && *l;) {
+                const char *nl = strchr(l, '\n');
+                size_t len = nl ? (size_t)(nl - l) : strlen(l);
+                char rel[PROTECT_PATH_MAX];
+                if ((l[0] == OP_HELD || l[0] == OP_RO) && len > 2 &&
+                    len - 2 < sizeof(rel)) {
+                        memcpy(rel, l + 2, len - 2);
+                        rel[len - 2] = 0;
+                        char *slash = strrchr(rel, '/');
+                        const char *name = slash ? slash + 1 : rel;
+                        _cleanup_close_ int dir = -1;
+                        if (slash) {
+                                *slash = 0;
+                                dir = fileio_open_nolinks(
+                                        bp->ws_fd, rel,
+                                        O_PATH | O_DIRECTORY | O_CLOEXEC,
+                                        true);
+                        }
+                        int d = slash ? dir : bp->ws_fd;
+                        struct stat st;
+                        if (d >= 0 &&
+                            fstatat(d, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                            !S_ISDIR(st.st_mode) &&
+                            is_placeholder(d, name, &st))
+                                (void)unlinkat(d, name, 0);
+                }
+                if (!nl)
+                        break;
+                l = nl + 1;
+        }
 }
 
-/* Shared while the box runs; exclusive, briefly, to sweep.  A lock held
- * elsewhere for long (it should never be) is waited for 5 s at most. */
+/* Shared while the box runs; exclusive, briefly, to sweep at the end.  A
+ * lock held elsewhere for long (it should never be) is waited for 5 s at
+ * most. */
 static int lock_workspace(struct box_protect *bp, struct ab_err *err)
 {
         bp->lock_fd = openat(bp->ws_fd, ".", O_RDONLY | O_DIRECTORY |
                                                      O_CLOEXEC);
         if (bp->lock_fd < 0)
                 return 0; /* unreadable: no sweeping, placeholders stay */
-        if (flock(bp->lock_fd, LOCK_EX | LOCK_NB) == 0)
-                sweep(bp);
         for (int i = 0; i < 5000; i++) {
                 if (flock(bp->lock_fd, LOCK_SH | LOCK_NB) == 0)
                         return 0;
@@ -781,30 +1017,17 @@ int box_protect_prepare(int ws_fd, const char *ws_path,
                         struct ab_err *err)
 {
         *bp = (struct box_protect){.ws_fd = ws_fd, .ws_path = ws_path,
-                                   .lock_fd = -1, .state_fd = -1,
-                                   .owner = owner,
+                                   .lock_fd = -1, .owner = owner,
                                    .group = group,
                                    .chown = geteuid() == 0};
-        struct stat st;
-        if (fstat(ws_fd, &st) < 0)
-                return err_setx(err, -errno, "workspace %s", ws_path);
-        snprintf(bp->journal, sizeof(bp->journal), "%llu-%llu",
-                 (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
-        struct ab_err why = {0};
-        bp->state_fd = statedir_open("placeholders", &why);
-        if (bp->state_fd < 0)
-                snprintf(bp->note, sizeof(bp->note), "%.200s", why.msg);
         int r = lock_workspace(bp, err);
         if (r < 0)
                 return r;
         struct ctx c = {.bp = bp, .ws = ws_fd, .ws_path = ws_path,
-                        .node_dir = -1, .err = err};
-        r = plan_all(&c, rules, gitdir);
+                        .rules = rules, .node_dir = -1, .err = err};
+        r = plan_all(&c, gitdir);
         if (c.node_dir >= 0)
                 close(c.node_dir);
-        int j = journal_flush(&c);
-        if (r == 0)
-                r = j;
         for (size_t i = 0; i < c.n; i++)
                 free(c.v[i].rel);
         free(c.v);
@@ -814,19 +1037,14 @@ int box_protect_prepare(int ws_fd, const char *ws_path,
 
 void box_protect_finish(struct box_protect *bp)
 {
+        /* converting to exclusive drops the shared lock first: if another
+         * run holds it we are done anyway, and it will sweep */
         if (bp->lock_fd >= 0 && flock(bp->lock_fd, LOCK_EX | LOCK_NB) == 0)
                 sweep(bp);
-        else if (bp->made && bp->state_fd < 0) {
-                /* nowhere to record them: the placeholders this run made
-                 * cannot be told from others' later, so they stay */
-        }
         if (bp->lock_fd >= 0)
                 close(bp->lock_fd);
-        if (bp->state_fd >= 0)
-                close(bp->state_fd);
         free(bp->plan);
-        *bp = (struct box_protect){.lock_fd = -1, .state_fd = -1,
-                                   .ws_fd = -1};
+        *bp = (struct box_protect){.lock_fd = -1, .ws_fd = -1};
 }
 
 /* ---- child side ------------------------------------------------------------ */
@@ -857,8 +1075,10 @@ static void bind_self(int ws, char op, const char *rel, int *ro_src)
         if (!held) {
                 struct mount_attr a = {.attr_set = MOUNT_ATTR_NOSUID |
                                                    MOUNT_ATTR_NODEV};
-                if (op != OP_ANCHOR)
+                if (ro(op))
                         a.attr_set |= MOUNT_ATTR_RDONLY;
+                else /* writable, also below a read-only mount */
+                        a.attr_clr = MOUNT_ATTR_RDONLY;
                 if (mount_setattr(m, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0)
                         box_die_errno(errno, "cannot make %s read-only", rel);
         }
@@ -893,7 +1113,7 @@ void box_protect_apply(const char *workspace, char *plan)
                         continue;
                 }
                 if ((line[0] != OP_RO && line[0] != OP_ANCHOR &&
-                     line[0] != OP_HELD) ||
+                     line[0] != OP_HELD && line[0] != OP_RW) ||
                     line[1] != ' ' || !line[2])
                         box_die("bad protection plan");
                 bind_self(ws, line[0], line + 2, &ro_src);

@@ -17,16 +17,13 @@ struct box_protect {
         int ws_fd;         /* borrowed: the pinned workspace */
         const char *ws_path;
         int lock_fd;       /* the workspace, flock(LOCK_SH) while we run */
-        int state_fd;      /* agentbox's placeholders/ state directory */
-        char journal[48];  /* DEV-INO of the workspace */
         uid_t owner;       /* who placeholders belong to (under root) */
         gid_t group;
         bool chown;
-        char note[256];    /* why there is no journal, for --verbose */
 };
 
-/* Host side: lock the workspace, sweep placeholders of runs that ended,
- * make this run's, and compute the plan of mounts.  gitdir: ws is a
+/* Host side: lock the workspace, make this run's placeholders (or take
+ * over an earlier run's), and compute the plan of mounts.  gitdir: ws is a
  * repository's git directory (a linked worktree's, mounted beside it),
  * which gets the ".git/" defaults at its root.  Fails closed: on error the
  * box must not start. */
@@ -36,17 +33,10 @@ int box_protect_prepare(int ws_fd, const char *ws_path,
                         struct ab_err *err);
 
 /* Host side, after the box ended: if no other run holds the workspace,
- * remove every recorded placeholder; release everything. */
+ * remove every placeholder at the paths the plan holds; release all. */
 void box_protect_finish(struct box_protect *bp);
 
 /* Child side: make the plan's mounts inside the box's workspace (the
  * plan's text is modified; a line "D /path" moves on to that directory).
  * Dies on any failure. */
 void box_protect_apply(const char *workspace, char *plan);
-
-/* The journal's lines ("KIND INO PATH", KIND s or f), each handed to fn;
- * the buffer (NUL-terminated) is modified.  Malformed lines are skipped. */
-void box_protect_journal_each(char *buf,
-                              void (*fn)(void *arg, char kind,
-                                         unsigned long long ino, char *rel),
-                              void *arg);

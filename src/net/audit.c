@@ -1,6 +1,7 @@
 #include "audit.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <pwd.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/statedir.h"
 #include "common/util.h"
 #include "net.h"
 
@@ -38,20 +40,20 @@ static int mkdir_parents(char *path)
 
 char *audit_default_path(void)
 {
-        const char *state = getenv("XDG_STATE_HOME");
-        char *out = NULL;
-        if (state && state[0] == '/') {
-                if (asprintf(&out, "%s/agentbox/audit.jsonl", state) < 0)
-                        return NULL;
-                return out;
-        }
-        const char *home = getenv("HOME");
-        struct passwd *pw = home ? NULL : getpwuid(getuid());
-        if (!home && pw)
-                home = pw->pw_dir;
-        if (!home || home[0] != '/')
+        /* made and checked without following anyone's links, in root's own
+         * home under root (sudo -E keeps a user's HOME) */
+        struct ab_err err = {0};
+        _cleanup_close_ int fd = statedir_open(NULL, &err);
+        if (fd < 0)
                 return NULL;
-        if (asprintf(&out, "%s/.local/state/agentbox/audit.jsonl", home) < 0)
+        char link[64], dir[PATH_MAX];
+        snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(link, dir, sizeof(dir) - 1);
+        if (n < 0)
+                return NULL;
+        dir[n] = 0;
+        char *out = NULL;
+        if (asprintf(&out, "%s/audit.jsonl", dir) < 0)
                 return NULL;
         return out;
 }

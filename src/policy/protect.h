@@ -22,8 +22,9 @@ struct protect_default {
         const char *path;
         enum protect_hold hold;
         bool if_parent;  /* only where its parent directory exists */
-        bool anchor;     /* when present it stays writable, but can be
-                          * neither removed nor replaced */
+        const char *marker; /* a directory with this in it (a real
+                             * repository) stays writable, but can be
+                             * neither removed nor replaced */
         const char *why; /* what on the host runs it */
 };
 

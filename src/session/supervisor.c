@@ -262,11 +262,6 @@ static int prepare_protect(const struct box_spec *spec,
                 "placeholders made); see agentbox(1), Protected paths\n",
                 prot->n_items, prot->made);
         print_plan(prot->plan);
-        if (prot->note[0])
-                fprintf(stderr,
-                        "agentbox: placeholders are not journaled (%s); a "
-                        "killed run leaves them\n",
-                        prot->note);
         return 0;
 }
 
@@ -356,8 +351,7 @@ int supervisor_run(struct policy *p, char *const *argv, struct ab_err *err)
                 s.handoff_fd = sv[0];
         }
         struct event *evs[ARRAY_SIZE(forwarded) + 1] = {0};
-        struct box_protect prot = {.lock_fd = -1, .state_fd = -1,
-                                   .ws_fd = -1};
+        struct box_protect prot = {.lock_fd = -1, .ws_fd = -1};
         struct box_protect repo_prot = prot;
         bool started = false;
         struct timespec since = {0}, t_start = {0};

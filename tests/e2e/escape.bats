@@ -358,3 +358,18 @@ start_listener() {
                 [ "$(stat -c %u "$WS/mine")" = "$(id -u)" ]
         fi
 }
+
+@test "as root, the default audit log is root's own: a user's HOME with a linked state directory is not followed" {
+        # sudo -E keeps the user's HOME; root must not write where the
+        # user's link points
+        [ "$(id -u)" = 0 ] || return 0
+        local home target
+        home=$(mktemp -d "${TMPDIR:-/tmp}/abhome.XXXXXX")
+        target=$(mktemp -u /etc/abaudit.XXXXXX)
+        CLEANUP+=("rm -rf '$home' '$target'")
+        mkdir -p "$home/.local/state"
+        ln -s "$target" "$home/.local/state/agentbox"
+        HOME=$home XDG_STATE_HOME=$home/.local/state run box -- true
+        [ "$status" -eq 0 ]
+        [ ! -e "$target" ]
+}

@@ -372,3 +372,147 @@ host_runs_nothing_of_the_box() {
         run box -- sh -c 'echo x > /etc/agentbox/README'
         [ "$status" -ne 0 ]
 }
+
+# --- what git points at (found by an outside review) ---
+
+@test "what the config points at is protected: core.hooksPath, include.path, includeIf" {
+        mkrepo
+        $GIT -C "$WS" config core.hooksPath .githooks
+        $GIT -C "$WS" config include.path ../shared.gitconfig
+        $GIT -C "$WS" config 'includeIf.gitdir:/.path' ../cond.gitconfig
+        mkdir "$WS/.githooks"
+        printf '#!/bin/sh\nexit 0\n' >"$WS/.githooks/pre-commit"
+        chmod +x "$WS/.githooks/pre-commit"
+        run box -- sh -c "
+                echo 'touch $CANARY' >> .githooks/pre-commit && echo HOOK
+                printf '#!/bin/sh\ntouch $CANARY\n' > .githooks/post-checkout && echo NEWHOOK
+                printf '[core]\n\tfsmonitor = touch $CANARY\n' > shared.gitconfig && echo INCLUDE
+                printf '[core]\n\tfsmonitor = touch $CANARY\n' > cond.gitconfig && echo INCLUDEIF
+                true"
+        [[ "$output" != *HOOK* ]]
+        [[ "$output" != *INCLUDE* ]]
+        [ ! -e "$WS/shared.gitconfig" ] && [ ! -e "$WS/cond.gitconfig" ]
+        $GIT -C "$WS" status >/dev/null
+        echo x >>"$WS/README"
+        $GIT -C "$WS" commit -qam host
+        [ ! -e "$CANARY" ]
+}
+
+@test "a .git file pointing inside the workspace (the .bare layout): that git directory is protected" {
+        $GIT init -q --bare "$WS/.bare"
+        echo "gitdir: ./.bare" >"$WS/.git"
+        $GIT -C "$WS" config core.bare false
+        $GIT -C "$WS" commit -q --allow-empty -m x
+        CANARY="$BATS_TEST_TMPDIR/c"
+        run box -- sh -c "
+                printf '#!/bin/sh\ntouch $CANARY\n' > .bare/hooks/pre-commit && echo HOOK
+                git config core.fsmonitor 'touch $CANARY' && echo CONFIG
+                echo 'gitdir: /tmp' > .git && echo GITFILE
+                true"
+        [[ "$output" != *HOOK* ]]
+        [[ "$output" != *CONFIG* ]]
+        [[ "$output" != *GITFILE* ]]
+        $GIT -C "$WS" status >/dev/null
+        [ ! -e "$CANARY" ]
+}
+
+@test "submodules: .git/modules is read-only but for each submodule's own state; a submodule's .git cannot be re-pointed" {
+        local sub
+        sub=$(mktemp -d "${TMPDIR:-/tmp}/absub.XXXXXX")
+        CLEANUP+=("rm -rf '$sub'")
+        $GIT -C "$sub" init -q
+        $GIT -C "$sub" commit -q --allow-empty -m sub
+        mkrepo
+        $GIT -C "$WS" submodule -q add "$sub" lib/sub
+        $GIT -C "$WS" commit -qm sub
+        # registered but not checked out here
+        $GIT -C "$WS" -c protocol.file.allow=always submodule -q add "$sub" lib/two
+        rm -rf "$WS/lib/two" "$WS/.git/modules/lib/two"
+        mkdir "$WS/lib/two"
+        run box -- sh -c "
+                g() { git -c user.email=a@example.invalid -c user.name=agent \"\$@\"; }
+                g -C lib/sub commit -q --allow-empty -m in-sub && echo SUB-COMMIT
+                git init -q --bare .git/modules/lib/two && echo NEW-MODULE
+                git init -q --bare evil.git && echo 'gitdir: ../../evil.git' > lib/sub/.git && echo REPOINT
+                echo 'gitdir: ../../evil.git' > lib/two/.git && echo NEW-GITFILE
+                true"
+        [[ "$output" == *SUB-COMMIT* ]]
+        [[ "$output" != *NEW-MODULE* ]]
+        [[ "$output" != *REPOINT* ]]
+        [[ "$output" != *NEW-GITFILE* ]]
+        [[ "$($GIT -C "$WS/lib/sub" log --format=%s -1)" == in-sub ]]
+}
+
+@test "a hook linked through another link in the tree is refused; one reached by an alias of the workspace's path is protected" {
+        mkrepo
+        mkdir "$WS/scripts"
+        printf '#!/bin/sh\nexit 0\n' >"$WS/scripts/hook"
+        chmod +x "$WS/scripts/hook"
+        ln -s scripts "$WS/tools"
+        rm "$WS/.git/hooks/pre-commit"
+        ln -s ../../tools/hook "$WS/.git/hooks/pre-commit"
+        run box -- true
+        [ "$status" -eq 125 ]
+        [[ "$output" == *"goes through another link"* ]]
+        local alias="$BATS_TEST_TMPDIR/alias"
+        ln -s "$WS" "$alias"
+        rm "$WS/.git/hooks/pre-commit"
+        ln -s "$alias/scripts/hook" "$WS/.git/hooks/pre-commit"
+        run box -- sh -c 'echo "touch /tmp/x" >> scripts/hook && echo WRITTEN; true'
+        [[ "$output" != *WRITTEN* ]]
+        rm "$WS/.git/hooks/pre-commit"
+        ln -s "../../../$(basename "$WS")/scripts/hook" "$WS/.git/hooks/pre-commit"
+        run box -- sh -c 'echo "touch /tmp/x" >> scripts/hook && echo WRITTEN; true'
+        [[ "$output" != *WRITTEN* ]]
+}
+
+@test "a repository without .git/config, and .hg and .jj at the root, cannot be given config by the box" {
+        mkrepo
+        rm "$WS/.git/config"
+        run box -- sh -c "
+                printf '[core]\n\tfsmonitor = touch $CANARY\n' > .git/config && echo CONFIG
+                mkdir -p .hg && echo '[hooks]' > .hg/hgrc && echo HG
+                mkdir -p .jj/repo && echo x > .jj/repo/config.toml && echo JJ
+                true"
+        [[ "$output" != *CONFIG* ]]
+        [[ "$output" != *HG* ]]
+        [[ "$output" != *JJ* ]]
+        [ ! -e "$WS/.git/config" ] && [ ! -e "$WS/.hg" ] && [ ! -e "$WS/.jj" ]
+}
+
+@test "an unfinished rebase, a changed nested repository and a changed worktree pointer are reported when the box ends" {
+        mkrepo
+        mkdir -p "$WS/vendor/lib"
+        $GIT -C "$WS/vendor/lib" init -q
+        $GIT -C "$WS/vendor/lib" commit -q --allow-empty -m v
+        sleep 0.1
+        run box -- sh -c "
+                g() { git -c user.email=a@example.invalid -c user.name=agent \"\$@\"; }
+                g commit -q --allow-empty -m a; g commit -q --allow-empty -m b
+                GIT_SEQUENCE_EDITOR='printf \"break\nexec touch $CANARY\n\" >' g rebase -q -i HEAD~1 2>/dev/null
+                git -C vendor/lib config core.fsmonitor 'touch $CANARY'
+                printf '#!/bin/sh\n' > vendor/lib/.git/hooks/pre-commit
+                g worktree add -q wt2 && echo ../.. > .git/worktrees/wt2/commondir
+                sleep 0.2"
+        [[ "$output" == *".git/rebase-merge (an unfinished rebase"* ]]
+        [[ "$output" == *"vendor/lib/.git/config (a nested repository's config"* ]]
+        [[ "$output" == *"vendor/lib/.git/hooks/pre-commit (a nested repository's hook"* ]]
+        [[ "$output" == *".git/worktrees/wt2/commondir (a linked worktree's pointer"* ]]
+        $GIT -C "$WS" rebase --abort
+}
+
+@test "placeholders are known by their shape: a killed run's go with the next run whoever runs it, with no state of agentbox's" {
+        $GIT -C "$WS" init -q
+        local before
+        before=$(ls -A "$WS")
+        HOME="$BATS_TEST_TMPDIR/h1" "$AGENTBOX" run --workspace "$WS" --net off -- sleep 100 &
+        local pid=$!
+        for _ in $(seq 100); do [ -S "$WS/.mcp.json" ] && break; sleep 0.05; done
+        kill -9 "$pid"
+        wait "$pid" || true
+        [ -S "$WS/.mcp.json" ]
+        mkdir -p "$BATS_TEST_TMPDIR/h2"
+        HOME="$BATS_TEST_TMPDIR/h2" XDG_STATE_HOME= run "$AGENTBOX" run --workspace "$WS" --net off -- true
+        [ "$status" -eq 0 ]
+        [ "$(ls -A "$WS")" = "$before" ]
+}

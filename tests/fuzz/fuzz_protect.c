@@ -1,24 +1,30 @@
-/* libFuzzer target: what the protected paths read that others wrote - the
- * placeholder journal, --protect/--unprotect paths, and the link targets a
- * box leaves (is it out of the workspace?).  The input's first byte picks
+/* libFuzzer target: what the protected paths read that others wrote - git
+ * config files of the workspace (.git/config, .gitmodules), --protect and
+ * --unprotect paths, and the link targets a box leaves (is it out of the
+ * workspace?).  The input's first byte picks
  * the parser; outcomes must be clean, never a crash or a leak. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "box/gitconfig.h"
 #include "box/leftovers.h"
-#include "box/protect.h"
 #include "policy/protect.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void count(void *arg, char kind, unsigned long long ino, char *rel)
+static int each(void *arg, const char *section, const char *sub,
+                const char *key, const char *value)
 {
-        (void)ino;
-        if ((kind != 's' && kind != 'f') || !rel[0] || strchr(rel, '\n'))
+        (void)sub;
+        (void)value;
+        if (!section[0] || !key[0])
                 abort();
-        ++*(size_t *)arg;
+        for (const char *p = key; *p; p++)
+                if (*p >= 'A' && *p <= 'Z')
+                        abort(); /* keys come lower-cased */
+        return ++*(size_t *)arg > 100000;
 }
 
 /* a normalised path: no empty, "." or ".." component, no leading or
@@ -51,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         switch (data[0] % 3) {
         case 0: {
                 size_t n = 0;
-                box_protect_journal_each(buf, count, &n);
+                gitconfig_each((const char *)data + 1, size - 1, each, &n);
                 break;
         }
         case 1: {
