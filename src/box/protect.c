@@ -566,8 +566,10 @@ static int config_refs(struct ctx *c, const char *file, const char *gitrel,
  * core.hooksPath there means this workspace's. */
 static int global_refs(struct ctx *c)
 {
+        /* the invoker's; under root also the workspace owner's, who is the
+         * host user whose git runs there */
         const char *home = getenv("HOME");
-        struct passwd *pw = getpwuid(c->bp->owner);
+        struct passwd *pw = geteuid() == 0 ? getpwuid(c->bp->owner) : NULL;
         const char *homes[2] = {home, pw ? pw->pw_dir : NULL};
         for (size_t i = 0; i < 2; i++) {
                 if (!homes[i] || homes[i][0] != '/' ||
