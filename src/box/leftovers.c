@@ -81,13 +81,24 @@ static void note(struct walk *w, const char *rel, const char *what)
 }
 
 /* The first component of every protected default: below the root, the
- * same names are what host tools would run there. */
+ * same names are what host tools would run there.  Looked up for every
+ * entry of the tree, so first by a table of first characters. */
 static const char *flagged(const char *name)
 {
+        static bool ready;
+        static unsigned char first[256];
+        if (!ready) {
+                for (size_t i = 0; i < protect_defaults_n; i++)
+                        first[(unsigned char)protect_defaults[i].path[0]] = 1;
+                ready = true;
+        }
+        if (!first[(unsigned char)name[0]])
+                return NULL;
+        size_t len = strlen(name);
         for (size_t i = 0; i < protect_defaults_n; i++) {
                 const char *p = protect_defaults[i].path;
                 size_t n = strcspn(p, "/");
-                if (strlen(name) == n && !strncmp(p, name, n))
+                if (len == n && !strncmp(p, name, n))
                         return !strcmp(name, ".git")
                                        ? "a repository: host git there runs "
                                          "its config and hooks"

@@ -268,7 +268,7 @@ static int prepare_protect(const struct box_spec *spec,
 /* What the box left that host tools may run and no mount held back
  * (box/leftovers.h).  The walk gets a tenth of the time the box ran (for
  * a run of a second or more), at most 2 s, and a few hundred entries
- * whatever the time: a long agent session is checked whole, a small tree
+ * whatever the time, and none for a run of under 0.1 s: a long agent session is checked whole, a small tree
  * always, a quick command in a big tree only as far as that goes (said
  * with --verbose, or when a run of over 20 s could not be checked
  * whole). */
@@ -280,8 +280,11 @@ static void report_leftovers(const struct box_spec *spec,
         clock_gettime(CLOCK_MONOTONIC, &now);
         long ran_us = (now.tv_sec - t_start->tv_sec) * 1000000 +
                       (now.tv_nsec - t_start->tv_nsec) / 1000;
-        /* a command of under a second is no agent's session: the first
-         * entries only (a small tree whole), not a tenth of its time */
+        /* a command of under a tenth of a second is no agent's session
+         * (and the look would cost more than the run); under a second,
+         * the first entries only (a small tree whole) */
+        if (ran_us < 100000)
+                return;
         long budget = ran_us < 1000000         ? 0
                       : ran_us / 10 > 2000000 ? 2000000
                                                : ran_us / 10;
