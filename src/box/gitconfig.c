@@ -77,6 +77,10 @@ static bool value(struct rd *r, char *out)
                 int c = next(r);
                 if (c == -1 || c == '\n')
                         break;
+                if (c == '\r' && (peek(r) == '\n' || peek(r) == -1)) {
+                        next(r); /* CRLF ends the line as LF does */
+                        break;
+                }
                 if (!quoted && (c == '#' || c == ';')) {
                         skip_line(r);
                         break;
@@ -88,6 +92,8 @@ static bool value(struct rd *r, char *out)
                 }
                 if (c == '\\') {
                         c = next(r);
+                        if (c == '\r' && peek(r) == '\n')
+                                c = next(r);
                         if (c == '\n')
                                 continue; /* continued line */
                         c = c == 'n' ? '\n' : c == 't' ? '\t'
@@ -117,6 +123,8 @@ int gitconfig_each(const char *buf, size_t len,
                    void *arg)
 {
         struct rd r = {buf, buf + len};
+        if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3))
+                r.p += 3; /* a UTF-8 byte-order mark, as git skips it */
         char sec[NAME_MAX_LEN] = "", sub[NAME_MAX_LEN] = "";
         char key[NAME_MAX_LEN], val[VALUE_MAX_LEN];
         bool has_sub = false, in_section = false;

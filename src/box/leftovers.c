@@ -77,6 +77,11 @@ static void note(struct walk *w, const char *rel, const char *what)
         char *line = NULL;
         if (asprintf(&line, "%s (%s)", rel, what) < 0)
                 return;
+        /* names are the box's: no newline or escape of theirs may forge or
+         * hide a line of the report */
+        for (char *q = line; *q; q++)
+                if ((unsigned char)*q < 0x20 || *q == 0x7f)
+                        *q = '?';
         o->v[o->n++] = line;
 }
 
@@ -204,6 +209,57 @@ static int worktree_changed(void *arg, const char *name, unsigned char type)
         return 0;
 }
 
+struct mods {
+        struct walk *w;
+        int fd;
+        const char *rel;
+        int depth;
+};
+
+static void sequencer_in_modules(struct walk *w, int gd, const char *rel,
+                                 int depth);
+
+static int module_seq(void *arg, const char *name, unsigned char type)
+{
+        struct mods *m = arg;
+        char p[PATH_MAX];
+        if ((type != DT_DIR && type != DT_UNKNOWN) || ++m->w->checks > 4096 ||
+            snprintf(p, sizeof(p), "%s/%s", m->rel, name) >= (int)sizeof(p))
+                return 0;
+        _cleanup_close_ int d = openat(m->fd, name,
+                                       O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+                                               O_CLOEXEC);
+        if (d < 0)
+                return 0;
+        static const char *const seq[] = {"rebase-merge", "rebase-apply",
+                                          "sequencer"};
+        for (size_t i = 0; i < ARRAY_SIZE(seq); i++)
+                changed(m->w, d, seq[i], p,
+                        "an unfinished rebase or cherry-pick the box left in "
+                        "a submodule: its todo may run commands");
+        if (m->depth < 8) {
+                struct mods inner = {m->w, d, p, m->depth + 1};
+                (void)fileio_dir_each(d, module_seq, &inner);
+        }
+        return 0;
+}
+
+/* Submodules' git directories (their names may hold slashes, so every
+ * directory below .git/modules is looked at, to a depth). */
+static void sequencer_in_modules(struct walk *w, int gd, const char *rel,
+                                 int depth)
+{
+        char p[PATH_MAX];
+        _cleanup_close_ int m = openat(gd, "modules",
+                                       O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+                                               O_CLOEXEC);
+        if (m < 0 ||
+            snprintf(p, sizeof(p), "%s/modules", rel) >= (int)sizeof(p))
+                return;
+        struct mods x = {w, m, p, depth};
+        (void)fileio_dir_each(m, module_seq, &x);
+}
+
 /* In a git directory: state that makes host git run commands later.
  * nested: a repository below the root, whose config and hooks no mount
  * protects. */
@@ -229,10 +285,14 @@ static void look_in_git(struct walk *w, int parent, const char *rel,
                 changed(w, g, "commondir", rel,
                         "a nested repository's commondir, changed by the "
                         "box");
+                changed(w, g, "hooks", rel,
+                        "a nested repository's hooks directory, changed or "
+                        "replaced by the box: host git there runs its hooks");
                 changed_in(w, g, "hooks", rel,
                            "a nested repository's hook, changed by the box: "
                            "host git there runs it");
         }
+        sequencer_in_modules(w, g, rel, 0);
         _cleanup_close_ int wts = openat(g, "worktrees",
                                          O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
                                                  O_CLOEXEC);
@@ -249,8 +309,10 @@ static int entry(struct walk *w, int dir, const char *name, unsigned char type,
 {
         char sub[PATH_MAX];
         if (snprintf(sub, sizeof(sub), "%s%s%s", rel, rel[0] ? "/" : "",
-                     name) >= (int)sizeof(sub))
+                     name) >= (int)sizeof(sub)) {
+                w->out->too_deep = true;
                 return 0;
+        }
         /* a .git of the box's making is reported as such; one that was
          * there is looked into (look_in_git) */
         const char *why = depth > 0 ? flagged(name) : NULL;
@@ -289,11 +351,17 @@ static int entry(struct walk *w, int dir, const char *name, unsigned char type,
                 if (type == DT_DIR ||
                     (type == DT_UNKNOWN && S_ISDIR(st.st_mode)))
                         look_in_git(w, dir, sub, depth > 0 && !made);
+                else if (depth > 0 && !made && newer(&st, &w->since))
+                        note(w, sub,
+                             "a nested repository's .git file, changed by "
+                             "the box: host git there follows it");
                 return 0;
         }
         if (type == DT_DIR || (type == DT_UNKNOWN && S_ISDIR(st.st_mode))) {
-                if (depth + 1 >= WALK_DEPTH)
+                if (depth + 1 >= WALK_DEPTH) {
+                        w->out->too_deep = true; /* said when it ends */
                         return 0;
+                }
                 _cleanup_close_ int fd = openat(
                         dir, name,
                         O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -352,7 +420,7 @@ int box_leftovers_find(int ws_fd, const char *ws_path,
                 return -errno;
         w.dev = st.st_dev;
         int r = walk_dir(&w, fd, "", 0);
-        out->complete = r == 0;
+        out->complete = r == 0 && !out->too_deep;
         return 0;
 }
 

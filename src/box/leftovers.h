@@ -14,6 +14,7 @@ struct box_leftovers {
         size_t more;     /* found beyond the first BOX_LEFTOVERS_MAX */
         size_t entries;  /* looked at */
         bool complete;   /* the whole tree was looked at in time */
+        bool too_deep;   /* parts lie deeper than the look goes */
 };
 
 /* Walk the workspace (ws_fd, at ws_path on the host) for at most

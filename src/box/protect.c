@@ -497,14 +497,41 @@ static const char *ws_relative(struct ctx *c, const char *base,
         return o ? out : NULL;
 }
 
+/* An absolute host path as a workspace-relative one: lexically when it is
+ * spelled below the workspace, else by resolving it (another name of the
+ * workspace's directory, through a link, lands inside all the same); NULL
+ * when it lies outside. */
+static const char *abs_to_ws(struct ctx *c, const char *p, char *out,
+                             size_t size)
+{
+        const char *r = ws_relative(c, "", p, out, size);
+        if (r)
+                return r;
+        char real[PATH_MAX], dir[PATH_MAX];
+        if (!realpath(p, real)) {
+                const char *slash = strrchr(p, '/');
+                if (!slash || slash == p ||
+                    snprintf(dir, sizeof(dir), "%.*s", (int)(slash - p), p) >=
+                            (int)sizeof(dir) ||
+                    !realpath(dir, real) ||
+                    strlen(real) + strlen(slash) >= sizeof(real))
+                        return NULL;
+                strcat(real, slash);
+        }
+        return ws_relative(c, "", real, out, size);
+}
+
 struct cfg_refs {
         struct ctx *c;
-        const char *gitrel; /* the git directory, workspace-relative */
+        char dir[PATH_MAX]; /* the config file's directory, absolute */
         const char *top;    /* the worktree's top, workspace-relative, or
                              * NULL when not known (a submodule's) */
-        bool hooks_only;    /* a global config: only hooksPath is ours */
+        int depth;          /* of includes */
         int r;
 };
+
+static int read_config_at(struct ctx *c, const char *abs, const char *top,
+                          int depth);
 
 static bool is_bool(const char *v)
 {
@@ -516,92 +543,155 @@ static bool is_bool(const char *v)
         return false;
 }
 
+/* A path as git reads it from a config: "~/" is the home; relative ones
+ * are to base (absolute, or NULL: not known).  Into out, absolute. */
+static bool expand(const char *v, const char *base, char *out, size_t size)
+{
+        const char *home = getenv("HOME");
+        int n;
+        if (v[0] == '~' && v[1] == '/')
+                n = home ? snprintf(out, size, "%s%s", home, v + 1) : -1;
+        else if (v[0] == '~' || v[0] == '%')
+                return false; /* ~user, %(prefix): not the workspace */
+        else if (v[0] == '/')
+                n = snprintf(out, size, "%s", v);
+        else
+                n = base ? snprintf(out, size, "%s/%s", base, v) : -1;
+        return n >= 0 && (size_t)n < size;
+}
+
+static int protect_abs(struct ctx *c, const char *abs)
+{
+        char rel[PROTECT_PATH_MAX];
+        if (!abs_to_ws(c, abs, rel, sizeof(rel)))
+                return 0;
+        return plan_path(c, rel, PROTECT_HOLD_NODE, false, NULL, 0);
+}
+
 /* core.hooksPath (relative: to the worktree's top), include.path and
- * includeIf.*.path (relative: to the config's directory), core.fsmonitor
- * when it names a program: each, when inside the workspace, protected. */
+ * includeIf.*.path (relative: to the config's directory; the included
+ * file is read too, its own includes in turn), core.fsmonitor when it
+ * names programs (each word that is a path, relative to the top): each,
+ * when inside the workspace, protected, held when missing. */
 static int cfg_ref(void *arg, const char *section, const char *sub,
                    const char *key, const char *value)
 {
         struct cfg_refs *x = arg;
+        struct ctx *c = x->c;
         if (!value || !value[0])
                 return 0;
-        const char *base = NULL;
-        char prog[PATH_MAX];
-        if (!strcmp(section, "core") && !sub && !strcmp(key, "hookspath"))
-                base = x->top;
-        else if (x->hooks_only)
-                return 0;
-        else if ((!strcmp(section, "include") && !sub) ||
-                 (!strcmp(section, "includeif") && sub))
-                base = !strcmp(key, "path") ? x->gitrel : NULL;
-        else if (!strcmp(section, "core") && !sub &&
-                 !strcmp(key, "fsmonitor") && !is_bool(value)) {
-                snprintf(prog, sizeof(prog), "%.*s",
-                         (int)strcspn(value, " \t"), value);
-                value = prog;
-                base = x->top ? x->top : x->gitrel;
+        char top[PATH_MAX], abs[PATH_MAX];
+        bool have_top = x->top &&
+                        snprintf(top, sizeof(top), "%s%s%s", c->ws_path,
+                                 x->top[0] ? "/" : "", x->top) <
+                                (int)sizeof(top);
+        if (!strcmp(section, "core") && !sub && !strcmp(key, "hookspath")) {
+                if (expand(value, have_top ? top : NULL, abs, sizeof(abs)))
+                        x->r = protect_abs(c, abs);
+        } else if (((!strcmp(section, "include") && !sub) ||
+                    (!strcmp(section, "includeif") && sub)) &&
+                   !strcmp(key, "path")) {
+                if (expand(value, x->dir, abs, sizeof(abs))) {
+                        x->r = protect_abs(c, abs);
+                        if (x->r == 0)
+                                x->r = read_config_at(c, abs, x->top,
+                                                      x->depth + 1);
+                }
+        } else if (!strcmp(section, "core") && !sub &&
+                   !strcmp(key, "fsmonitor") && !is_bool(value)) {
+                /* run by a shell: every word that names a file */
+                char word[PATH_MAX];
+                for (const char *p = value; *p && x->r == 0;) {
+                        size_t n = strcspn(p, " \t");
+                        if (n && n < sizeof(word)) {
+                                memcpy(word, p, n);
+                                word[n] = 0;
+                                if (strchr(word, '/') &&
+                                    expand(word, have_top ? top : x->dir,
+                                           abs, sizeof(abs)))
+                                        x->r = protect_abs(c, abs);
+                        }
+                        p += n;
+                        while (*p == ' ' || *p == '\t')
+                                p++;
+                }
         }
-        if (!base)
-                return 0;
-        char rel[PROTECT_PATH_MAX];
-        if (!ws_relative(x->c, base, value, rel, sizeof(rel)))
-                return 0;
-        x->r = plan_path(x->c, rel, PROTECT_HOLD_NODE, false, NULL, 0);
         return x->r;
 }
 
-static int config_refs(struct ctx *c, const char *file, const char *gitrel,
-                       const char *top)
+static int read_config_buf(struct ctx *c, const char *buf, size_t len,
+                           const char *abs, const char *top, int depth)
 {
-        size_t len = 0;
-        _cleanup_free_ char *buf = read_small(c, file, CONFIG_MAX, &len);
-        if (!buf)
-                return 0;
-        struct cfg_refs x = {c, gitrel, top, false, 0};
+        struct cfg_refs x = {.c = c, .top = top, .depth = depth};
+        const char *slash = strrchr(abs, '/');
+        snprintf(x.dir, sizeof(x.dir), "%.*s",
+                 slash ? (int)(slash - abs) : 0, abs);
         gitconfig_each(buf, len, cfg_ref, &x);
         return x.r;
 }
 
-/* The same from the host user's own git configs: a relative
- * core.hooksPath there means this workspace's. */
+/* A config file by its absolute host path (an include, a global one):
+ * read as git would, links followed (reading changes nothing). */
+static int read_config_at(struct ctx *c, const char *abs, const char *top,
+                          int depth)
+{
+        if (depth > 10)
+                return 0; /* git stops at 10 too */
+        _cleanup_close_ int fd = open(abs, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+            st.st_size > (off_t)CONFIG_MAX)
+                return 0;
+        _cleanup_free_ char *buf = malloc((size_t)st.st_size + 1);
+        ssize_t n = buf ? read(fd, buf, (size_t)st.st_size) : -1;
+        if (n <= 0)
+                return 0;
+        return read_config_buf(c, buf, (size_t)n, abs, top, depth);
+}
+
+/* A config file of the workspace's (rel, following no link). */
+static int config_refs(struct ctx *c, const char *rel, const char *top)
+{
+        size_t len = 0;
+        _cleanup_free_ char *buf = read_small(c, rel, CONFIG_MAX, &len);
+        char abs[PATH_MAX];
+        if (!buf || snprintf(abs, sizeof(abs), "%s/%s", c->ws_path, rel) >=
+                            (int)sizeof(abs))
+                return 0;
+        return read_config_buf(c, buf, len, abs, top, 0);
+}
+
+/* The host user's own git configs, as their git reads them for this
+ * workspace: the system one, the global ones (GIT_CONFIG_SYSTEM and
+ * GIT_CONFIG_GLOBAL where set), under root also the workspace owner's. */
 static int global_refs(struct ctx *c)
 {
-        /* the invoker's; under root also the workspace owner's, who is the
-         * host user whose git runs there */
+        char path[PATH_MAX];
+        const char *sys = getenv("GIT_CONFIG_SYSTEM");
+        int r = read_config_at(c, sys && sys[0] ? sys : "/etc/gitconfig", "",
+                               0);
+        const char *glob = getenv("GIT_CONFIG_GLOBAL");
+        if (r == 0 && glob && glob[0])
+                r = read_config_at(c, glob, "", 0);
         const char *home = getenv("HOME");
         struct passwd *pw = geteuid() == 0 ? getpwuid(c->bp->owner) : NULL;
         const char *homes[2] = {home, pw ? pw->pw_dir : NULL};
-        for (size_t i = 0; i < 2; i++) {
+        const char *xdg = getenv("XDG_CONFIG_HOME");
+        for (size_t i = 0; r == 0 && i < 2; i++) {
                 if (!homes[i] || homes[i][0] != '/' ||
                     (i == 1 && homes[0] && !strcmp(homes[0], homes[1])))
                         continue;
-                static const char *const files[] = {".gitconfig",
-                                                    ".config/git/config"};
-                for (size_t j = 0; j < ARRAY_SIZE(files); j++) {
-                        char path[PATH_MAX];
-                        snprintf(path, sizeof(path), "%s/%s", homes[i],
-                                 files[j]);
-                        _cleanup_close_ int fd =
-                                open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-                        struct stat st;
-                        if (fd < 0 || fstat(fd, &st) < 0 ||
-                            !S_ISREG(st.st_mode) ||
-                            st.st_size > (off_t)CONFIG_MAX)
-                                continue;
-                        _cleanup_free_ char *buf =
-                                malloc((size_t)st.st_size + 1);
-                        ssize_t n = buf ? read(fd, buf, (size_t)st.st_size)
-                                        : -1;
-                        if (n <= 0)
-                                continue;
-                        struct cfg_refs x = {c, "", "", true, 0};
-                        /* only hooksPath is about this workspace there */
-                        gitconfig_each(buf, (size_t)n, cfg_ref, &x);
-                        if (x.r < 0)
-                                return x.r;
-                }
+                snprintf(path, sizeof(path), "%s/.gitconfig", homes[i]);
+                r = read_config_at(c, path, "", 0);
+                if (r == 0 && i == 0 && xdg && xdg[0] == '/')
+                        snprintf(path, sizeof(path), "%s/git/config", xdg);
+                else if (r == 0)
+                        snprintf(path, sizeof(path), "%s/.config/git/config",
+                                 homes[i]);
+                if (r == 0)
+                        r = read_config_at(c, path, "", 0);
         }
-        return 0;
+        return r;
 }
 
 static bool active(struct ctx *c, const char *path)
@@ -703,25 +793,37 @@ static int worktree_one(void *arg, const char *name, unsigned char type)
 {
         struct subdirs *s = arg;
         struct ctx *c = s->c;
+        /* The box can make worktrees (git worktree add works), so nothing
+         * odd in one may stop a later start: such a worktree is skipped,
+         * and what the box changes there is reported (leftovers.c). */
         if (++c->scanned > SCAN_MAX)
-                return err_set(c->err, -E2BIG,
-                               "%s holds too many entries to protect",
-                               s->rel);
+                return 1;
         char w[PROTECT_PATH_MAX];
         struct stat st;
-        if (snprintf(w, sizeof(w), "%s/%s", s->rel, name) >= (int)sizeof(w) ||
+        if (strchr(name, '\n') ||
+            snprintf(w, sizeof(w), "%s/%s", s->rel, name) >= (int)sizeof(w) ||
             (type != DT_DIR && type != DT_UNKNOWN) ||
             fstatat(s->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
             !S_ISDIR(st.st_mode))
                 return 0;
         static const char *const ptrs[] = {"commondir", "gitdir",
                                            "config.worktree"};
+        size_t mark = c->n;
         for (size_t i = 0; i < ARRAY_SIZE(ptrs); i++) {
                 char p[PROTECT_PATH_MAX + 32];
                 snprintf(p, sizeof(p), "%s/%s", w, ptrs[i]);
+                struct ab_err why = {0};
+                struct ab_err *keep = c->err;
+                c->err = &why;
                 int r = plan_path(c, p, PROTECT_HOLD_NONE, true, NULL, 0);
-                if (r < 0)
-                        return r;
+                c->err = keep;
+                if (r == -ENOMEM)
+                        return err_set(c->err, r, "out of memory");
+                if (r < 0) { /* drop what was planned for this one */
+                        while (c->n > mark)
+                                free(c->v[--c->n].rel);
+                        return 0;
+                }
         }
         return 0;
 }
@@ -760,9 +862,64 @@ static bool worktree_config_on(struct ctx *c, const char *gd)
  * config.worktree, what its config points at, its submodules' and
  * worktrees' directories.  top: the worktree it belongs to, for relative
  * core.hooksPath (NULL: none in the workspace). */
+/* Hold a shared lock on git directory gd too: another run may hold paths
+ * in it from another workspace (the repository's main worktree, and a
+ * linked one), and none may sweep its placeholders while the other runs. */
+static int lock_gitdir(struct ctx *c, const char *gd)
+{
+        struct box_protect *bp = c->bp;
+        int fd = gd[0] ? fileio_open_nolinks(c->ws, gd,
+                                             O_RDONLY | O_DIRECTORY |
+                                                     O_CLOEXEC,
+                                             true)
+                       : -1;
+        if (!gd[0])
+                return 0; /* the workspace's own lock is this one */
+        if (fd < 0)
+                return 0;
+        struct stat st, o;
+        if (fstat(fd, &st) < 0) {
+                close(fd);
+                return 0;
+        }
+        for (size_t i = 0; i < bp->n_locks; i++)
+                if (fstat(bp->locks[i], &o) == 0 && o.st_dev == st.st_dev &&
+                    o.st_ino == st.st_ino) {
+                        close(fd);
+                        return 0;
+                }
+        if (bp->n_locks == BOX_PROTECT_LOCKS) {
+                close(fd);
+                return err_set(c->err, -E2BIG,
+                               "the workspace holds more than %d "
+                               "repositories' git directories to protect",
+                               BOX_PROTECT_LOCKS);
+        }
+        for (int i = 0; i < 5000; i++) {
+                if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+                        bp->locks[bp->n_locks++] = fd;
+                        return 0;
+                }
+                if (errno != EWOULDBLOCK)
+                        break;
+                struct timespec ms = {0, 1000000};
+                nanosleep(&ms, NULL);
+        }
+        close(fd);
+        return err_set(c->err, -EBUSY,
+                       "%s: another process holds its lock; is an agentbox "
+                       "run stuck there?",
+                       gd);
+}
+
 static int plan_git_dir(struct ctx *c, const char *gd, const char *top,
                         int depth)
 {
+        if (depth == 0) {
+                int l = lock_gitdir(c, gd);
+                if (l < 0)
+                        return l;
+        }
         bool wtc = worktree_config_on(c, gd);
         int r = plan_in(c, gd, "hooks", PROTECT_HOLD_NODE);
         if (r == 0)
@@ -775,12 +932,48 @@ static int plan_git_dir(struct ctx *c, const char *gd, const char *top,
         char cfg[PROTECT_PATH_MAX];
         snprintf(cfg, sizeof(cfg), "%s%sconfig", gd, gd[0] ? "/" : "");
         if (r == 0 && active(c, ".git/config"))
-                r = config_refs(c, cfg, gd, top);
+                r = config_refs(c, cfg, top);
+        if (r == 0 && wtc && active(c, ".git/config")) {
+                char wcfg[PROTECT_PATH_MAX + 16];
+                snprintf(wcfg, sizeof(wcfg), "%s.worktree", cfg);
+                r = config_refs(c, wcfg, top);
+        }
         if (r == 0)
                 r = plan_modules(c, gd, depth);
         if (r == 0)
                 r = plan_worktrees(c, gd);
         return r;
+}
+
+/* A .git file naming a git directory outside the workspace (a linked
+ * worktree's, mounted and protected by itself: supervisor.c): what its
+ * config and its repository's name in this worktree, a relative
+ * core.hooksPath say, is protected here. */
+static int outside_refs(struct ctx *c, const char *base, const char *gd,
+                        const char *top)
+{
+        char abs[PATH_MAX], cfg[PATH_MAX], cd[PATH_MAX + 16], line[PATH_MAX];
+        if (gd[0] == '/')
+                snprintf(abs, sizeof(abs), "%s", gd);
+        else if (snprintf(abs, sizeof(abs), "%s%s%s/%s", c->ws_path,
+                          base[0] ? "/" : "", base, gd) >= (int)sizeof(abs))
+                return 0;
+        snprintf(cfg, sizeof(cfg), "%.*s/config.worktree", PATH_MAX - 20,
+                 abs);
+        int r = read_config_at(c, cfg, top, 0);
+        snprintf(cd, sizeof(cd), "%s/commondir", abs);
+        _cleanup_close_ int fd = open(cd, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        ssize_t n = fd < 0 ? -1 : read(fd, line, sizeof(line) - 1);
+        if (r < 0 || n <= 0)
+                return r;
+        line[n] = 0;
+        line[strcspn(line, "\r\n")] = 0;
+        if (line[0] == '/')
+                snprintf(cfg, sizeof(cfg), "%.*s/config", PATH_MAX - 10, line);
+        else if (snprintf(cfg, sizeof(cfg), "%s/%s/config", abs, line) >=
+                 (int)sizeof(cfg))
+                return 0;
+        return read_config_at(c, cfg, top, 0);
 }
 
 /* A .git file at rel ("gitdir: DIR"): a DIR inside the workspace (the
@@ -798,7 +991,7 @@ static int plan_gitfile(struct ctx *c, const char *rel, const char *top)
         snprintf(base, sizeof(base), "%.*s", slash ? (int)(slash - rel) : 0,
                  rel);
         if (!ws_relative(c, base, buf + 8, gd, sizeof(gd)))
-                return 0; /* outside (a linked worktree: supervisor.c) */
+                return outside_refs(c, base, buf + 8, top);
         int r = plan_path(c, gd, PROTECT_HOLD_NONE, true, "HEAD", 0);
         if (r == 0)
                 r = plan_git_dir(c, gd, top, 0);
@@ -1037,14 +1230,22 @@ int box_protect_prepare(int ws_fd, const char *ws_path,
         return r;
 }
 
+
 void box_protect_finish(struct box_protect *bp)
 {
-        /* converting to exclusive drops the shared lock first: if another
-         * run holds it we are done anyway, and it will sweep */
-        if (bp->lock_fd >= 0 && flock(bp->lock_fd, LOCK_EX | LOCK_NB) == 0)
+        /* Only when no other run holds any of our directories.  Converting
+         * to exclusive drops the shared lock first: if another run holds
+         * one we are done anyway, and the last one out sweeps. */
+        bool alone = bp->lock_fd >= 0 &&
+                     flock(bp->lock_fd, LOCK_EX | LOCK_NB) == 0;
+        for (size_t i = 0; alone && i < bp->n_locks; i++)
+                alone = flock(bp->locks[i], LOCK_EX | LOCK_NB) == 0;
+        if (alone)
                 sweep(bp);
         if (bp->lock_fd >= 0)
                 close(bp->lock_fd);
+        for (size_t i = 0; i < bp->n_locks; i++)
+                close(bp->locks[i]);
         free(bp->plan);
         *bp = (struct box_protect){.lock_fd = -1, .ws_fd = -1};
 }

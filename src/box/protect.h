@@ -9,6 +9,8 @@
 #include "common/err.h"
 #include "policy/protect.h"
 
+#define BOX_PROTECT_LOCKS 16
+
 struct box_protect {
         char *plan;        /* "R path\n" / "A path\n", parents first */
         size_t plan_len;
@@ -17,6 +19,11 @@ struct box_protect {
         int ws_fd;         /* borrowed: the pinned workspace */
         const char *ws_path;
         int lock_fd;       /* the workspace, flock(LOCK_SH) while we run */
+        int locks[BOX_PROTECT_LOCKS]; /* and each repository's git
+                                       * directory it holds paths in (a
+                                       * run on a linked worktree of the
+                                       * same repository shares these) */
+        size_t n_locks;
         uid_t owner;       /* who placeholders belong to (under root) */
         gid_t group;
         bool chown;

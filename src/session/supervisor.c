@@ -228,7 +228,8 @@ static void print_plan(const char *plan)
  * after a "D path" line. */
 static int prepare_protect(const struct box_spec *spec,
                            struct box_protect *prot,
-                           struct box_protect *repo, struct ab_err *err)
+                           struct box_protect *repo, char **both,
+                           struct ab_err *err)
 {
         struct stat st;
         if (fstat(spec->ws_fd, &st) < 0)
@@ -237,31 +238,26 @@ static int prepare_protect(const struct box_spec *spec,
         int r = box_protect_prepare(spec->ws_fd, spec->policy->workspace,
                                     &spec->policy->protect, false, st.st_uid,
                                     st.st_gid, prot, err);
-        if (r == 0 && spec->repo_path) {
+        if (r == 0 && spec->repo_path)
                 r = box_protect_prepare(spec->repo_fd, spec->repo_path,
                                         &spec->policy->protect, true,
                                         st.st_uid, st.st_gid, repo, err);
-                char *both = NULL;
-                if (r == 0 && asprintf(&both, "%sD %s\n%s",
-                                       prot->plan ? prot->plan : "",
-                                       spec->repo_path,
-                                       repo->plan ? repo->plan : "") < 0)
-                        r = err_set(err, -ENOMEM, "out of memory");
-                if (r == 0) {
-                        free(prot->plan);
-                        prot->plan = both;
-                        prot->plan_len = strlen(both);
-                        prot->n_items += repo->n_items;
-                        prot->made += repo->made;
-                }
-        }
+        /* what the box is sent: one plan, the repository's after a "D"
+         * line; each half is swept against its own directory later */
+        if (r == 0 &&
+            asprintf(both, "%s%s%s%s%s", prot->plan ? prot->plan : "",
+                     spec->repo_path ? "D " : "",
+                     spec->repo_path ? spec->repo_path : "",
+                     spec->repo_path ? "\n" : "",
+                     repo->plan ? repo->plan : "") < 0)
+                r = err_set(err, -ENOMEM, "out of memory");
         if (r < 0 || !spec->policy->verbose)
                 return r;
         fprintf(stderr,
                 "agentbox: %zu protected mounts in the workspace (%zu "
                 "placeholders made); see agentbox(1), Protected paths\n",
-                prot->n_items, prot->made);
-        print_plan(prot->plan);
+                prot->n_items + repo->n_items, prot->made + repo->made);
+        print_plan(*both);
         return 0;
 }
 
@@ -288,13 +284,9 @@ static void report_leftovers(const struct box_spec *spec,
         long budget = ran_us < 1000000         ? 0
                       : ran_us / 10 > 2000000 ? 2000000
                                                : ran_us / 10;
-        /* ctime comes from the coarse clock: a tick of slack */
+        /* since is from the coarse clock that stamps ctime (a fine-grained
+         * ctime is never earlier than it), so no slack is needed */
         struct timespec from = *since;
-        from.tv_nsec -= 20000000;
-        if (from.tv_nsec < 0) {
-                from.tv_nsec += 1000000000;
-                from.tv_sec--;
-        }
         struct box_leftovers l;
         if (box_leftovers_find(spec->ws_fd, spec->policy->workspace, &from,
                                budget, &l) < 0)
@@ -310,7 +302,15 @@ static void report_leftovers(const struct box_spec *spec,
                 fprintf(stderr, "agentbox:   %s\n", l.v[i]);
         if (l.more)
                 fprintf(stderr, "agentbox:   ... and %zu more\n", l.more);
-        if (!l.complete && (spec->policy->verbose || ran_us > 20000000))
+        if (l.too_deep)
+                fprintf(stderr,
+                        "agentbox: parts of the workspace lie deeper than "
+                        "agentbox looks (32 levels, or %d bytes of path): a "
+                        "repository the box made there would not be listed "
+                        "above\n",
+                        PATH_MAX);
+        else if (!l.complete &&
+                 (spec->policy->verbose || ran_us > 20000000))
                 fprintf(stderr,
                         "agentbox: looked at %zu entries of the workspace for "
                         "repositories and links the box made, not all of it "
@@ -361,6 +361,7 @@ int supervisor_run(struct policy *p, char *const *argv, struct ab_err *err)
         struct event *evs[ARRAY_SIZE(forwarded) + 1] = {0};
         struct box_protect prot = {.lock_fd = -1, .ws_fd = -1};
         struct box_protect repo_prot = prot;
+        char *plan = NULL;
         bool started = false;
         struct timespec since = {0}, t_start = {0};
         s.base = event_base_new();
@@ -381,10 +382,12 @@ int supervisor_run(struct policy *p, char *const *argv, struct ab_err *err)
         /* While the box builds its root: the protected paths held on the
          * host, and the network side (audit log included), ready before
          * anything runs in the box. */
-        if (prepare_protect(&spec, &prot, &repo_prot, err) < 0 ||
+        if (prepare_protect(&spec, &prot, &repo_prot, &plan, err) < 0 ||
             (s.handoff_fd >= 0 && (net_new(s.base, p, &s.net, err) < 0 ||
                                    start_net(&s) < 0)) ||
-            drv->start(s.box, &prot, err) < 0) {
+            drv->start(s.box, &(struct box_protect){.plan = plan,
+                                                    .plan_len = strlen(plan)},
+                       err) < 0) {
                 drv->signal(s.box, SIGKILL);
                 on_box_exit(-1, 0, &s);
                 s.status = EXIT_AGENTBOX;
@@ -431,6 +434,7 @@ out:
         /* the box is gone, every process of it: its placeholders can go */
         box_protect_finish(&prot);
         box_protect_finish(&repo_prot);
+        free(plan);
         if (started)
                 report_leftovers(&spec, &since, &t_start);
         if (s.base) {

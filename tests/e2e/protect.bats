@@ -516,3 +516,63 @@ host_runs_nothing_of_the_box() {
         [ "$status" -eq 0 ]
         [ "$(ls -A "$WS")" = "$before" ]
 }
+
+# --- a second outside review ---
+
+@test "a run on a linked worktree does not sweep the placeholders a run on its main worktree still holds" {
+        local main wt
+        main=$(mktemp -d "${TMPDIR:-/tmp}/abmain.XXXXXX")
+        wt="$main-wt"
+        CLEANUP+=("rm -rf '$main' '$wt'")
+        $GIT -C "$main" init -q
+        $GIT -C "$main" commit -q --allow-empty -m m
+        rm -rf "$main/.git/hooks"
+        $GIT -C "$main" worktree add -q "$wt"
+        "$AGENTBOX" run --net off --workspace "$main" -- sh -c \
+                'sleep 2; mkdir -p .git/hooks; echo x > .git/hooks/pre-commit && echo HOOK-WRITTEN; true' \
+                >"$BATS_TEST_TMPDIR/m.out" 2>&1 &
+        local m=$!
+        sleep 0.5
+        run "$AGENTBOX" run --net off --workspace "$wt" -- true
+        [ "$status" -eq 0 ]
+        [ -S "$main/.git/hooks" ]
+        wait "$m"
+        [[ "$(cat "$BATS_TEST_TMPDIR/m.out")" != *HOOK-WRITTEN* ]]
+        [ ! -e "$main/.git/hooks" ]
+}
+
+@test "config the reader must read as git does: CRLF, a byte-order mark, includes of includes, config.worktree, ~, an fsmonitor with arguments" {
+        mkrepo
+        local home="$BATS_TEST_TMPDIR/home"
+        mkdir -p "$home"
+        printf '[core]\r\n\thooksPath = .crlfhooks\r\n' >>"$WS/.git/config"
+        printf '[include]\n\tpath = ../inc1.cfg\n' >>"$WS/.git/config"
+        printf '[include]\n\tpath = inc2.cfg\n' >"$WS/inc1.cfg"
+        printf '[core]\n\tfsmonitor = "sh tools/fsmon.sh --fast"\n' >"$WS/inc2.cfg"
+        run box -- sh -c "
+                mkdir -p .crlfhooks && echo x > .crlfhooks/pre-commit && echo CRLF
+                echo '[core] hooksPath = /tmp' > inc2.cfg && echo INC2
+                mkdir -p tools && echo 'touch $CANARY' > tools/fsmon.sh && echo FSMON
+                true"
+        [[ "$output" != *CRLF* ]]
+        [[ "$output" != *INC2* ]]
+        [[ "$output" != *FSMON* ]]
+        [ ! -e "$WS/sh" ] # no placeholder for the shell's name
+}
+
+@test "the report cannot be forged or hidden by names, and says when parts lie too deep" {
+        mkrepo
+        run box -- sh -c '
+                mkdir -p "$(printf "x\nagentbox:   forged (line)")"/.envrc
+                d=deep; for i in $(seq 34); do d=$d/d; done; mkdir -p $d/.git
+                sleep 0.2'
+        [[ "$output" != *$'\nagentbox:   forged'* ]]
+        [[ "$output" == *"deeper than agentbox looks"* ]]
+}
+
+@test "odd linked-worktree pointers the box made do not stop the next start" {
+        mkrepo
+        run box -- sh -c 'mkdir -p .git/worktrees/x && ln -s /nowhere .git/worktrees/x/gitdir && mkdir -p "$(printf ".git/worktrees/a\nb")"'
+        run box -- true
+        [ "$status" -eq 0 ]
+}
