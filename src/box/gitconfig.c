@@ -5,6 +5,7 @@
 #include <string.h>
 
 #define NAME_MAX_LEN 256
+#define SUB_MAX_LEN 4096 /* git takes long subsections (onbranch:...) */
 #define VALUE_MAX_LEN 4096
 
 struct rd {
@@ -47,7 +48,7 @@ static bool section(struct rd *r, char *name, char *sub, bool *has_sub)
         char *dot = strchr(name, '.');
         if (dot) { /* old syntax: [section.subsection] */
                 *dot = 0;
-                strcpy(sub, dot + 1);
+                memmove(sub, dot + 1, strlen(dot + 1) + 1);
                 *has_sub = true;
         }
         skip_blank(r);
@@ -55,7 +56,7 @@ static bool section(struct rd *r, char *name, char *sub, bool *has_sub)
                 r->p++;
                 size_t s = 0;
                 for (int c; (c = next(r)) != '"';) {
-                        if (c == -1 || c == '\n' || s + 1 >= NAME_MAX_LEN)
+                        if (c == -1 || c == '\n' || s + 1 >= SUB_MAX_LEN)
                                 return false;
                         if (c == '\\' && (c = next(r)) == -1)
                                 return false;
@@ -64,30 +65,36 @@ static bool section(struct rd *r, char *name, char *sub, bool *has_sub)
                 sub[s] = 0;
                 *has_sub = true;
         }
-        return next(r) == ']' && n > 0;
+        return next(r) == ']' && name[0]; /* "[.x]" names no section */
 }
 
-/* The value after '=', to the end of its (possibly continued) line. */
+/* The value after '=', to the end of its (possibly continued) line, as
+ * git reads it: outside quotes each whitespace character (CR included)
+ * becomes a space, and leading and trailing ones are dropped. */
 static bool value(struct rd *r, char *out)
 {
-        size_t n = 0, keep = 0; /* keep: length without trailing blanks */
+        size_t n = 0, spaces = 0;
         bool quoted = false;
-        skip_blank(r);
         for (;;) {
                 int c = next(r);
                 if (c == -1 || c == '\n')
                         break;
-                if (c == '\r' && (peek(r) == '\n' || peek(r) == -1)) {
-                        next(r); /* CRLF ends the line as LF does */
-                        break;
-                }
                 if (!quoted && (c == '#' || c == ';')) {
                         skip_line(r);
                         break;
                 }
+                if (!quoted && isspace(c)) {
+                        if (n)
+                                spaces++;
+                        continue;
+                }
+                for (; spaces; spaces--) {
+                        if (n + 1 >= VALUE_MAX_LEN)
+                                return false;
+                        out[n++] = ' ';
+                }
                 if (c == '"') {
                         quoted = !quoted;
-                        keep = n;
                         continue;
                 }
                 if (c == '\\') {
@@ -100,19 +107,12 @@ static bool value(struct rd *r, char *out)
                           : c == 'b' ? '\b' : c;
                         if (c == -1)
                                 return false;
-                        if (n + 1 >= VALUE_MAX_LEN)
-                                return false;
-                        out[n++] = (char)c;
-                        keep = n;
-                        continue;
                 }
                 if (n + 1 >= VALUE_MAX_LEN)
                         return false;
                 out[n++] = (char)c;
-                if (quoted || (c != ' ' && c != '\t'))
-                        keep = n;
         }
-        out[keep] = 0;
+        out[n] = 0;
         return !quoted;
 }
 
@@ -125,7 +125,7 @@ int gitconfig_each(const char *buf, size_t len,
         struct rd r = {buf, buf + len};
         if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3))
                 r.p += 3; /* a UTF-8 byte-order mark, as git skips it */
-        char sec[NAME_MAX_LEN] = "", sub[NAME_MAX_LEN] = "";
+        char sec[NAME_MAX_LEN] = "", sub[SUB_MAX_LEN] = "";
         char key[NAME_MAX_LEN], val[VALUE_MAX_LEN];
         bool has_sub = false, in_section = false;
         while (r.p < r.end) {

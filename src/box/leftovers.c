@@ -263,14 +263,22 @@ static void sequencer_in_modules(struct walk *w, int gd, const char *rel,
 /* In a git directory: state that makes host git run commands later.
  * nested: a repository below the root, whose config and hooks no mount
  * protects. */
+static void look_in_gitfd(struct walk *w, int g, const char *rel,
+                          bool nested);
+
 static void look_in_git(struct walk *w, int parent, const char *rel,
                         bool nested)
 {
         _cleanup_close_ int g = openat(parent, ".git",
                                        O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
                                                O_CLOEXEC);
-        if (g < 0)
-                return;
+        if (g >= 0)
+                look_in_gitfd(w, g, rel, nested);
+}
+
+static void look_in_gitfd(struct walk *w, int g, const char *rel,
+                          bool nested)
+{
         static const char *const seq[] = {"rebase-merge", "rebase-apply",
                                           "sequencer"};
         for (size_t i = 0; i < ARRAY_SIZE(seq); i++)
@@ -421,6 +429,15 @@ int box_leftovers_find(int ws_fd, const char *ws_path,
         w.dev = st.st_dev;
         int r = walk_dir(&w, fd, "", 0);
         out->complete = r == 0 && !out->too_deep;
+        return 0;
+}
+
+int box_leftovers_gitdir(int git_fd, const char *git_path,
+                         const struct timespec *since,
+                         struct box_leftovers *out)
+{
+        struct walk w = {.ws_path = git_path, .since = *since, .out = out};
+        look_in_gitfd(&w, git_fd, git_path, false);
         return 0;
 }
 

@@ -26,6 +26,12 @@ int box_leftovers_find(int ws_fd, const char *ws_path,
                        struct box_leftovers *out);
 void box_leftovers_free(struct box_leftovers *l);
 
+/* The same look inside a linked worktree's repository's git directory
+ * (mounted beside the workspace), adding to out. */
+int box_leftovers_gitdir(int git_fd, const char *git_path,
+                         const struct timespec *since,
+                         struct box_leftovers *out);
+
 /* Does a symlink at rel (relative to the workspace at ws_path) with
  * target t point out of the workspace?  Lexically, as the box wrote it. */
 bool box_link_escapes(const char *ws_path, const char *rel, const char *t);

@@ -24,6 +24,7 @@
  * Child side (box_protect_apply), after the root is built and before the
  * command runs: the plan's mounts, each resolved in one step that follows
  * no link and mounted by descriptor. */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -113,12 +114,16 @@ static const char *hold_content(enum protect_hold how)
                                           : NULL;
 }
 
-/* Is name in dir one of agentbox's placeholders (by its shape)? */
+/* Is name in dir one of agentbox's placeholders (by its shape, and for
+ * the two files, its name)? */
 static bool is_placeholder(int dir, const char *name, const struct stat *st)
 {
         if (S_ISSOCK(st->st_mode))
                 return (st->st_mode & 07777) == 0;
-        if (!S_ISREG(st->st_mode) || (st->st_mode & 07777) != 0444 ||
+        bool dot = !strcmp(name, "commondir");
+        bool conf = !strcmp(name, "config") || !strcmp(name, "config.worktree");
+        if ((!dot && !conf) || !S_ISREG(st->st_mode) ||
+            (st->st_mode & 07777) != 0444 ||
             st->st_size > (off_t)sizeof(conf_content))
                 return false;
         _cleanup_close_ int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW |
@@ -126,10 +131,56 @@ static bool is_placeholder(int dir, const char *name, const struct stat *st)
                                                            O_CLOEXEC);
         char buf[sizeof(conf_content) + 1];
         ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf));
-        return n > 0 && (((size_t)n == strlen(dot_content) &&
+        return n > 0 && ((dot && (size_t)n == strlen(dot_content) &&
                           !memcmp(buf, dot_content, (size_t)n)) ||
-                         ((size_t)n == strlen(conf_content) &&
+                         (conf && (size_t)n == strlen(conf_content) &&
                           !memcmp(buf, conf_content, (size_t)n)));
+}
+
+/* Hold a shared lock on the directory dir (O_PATH) that a placeholder of
+ * the plan lies in: another run, from another workspace (a linked or main
+ * worktree, a superproject and its submodule), may hold the same
+ * placeholder, and none may sweep it while another still runs.  A run
+ * that cannot lock one does not start. */
+static int lock_dir(struct ctx *c, int dir, const char *rel)
+{
+        struct box_protect *bp = c->bp;
+        struct stat st, o;
+        if (fstat(dir, &st) < 0)
+                return err_setx(c->err, -errno, "%s", rel);
+        if (bp->lock_fd >= 0 && fstat(bp->lock_fd, &o) == 0 &&
+            o.st_dev == st.st_dev && o.st_ino == st.st_ino)
+                return 0; /* the workspace's own lock */
+        for (size_t i = 0; i < bp->n_locks; i++)
+                if (fstat(bp->locks[i], &o) == 0 && o.st_dev == st.st_dev &&
+                    o.st_ino == st.st_ino)
+                        return 0;
+        if (bp->n_locks == BOX_PROTECT_LOCKS)
+                return err_set(c->err, -E2BIG,
+                               "placeholders in more than %d directories; "
+                               "--unprotect some",
+                               BOX_PROTECT_LOCKS);
+        int fd = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return err_setx(c->err, -errno,
+                                "cannot lock the directory of %s (agentbox "
+                                "must read it to share it with other runs)",
+                                rel);
+        for (int i = 0; i < 5000; i++) {
+                if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+                        bp->locks[bp->n_locks++] = fd;
+                        return 0;
+                }
+                if (errno != EWOULDBLOCK)
+                        break;
+                struct timespec ms = {0, 1000000};
+                nanosleep(&ms, NULL);
+        }
+        close(fd);
+        return err_set(c->err, -EBUSY,
+                       "the directory of %s: another process holds its "
+                       "lock; is an agentbox run stuck there?",
+                       rel);
 }
 
 /* Hold a missing name in dir; 0, or -EEXIST when something appeared there
@@ -138,7 +189,9 @@ static int hold(struct ctx *c, int dir, const char *name, const char *rel,
                 size_t len, enum protect_hold how)
 {
         const char *content = hold_content(how);
-        int r = 0;
+        int r = lock_dir(c, dir, rel);
+        if (r < 0)
+                return r;
         if (!content && c->node_dir >= 0 &&
             linkat(c->node_dir, c->node_name, dir, name, 0) == 0) {
                 /* a link costs a tenth of making a node on ext4 */
@@ -354,8 +407,10 @@ static int check_final(struct ctx *c, int fd, const struct stat *st,
                                "could change it through another. Break the "
                                "link (cp %s x && mv x %s) or --unprotect it",
                                rel, (unsigned long)st->st_nlink, rel, rel);
-        if (S_ISDIR(st->st_mode))
+        if (S_ISDIR(st->st_mode)) {
+                c->scanned = 0; /* a budget per protected directory */
                 return scan_dir(c, fd, rel, 0, links);
+        }
         return 0;
 }
 
@@ -398,19 +453,23 @@ static int plan_path(struct ctx *c, const char *rel, enum protect_hold how,
                         if (fd < 0)
                                 return err_setx(c->err, -errno, "%s", rel);
                 }
-                closep(&owned);
+                /* the parent (dir) stays open until this one is checked */
+                _cleanup_close_ int parent = owned;
                 owned = fd;
                 struct stat st;
                 if (fstat(fd, &st) < 0)
                         return err_setx(c->err, -errno, "%s", rel);
                 if (S_ISLNK(st.st_mode))
                         return link_error(c, rel, end);
-                if (!S_ISDIR(st.st_mode) && is_placeholder(dir, name, &st))
-                        /* this run's or an earlier one's: held read-only,
-                         * and removed with the others at the end */
-                        return add_item(c, rel, end,
-                                        S_ISSOCK(st.st_mode) ? OP_HELD
-                                                             : OP_RO);
+                if (!S_ISDIR(st.st_mode) && is_placeholder(dir, name, &st)) {
+                        /* this run's or another's: held read-only, and
+                         * removed with the others by the last run out */
+                        int r = lock_dir(c, dir, rel);
+                        return r ? r
+                                 : add_item(c, rel, end,
+                                            S_ISSOCK(st.st_mode) ? OP_HELD
+                                                                 : OP_RO);
+                }
                 dir = fd;
                 if (!last && !S_ISDIR(st.st_mode))
                         /* e.g. .git as a file (a worktree's gitdir: line):
@@ -673,6 +732,34 @@ static int global_refs(struct ctx *c)
         const char *glob = getenv("GIT_CONFIG_GLOBAL");
         if (r == 0 && glob && glob[0])
                 r = read_config_at(c, glob, "", 0);
+        /* GIT_CONFIG_COUNT, GIT_CONFIG_KEY_n, GIT_CONFIG_VALUE_n: as one
+         * more config, rendered in its own syntax */
+        const char *count = getenv("GIT_CONFIG_COUNT");
+        long cn = count ? strtol(count, NULL, 10) : 0;
+        for (long i = 0; r == 0 && i < cn && i < 64; i++) {
+                char kn[40], vn[40];
+                snprintf(kn, sizeof(kn), "GIT_CONFIG_KEY_%ld", i);
+                snprintf(vn, sizeof(vn), "GIT_CONFIG_VALUE_%ld", i);
+                const char *k = getenv(kn), *v = getenv(vn);
+                const char *dot1 = k ? strchr(k, '.') : NULL;
+                const char *dotn = k ? strrchr(k, '.') : NULL;
+                if (!v || !dot1)
+                        continue;
+                char sec[64], sub[PATH_MAX], key[64];
+                snprintf(sec, sizeof(sec), "%.*s", (int)(dot1 - k), k);
+                snprintf(key, sizeof(key), "%s", dotn + 1);
+                for (char *q = sec; *q; q++)
+                        *q = (char)tolower((unsigned char)*q);
+                for (char *q = key; *q; q++)
+                        *q = (char)tolower((unsigned char)*q);
+                bool has_sub = dotn > dot1;
+                if (has_sub)
+                        snprintf(sub, sizeof(sub), "%.*s",
+                                 (int)(dotn - dot1 - 1), dot1 + 1);
+                struct cfg_refs x = {.c = c, .top = "", .depth = 0};
+                snprintf(x.dir, sizeof(x.dir), "%s", c->ws_path);
+                r = cfg_ref(&x, sec, has_sub ? sub : NULL, key, v);
+        }
         const char *home = getenv("HOME");
         struct passwd *pw = geteuid() == 0 ? getpwuid(c->bp->owner) : NULL;
         const char *homes[2] = {home, pw ? pw->pw_dir : NULL};
@@ -724,6 +811,8 @@ struct subdirs {
         int fd;
         const char *rel;
         int depth;
+        size_t count;       /* worktrees: their own budget */
+        bool worktree_conf; /* worktrees: extensions.worktreeConfig on */
 };
 
 /* .git/modules: read-only as a whole (the box can make no new submodule
@@ -759,7 +848,7 @@ static int module_one(void *arg, const char *name, unsigned char type)
                                                 O_CLOEXEC);
         if (fd < 0)
                 return 0;
-        struct subdirs inner = {c, fd, sub, s->depth + 1};
+        struct subdirs inner = {c, fd, sub, s->depth + 1, 0, false};
         int r = fileio_dir_each(fd, module_one, &inner);
         return r > 0 ? 0 : r;
 }
@@ -780,7 +869,7 @@ static int plan_modules(struct ctx *c, const char *gd, int depth)
                 c->ws, m, O_RDONLY | O_DIRECTORY | O_CLOEXEC, true);
         if (r < 0 || fd < 0)
                 return r;
-        struct subdirs s = {c, fd, m, depth};
+        struct subdirs s = {c, fd, m, depth, 0, false};
         r = fileio_dir_each(fd, module_one, &s);
         return r > 0 ? 0 : r;
 }
@@ -796,7 +885,7 @@ static int worktree_one(void *arg, const char *name, unsigned char type)
         /* The box can make worktrees (git worktree add works), so nothing
          * odd in one may stop a later start: such a worktree is skipped,
          * and what the box changes there is reported (leftovers.c). */
-        if (++c->scanned > SCAN_MAX)
+        if (++s->count > SCAN_MAX)
                 return 1;
         char w[PROTECT_PATH_MAX];
         struct stat st;
@@ -815,7 +904,10 @@ static int worktree_one(void *arg, const char *name, unsigned char type)
                 struct ab_err why = {0};
                 struct ab_err *keep = c->err;
                 c->err = &why;
-                int r = plan_path(c, p, PROTECT_HOLD_NONE, true, NULL, 0);
+                enum protect_hold h = i == 2 && s->worktree_conf
+                                              ? PROTECT_HOLD_CONF
+                                              : PROTECT_HOLD_NONE;
+                int r = plan_path(c, p, h, true, NULL, 0);
                 c->err = keep;
                 if (r == -ENOMEM)
                         return err_set(c->err, r, "out of memory");
@@ -828,7 +920,7 @@ static int worktree_one(void *arg, const char *name, unsigned char type)
         return 0;
 }
 
-static int plan_worktrees(struct ctx *c, const char *gd)
+static int plan_worktrees(struct ctx *c, const char *gd, bool wtc)
 {
         char w[PROTECT_PATH_MAX];
         if (!active(c, ".git/worktrees/*") ||
@@ -839,7 +931,7 @@ static int plan_worktrees(struct ctx *c, const char *gd)
                 c->ws, w, O_RDONLY | O_DIRECTORY | O_CLOEXEC, true);
         if (fd < 0)
                 return 0;
-        struct subdirs s = {c, fd, w, 0};
+        struct subdirs s = {c, fd, w, 0, 0, wtc};
         int r = fileio_dir_each(fd, worktree_one, &s);
         return r > 0 ? 0 : r;
 }
@@ -862,64 +954,9 @@ static bool worktree_config_on(struct ctx *c, const char *gd)
  * config.worktree, what its config points at, its submodules' and
  * worktrees' directories.  top: the worktree it belongs to, for relative
  * core.hooksPath (NULL: none in the workspace). */
-/* Hold a shared lock on git directory gd too: another run may hold paths
- * in it from another workspace (the repository's main worktree, and a
- * linked one), and none may sweep its placeholders while the other runs. */
-static int lock_gitdir(struct ctx *c, const char *gd)
-{
-        struct box_protect *bp = c->bp;
-        int fd = gd[0] ? fileio_open_nolinks(c->ws, gd,
-                                             O_RDONLY | O_DIRECTORY |
-                                                     O_CLOEXEC,
-                                             true)
-                       : -1;
-        if (!gd[0])
-                return 0; /* the workspace's own lock is this one */
-        if (fd < 0)
-                return 0;
-        struct stat st, o;
-        if (fstat(fd, &st) < 0) {
-                close(fd);
-                return 0;
-        }
-        for (size_t i = 0; i < bp->n_locks; i++)
-                if (fstat(bp->locks[i], &o) == 0 && o.st_dev == st.st_dev &&
-                    o.st_ino == st.st_ino) {
-                        close(fd);
-                        return 0;
-                }
-        if (bp->n_locks == BOX_PROTECT_LOCKS) {
-                close(fd);
-                return err_set(c->err, -E2BIG,
-                               "the workspace holds more than %d "
-                               "repositories' git directories to protect",
-                               BOX_PROTECT_LOCKS);
-        }
-        for (int i = 0; i < 5000; i++) {
-                if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
-                        bp->locks[bp->n_locks++] = fd;
-                        return 0;
-                }
-                if (errno != EWOULDBLOCK)
-                        break;
-                struct timespec ms = {0, 1000000};
-                nanosleep(&ms, NULL);
-        }
-        close(fd);
-        return err_set(c->err, -EBUSY,
-                       "%s: another process holds its lock; is an agentbox "
-                       "run stuck there?",
-                       gd);
-}
-
 static int plan_git_dir(struct ctx *c, const char *gd, const char *top,
                         int depth)
 {
-        if (depth == 0) {
-                int l = lock_gitdir(c, gd);
-                if (l < 0)
-                        return l;
-        }
         bool wtc = worktree_config_on(c, gd);
         int r = plan_in(c, gd, "hooks", PROTECT_HOLD_NODE);
         if (r == 0)
@@ -941,7 +978,7 @@ static int plan_git_dir(struct ctx *c, const char *gd, const char *top,
         if (r == 0)
                 r = plan_modules(c, gd, depth);
         if (r == 0)
-                r = plan_worktrees(c, gd);
+                r = plan_worktrees(c, gd, wtc);
         return r;
 }
 
@@ -1191,7 +1228,11 @@ static int lock_workspace(struct box_protect *bp, struct ab_err *err)
         bp->lock_fd = openat(bp->ws_fd, ".", O_RDONLY | O_DIRECTORY |
                                                      O_CLOEXEC);
         if (bp->lock_fd < 0)
-                return 0; /* unreadable: no sweeping, placeholders stay */
+                return err_setx(err, -errno,
+                                "workspace %s: cannot open it to lock it "
+                                "(agentbox shares the workspace with other "
+                                "runs by a lock on it; make it readable)",
+                                bp->ws_path);
         for (int i = 0; i < 5000; i++) {
                 if (flock(bp->lock_fd, LOCK_SH | LOCK_NB) == 0)
                         return 0;

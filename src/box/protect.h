@@ -9,7 +9,7 @@
 #include "common/err.h"
 #include "policy/protect.h"
 
-#define BOX_PROTECT_LOCKS 16
+#define BOX_PROTECT_LOCKS 64
 
 struct box_protect {
         char *plan;        /* "R path\n" / "A path\n", parents first */
@@ -19,10 +19,9 @@ struct box_protect {
         int ws_fd;         /* borrowed: the pinned workspace */
         const char *ws_path;
         int lock_fd;       /* the workspace, flock(LOCK_SH) while we run */
-        int locks[BOX_PROTECT_LOCKS]; /* and each repository's git
-                                       * directory it holds paths in (a
-                                       * run on a linked worktree of the
-                                       * same repository shares these) */
+        int locks[BOX_PROTECT_LOCKS]; /* and each directory a placeholder
+                                       * of the plan lies in (shared with
+                                       * runs from other workspaces) */
         size_t n_locks;
         uid_t owner;       /* who placeholders belong to (under root) */
         gid_t group;

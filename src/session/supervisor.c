@@ -291,6 +291,9 @@ static void report_leftovers(const struct box_spec *spec,
         if (box_leftovers_find(spec->ws_fd, spec->policy->workspace, &from,
                                budget, &l) < 0)
                 return;
+        if (spec->repo_fd >= 0)
+                box_leftovers_gitdir(spec->repo_fd, spec->repo_path, &from,
+                                     &l);
         if (l.n)
                 fprintf(stderr,
                         "agentbox: the box left %zu thing%s in the workspace "

@@ -576,3 +576,64 @@ host_runs_nothing_of_the_box() {
         run box -- true
         [ "$status" -eq 0 ]
 }
+
+# --- a third outside review ---
+
+@test "nested workspaces (a superproject and its submodule) never sweep each other's placeholders" {
+        $GIT -C "$WS" init -q
+        mkdir "$WS/inner"
+        printf '[submodule "inner"]\n\tpath = inner\n\turl = ./inner\n' >"$WS/.gitmodules"
+        "$AGENTBOX" run --net off --workspace "$WS/inner" -- sh -c \
+                'sleep 2; git init -q . && echo INNER-INIT; true' >"$BATS_TEST_TMPDIR/in.out" 2>&1 &
+        local b=$!
+        sleep 0.5
+        [ -S "$WS/inner/.git" ]
+        run box --net off -- true
+        [ "$status" -eq 0 ]
+        [ -S "$WS/inner/.git" ]
+        wait "$b"
+        [[ "$(cat "$BATS_TEST_TMPDIR/in.out")" != *INNER-INIT* ]]
+        [ ! -e "$WS/inner/.git" ]
+}
+
+@test "with extensions.worktreeConfig on, a worktree's missing config.worktree cannot be made" {
+        local main
+        main=$(mktemp -d "${TMPDIR:-/tmp}/abmain.XXXXXX")
+        CLEANUP+=("rm -rf '$main'")
+        $GIT -C "$main" init -q
+        $GIT -C "$main" config extensions.worktreeConfig true
+        $GIT -C "$main" commit -q --allow-empty -m m
+        rm -rf "$WS"
+        $GIT -C "$main" worktree add -q "$WS"
+        local wt
+        wt=$(basename "$WS")
+        run box -- sh -c "printf '[core]\n\tfsmonitor = touch $BATS_TEST_TMPDIR/c\n' > $main/.git/worktrees/$wt/config.worktree && echo WRITTEN; true"
+        [[ "$output" != *WRITTEN* ]]
+        $GIT -C "$WS" status >/dev/null
+        [ ! -e "$BATS_TEST_TMPDIR/c" ]
+}
+
+@test "a user's own files that look like placeholders are kept: only commondir and config are ever taken for one" {
+        mkrepo
+        printf '.\n' >"$WS/.envrc"
+        chmod 0444 "$WS/.envrc"
+        run box -- true
+        [ "$status" -eq 0 ]
+        [ -f "$WS/.envrc" ]
+}
+
+@test "a workspace agentbox cannot read (and so cannot lock) is refused" {
+        [ "$(id -u)" != 0 ] || return 0 # root reads anything
+        chmod 0311 "$WS"
+        CLEANUP+=("chmod 0755 '$WS'")
+        run box -- true
+        [ "$status" -eq 125 ]
+        [[ "$output" == *"cannot open it to lock it"* ]]
+}
+
+@test "many worktree directories the box made do not stop the next start" {
+        mkrepo
+        run box -- sh -c 'for i in $(seq 4200); do mkdir .git/worktrees/w$i 2>/dev/null || mkdir -p .git/worktrees/w$i; done'
+        run box -- true
+        [ "$status" -eq 0 ]
+}

@@ -51,4 +51,9 @@ Test(gitconfig, like_git)
         same_as_git("[Core]\n\tHooksPath=  spaced value  \n# c\n; c\n");
         same_as_git("[core]\n\tfsmonitor = \"sh tools/f.sh\"\n\tbare\n");
         same_as_git("[a]\n\tb = x \"q\\\"uote\" # tail\n\tc = tab\\there\n");
+        same_as_git("[include]\n\tpath = /ws/inc\tB\n\tpath = /ws/incC\r\r\n");
+        same_as_git("[a]\n\tb = x  \t y \" q  \" z\n");
+        char big[1200];
+        snprintf(big, sizeof(big), "[includeIf \"onbranch:%0300d\"]\n\tpath = x\n", 0);
+        same_as_git(big);
 }
