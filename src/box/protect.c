@@ -259,12 +259,8 @@ static int link_error(struct ctx *c, const char *rel, size_t len)
  * it (or the workspace itself). */
 static const char *inside(struct ctx *c, int fd, char *buf, size_t size)
 {
-        char proc[64];
-        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-        ssize_t n = readlink(proc, buf, size - 1);
-        if (n < 0)
+        if (fileio_fd_path(fd, buf, size) < 0)
                 return NULL;
-        buf[n] = 0;
         size_t wl = strlen(c->ws_path);
         if (strncmp(buf, c->ws_path, wl) != 0 || buf[wl] != '/')
                 return NULL;

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -75,4 +76,19 @@ int fileio_open_nolinks(int dirfd, const char *path, int flags,
                 .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
         };
         return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+}
+
+ssize_t fileio_fd_path(int fd, char *buf, size_t size)
+{
+        char link[64];
+        snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(link, buf, size - 1);
+        if (n < 0)
+                return -1;
+        if ((size_t)n == size - 1) {
+                errno = ENAMETOOLONG;
+                return -1;
+        }
+        buf[n] = 0;
+        return n;
 }

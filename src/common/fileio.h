@@ -2,6 +2,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* Write the whole string to path (O_WRONLY, no create); 0 or -errno. */
 int fileio_write_str(const char *path, const char *s);
@@ -21,3 +22,7 @@ int fileio_dir_each(int fd, int (*fn)(void *arg, const char *name,
  * on the way: ELOOP).  Returns the fd or -1 with errno set. */
 int fileio_open_nolinks(int dirfd, const char *path, int flags,
                         bool no_symlinks);
+
+/* The kernel's name for what fd is (readlink of /proc/self/fd/N), into
+ * buf; its length, or -1 with errno set (ENAMETOOLONG when cut). */
+ssize_t fileio_fd_path(int fd, char *buf, size_t size);

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/fileio.h"
 #include "common/statedir.h"
 #include "common/util.h"
 #include "net.h"
@@ -46,12 +47,9 @@ char *audit_default_path(void)
         _cleanup_close_ int fd = statedir_open(NULL, &err);
         if (fd < 0)
                 return NULL;
-        char link[64], dir[PATH_MAX];
-        snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-        ssize_t n = readlink(link, dir, sizeof(dir) - 1);
-        if (n < 0)
+        char dir[PATH_MAX];
+        if (fileio_fd_path(fd, dir, sizeof(dir)) < 0)
                 return NULL;
-        dir[n] = 0;
         char *out = NULL;
         if (asprintf(&out, "%s/audit.jsonl", dir) < 0)
                 return NULL;

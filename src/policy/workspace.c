@@ -107,12 +107,9 @@ int policy_workspace_pin(const char *given, bool no_symlinks, int *fd_out,
                 return fd;
         /* The kernel's name for what we hold: canonical, and about this
          * very directory, however the path was swapped meanwhile. */
-        char link[64], real[PATH_MAX];
-        snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-        ssize_t n = readlink(link, real, sizeof(real) - 1);
-        if (n < 0)
+        char real[PATH_MAX];
+        if (fileio_fd_path(fd, real, sizeof(real)) < 0)
                 return err_setx(err, -errno, "workspace %s", abs);
-        real[n] = 0;
         if (real[0] != '/')
                 return err_set(err, -ENOENT,
                                "workspace %s: not reachable from / (%s)", abs,

@@ -27,6 +27,14 @@ mkrepo() {
         SUMS_BEFORE=$(sums)
 }
 
+# mksub: a repository to add as a submodule; sets SUB.
+mksub() {
+        SUB=$(mktemp -d "${TMPDIR:-/tmp}/absub.XXXXXX")
+        CLEANUP+=("rm -rf '$SUB'")
+        $GIT -C "$SUB" init -q
+        $GIT -C "$SUB" commit -q --allow-empty -m sub
+}
+
 # Checksums of everything the host's tools run from the project.
 sums() {
         (cd "$WS" && find .git/hooks .git/config .claude .vscode -type f -print0 2>/dev/null |
@@ -211,11 +219,8 @@ host_runs_nothing_of_the_box() {
 }
 
 @test "submodules' and linked worktrees' git directories are protected too" {
-        local sub
-        sub=$(mktemp -d "${TMPDIR:-/tmp}/absub.XXXXXX")
-        CLEANUP+=("rm -rf '$sub'")
-        $GIT -C "$sub" init -q
-        $GIT -C "$sub" commit -q --allow-empty -m sub
+        mksub
+        local sub=$SUB
         mkrepo
         $GIT -C "$WS" submodule -q add "$sub" lib/sub
         $GIT -C "$WS" commit -qm sub
@@ -417,11 +422,8 @@ host_runs_nothing_of_the_box() {
 }
 
 @test "submodules: .git/modules is read-only but for each submodule's own state; a submodule's .git cannot be re-pointed" {
-        local sub
-        sub=$(mktemp -d "${TMPDIR:-/tmp}/absub.XXXXXX")
-        CLEANUP+=("rm -rf '$sub'")
-        $GIT -C "$sub" init -q
-        $GIT -C "$sub" commit -q --allow-empty -m sub
+        mksub
+        local sub=$SUB
         mkrepo
         $GIT -C "$WS" submodule -q add "$sub" lib/sub
         $GIT -C "$WS" commit -qm sub
