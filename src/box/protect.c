@@ -451,6 +451,7 @@ static int plan_path(struct ctx *c, const char *rel, enum protect_hold how,
                 }
                 /* the parent (dir) stays open until this one is checked */
                 _cleanup_close_ int parent = owned;
+                (void)parent;
                 owned = fd;
                 struct stat st;
                 if (fstat(fd, &st) < 0)
