@@ -1047,14 +1047,21 @@ static int plan_gitfile(struct ctx *c, const char *rel, const char *top)
 
 struct submods {
         struct ctx *c;
-        size_t n;
+        const char *base; /* where this .gitmodules lies */
+        int depth;
+        size_t *n;        /* submodules so far, in all .gitmodules */
         int r;
 };
 
-/* Each submodule path .gitmodules names: its .git (a file pointing into
+static int plan_submodules_at(struct ctx *c, const char *base, int depth,
+                              size_t *n);
+
+/* Each submodule path a .gitmodules names: its .git (a file pointing into
  * .git/modules, or an old-style directory) is protected, held when
  * missing, so the box can point no submodule at a git directory of its
- * own making. */
+ * own making; its git directory is protected with the submodule as its
+ * worktree (a relative core.hooksPath there is the submodule's); and its
+ * own .gitmodules is read in turn. */
 static int submodule_one(void *arg, const char *section, const char *sub,
                          const char *key, const char *value)
 {
@@ -1063,13 +1070,13 @@ static int submodule_one(void *arg, const char *section, const char *sub,
         if (strcmp(section, "submodule") || !sub || strcmp(key, "path") ||
             !value || !value[0])
                 return 0;
-        if (++s->n > SUBMODULES_MAX)
+        if (++*s->n > SUBMODULES_MAX)
                 return s->r = err_set(c->err, -E2BIG,
                                       ".gitmodules names more than %d "
                                       "submodules",
                                       SUBMODULES_MAX);
         char p[PROTECT_PATH_MAX], g[PROTECT_PATH_MAX + 8];
-        if (!ws_relative(c, "", value, p, sizeof(p)))
+        if (!ws_relative(c, s->base, value, p, sizeof(p)))
                 return 0;
         snprintf(g, sizeof(g), "%s/.git", p);
         struct stat st;
@@ -1080,19 +1087,34 @@ static int submodule_one(void *arg, const char *section, const char *sub,
                 s->r = plan_git_dir(c, g, p, 0);
         else if (s->r == 0)
                 s->r = plan_gitfile(c, g, p);
+        if (s->r == 0 && s->depth < SCAN_DEPTH)
+                s->r = plan_submodules_at(c, p, s->depth + 1, s->n);
         return s->r;
+}
+
+static int plan_submodules_at(struct ctx *c, const char *base, int depth,
+                              size_t *n)
+{
+        char gm[PROTECT_PATH_MAX + 16];
+        size_t len = 0;
+        snprintf(gm, sizeof(gm), "%s%s.gitmodules", base, base[0] ? "/" : "");
+        _cleanup_free_ char *buf = read_small(c, gm, CONFIG_MAX, &len);
+        if (!buf)
+                return 0;
+        /* a submodule's own .gitmodules, as the top one (not held when
+         * missing: most submodules have none) */
+        int r = depth ? plan_path(c, gm, PROTECT_HOLD_NONE, true, NULL, 0) : 0;
+        if (r < 0)
+                return r;
+        struct submods s = {c, base, depth, n, 0};
+        gitconfig_each(buf, len, submodule_one, &s);
+        return s.r;
 }
 
 static int plan_submodules(struct ctx *c)
 {
-        size_t len = 0;
-        _cleanup_free_ char *buf = read_small(c, ".gitmodules", CONFIG_MAX,
-                                              &len);
-        if (!buf)
-                return 0;
-        struct submods s = {c, 0, 0};
-        gitconfig_each(buf, len, submodule_one, &s);
-        return s.r;
+        size_t n = 0;
+        return plan_submodules_at(c, "", 0, &n);
 }
 
 /* ---- the plan ------------------------------------------------------------- */

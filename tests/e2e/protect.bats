@@ -639,3 +639,25 @@ host_runs_nothing_of_the_box() {
         run box -- true
         [ "$status" -eq 0 ]
 }
+
+@test "nested submodules: a submodule's own submodules' .git and a relative core.hooksPath in them are protected" {
+        mksub
+        local leaf=$SUB
+        mksub
+        local mid=$SUB
+        $GIT -C "$mid" submodule -q add "$leaf" subsub
+        $GIT -C "$mid" commit -qm leaf
+        mkrepo
+        $GIT -C "$WS" submodule -q add "$mid" sub
+        $GIT -C "$WS" submodule -q update --init --recursive
+        $GIT -C "$WS" commit -qm mid
+        [ -f "$WS/sub/subsub/.git" ]
+        $GIT -C "$WS/sub/subsub" config core.hooksPath myhooks
+        run box -- sh -c "
+                mkdir -p sub/subsub/myhooks && echo x > sub/subsub/myhooks/pre-commit && echo HOOK
+                git init -q sub/x && echo 'gitdir: ../x/.git' > sub/subsub/.git && echo REPOINT
+                true"
+        [[ "$output" != *HOOK* ]]
+        [[ "$output" != *REPOINT* ]]
+        $GIT -C "$WS" status >/dev/null
+}
