@@ -78,6 +78,8 @@ struct ctx {
         size_t n, cap;
         size_t scanned;
         bool noscan; /* the next plan_path: no look inside (.git/modules) */
+        dev_t ws_dev;
+        ino_t ws_ino;
         int node_dir; /* where the first socket placeholder was made; the */
         char node_name[NAME_MAX + 1]; /* others are hard links to it */
         struct ab_err *err;
@@ -145,15 +147,16 @@ static bool is_placeholder(int dir, const char *name, const struct stat *st)
 static int lock_dir(struct ctx *c, int dir, const char *rel)
 {
         struct box_protect *bp = c->bp;
-        struct stat st, o;
+        if (dir == c->ws)
+                return 0; /* the workspace's own lock */
+        struct stat st;
         if (fstat(dir, &st) < 0)
                 return err_setx(c->err, -errno, "%s", rel);
-        if (bp->lock_fd >= 0 && fstat(bp->lock_fd, &o) == 0 &&
-            o.st_dev == st.st_dev && o.st_ino == st.st_ino)
-                return 0; /* the workspace's own lock */
+        if (st.st_dev == c->ws_dev && st.st_ino == c->ws_ino)
+                return 0;
         for (size_t i = 0; i < bp->n_locks; i++)
-                if (fstat(bp->locks[i], &o) == 0 && o.st_dev == st.st_dev &&
-                    o.st_ino == st.st_ino)
+                if (bp->lock_ids[i].dev == st.st_dev &&
+                    bp->lock_ids[i].ino == st.st_ino)
                         return 0;
         if (bp->n_locks == BOX_PROTECT_LOCKS)
                 return err_set(c->err, -E2BIG,
@@ -168,6 +171,8 @@ static int lock_dir(struct ctx *c, int dir, const char *rel)
                                 rel);
         for (int i = 0; i < 5000; i++) {
                 if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+                        bp->lock_ids[bp->n_locks].dev = st.st_dev;
+                        bp->lock_ids[bp->n_locks].ino = st.st_ino;
                         bp->locks[bp->n_locks++] = fd;
                         return 0;
                 }
@@ -1280,6 +1285,11 @@ int box_protect_prepare(int ws_fd, const char *ws_path,
                 return r;
         struct ctx c = {.bp = bp, .ws = ws_fd, .ws_path = ws_path,
                         .rules = rules, .node_dir = -1, .err = err};
+        struct stat wst;
+        if (fstat(ws_fd, &wst) == 0) {
+                c.ws_dev = wst.st_dev;
+                c.ws_ino = wst.st_ino;
+        }
         r = plan_all(&c, gitdir);
         if (c.node_dir >= 0)
                 close(c.node_dir);

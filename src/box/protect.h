@@ -22,6 +22,10 @@ struct box_protect {
         int locks[BOX_PROTECT_LOCKS]; /* and each directory a placeholder
                                        * of the plan lies in (shared with
                                        * runs from other workspaces) */
+        struct {
+                dev_t dev;
+                ino_t ino;
+        } lock_ids[BOX_PROTECT_LOCKS];
         size_t n_locks;
         uid_t owner;       /* who placeholders belong to (under root) */
         gid_t group;
