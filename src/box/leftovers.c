@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "common/fileio.h"
+#include "common/path.h"
 #include "common/util.h"
 #include "policy/protect.h"
 
@@ -119,22 +120,12 @@ bool box_link_escapes(const char *ws_path, const char *rel, const char *t)
                 return strncmp(t, ws_path, n) != 0 ||
                        (t[n] != '/' && t[n] != 0);
         }
-        int depth = 0; /* of the link's directory below the root */
-        for (const char *p = rel; (p = strchr(p, '/')); p++)
-                depth++;
-        for (const char *p = t; *p;) {
-                size_t n = strcspn(p, "/");
-                if (n == 2 && p[0] == '.' && p[1] == '.')
-                        depth--;
-                else if (n && !(n == 1 && p[0] == '.'))
-                        depth++;
-                if (depth < 0)
-                        return true;
-                p += n;
-                while (*p == '/')
-                        p++;
-        }
-        return false;
+        /* from the link's own directory, lexically, as the box wrote it */
+        char dir[PATH_MAX], out[2 * PATH_MAX + 2];
+        const char *slash = strrchr(rel, '/');
+        snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - rel) : 0,
+                 rel);
+        return path_normalise(dir, t, out, sizeof(out)) < 0;
 }
 
 static int walk_dir(struct walk *w, int dirfd, const char *rel, int depth);

@@ -43,9 +43,11 @@
 #include <unistd.h>
 
 #include "common/fileio.h"
+#include "common/path.h"
 #include "common/util.h"
 #include "gitconfig.h"
 #include "internal.h"
+#include "leftovers.h"
 #include "protect.h"
 
 #define SCAN_MAX 4096   /* entries looked at inside protected directories */
@@ -300,13 +302,7 @@ static int follow_link(struct ctx *c, int dir, const char *name,
         }
         if (fd < 0) {
                 /* missing: does its name fall inside the workspace? */
-                int up = 0;
-                for (const char *p = rel; (p = strchr(p, '/')); p++)
-                        up++;
-                bool in = t[0] == '/' ? !strncmp(t, c->ws_path,
-                                                 strlen(c->ws_path))
-                                      : strncmp(t, "../", 3) != 0 || up > 0;
-                if (!in)
+                if (box_link_escapes(c->ws_path, rel, t))
                         return 0;
                 return err_setx(c->err, -errno,
                                 "%s is a link to %s, which the box could "
@@ -519,43 +515,16 @@ static char *read_small(struct ctx *c, const char *rel, size_t max,
 static const char *ws_relative(struct ctx *c, const char *base,
                                const char *p, char *out, size_t size)
 {
-        char joined[PATH_MAX];
         size_t wl = strlen(c->ws_path);
         if (p[0] == '~')
                 return NULL; /* the home: never the workspace */
         if (p[0] == '/') {
                 if (strncmp(p, c->ws_path, wl) != 0 || p[wl] != '/')
                         return NULL;
-                snprintf(joined, sizeof(joined), "%s", p + wl + 1);
-        } else if (snprintf(joined, sizeof(joined), "%s%s%s", base,
-                            base[0] ? "/" : "", p) >= (int)sizeof(joined)) {
-                return NULL;
+                base = "";
+                p += wl + 1;
         }
-        /* normalise: ".", "..", empty components */
-        size_t o = 0;
-        for (char *q = joined; *q;) {
-                size_t n = strcspn(q, "/");
-                if (n == 2 && q[0] == '.' && q[1] == '.') {
-                        if (o == 0)
-                                return NULL; /* climbs out */
-                        while (o > 0 && out[o - 1] != '/')
-                                o--;
-                        if (o > 0)
-                                o--;
-                } else if (n && !(n == 1 && q[0] == '.')) {
-                        if (o + n + 2 > size)
-                                return NULL;
-                        if (o)
-                                out[o++] = '/';
-                        memcpy(out + o, q, n);
-                        o += n;
-                }
-                q += n;
-                while (*q == '/')
-                        q++;
-        }
-        out[o] = 0;
-        return o ? out : NULL;
+        return path_normalise(base, p, out, size) > 0 ? out : NULL;
 }
 
 /* An absolute host path as a workspace-relative one: lexically when it is

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/path.h"
 #include "common/util.h"
 
 /* What the host user's own tools run from a project without being asked,
@@ -96,38 +97,22 @@ bool protect_default_active(const struct protect_rules *rules, size_t i)
         return true;
 }
 
-/* "./a//b/" -> "a/b"; NULL when it names nothing or climbs out. */
+/* "./a//b/" -> "a/b" ("" for the workspace itself); NULL when it has a
+ * ".." component (or memory runs out). */
 static char *normalise(const char *in)
 {
-        size_t n = strlen(in);
-        char *out = malloc(n + 1);
-        if (!out)
-                return NULL;
-        size_t o = 0;
-        for (const char *p = in; *p;) {
-                while (*p == '/')
-                        p++;
-                const char *e = p;
-                while (*e && *e != '/')
-                        e++;
-                size_t len = (size_t)(e - p);
-                if (len == 0)
-                        break;
-                if (len == 1 && p[0] == '.') {
-                        p = e;
-                        continue;
-                }
-                if (len == 2 && p[0] == '.' && p[1] == '.') {
-                        free(out);
+        for (const char *p = in; *p;) { /* no "..", even one that stays in */
+                size_t n = strcspn(p, "/");
+                if (n == 2 && p[0] == '.' && p[1] == '.')
                         return NULL;
-                }
-                if (o)
-                        out[o++] = '/';
-                memcpy(out + o, p, len);
-                o += len;
-                p = e;
+                p += n + (p[n] == '/');
         }
-        out[o] = 0;
+        size_t size = strlen(in) + 2;
+        char *out = malloc(size);
+        if (out && path_normalise("", in, out, size) < 0) {
+                free(out);
+                return NULL;
+        }
         return out;
 }
 
