@@ -141,6 +141,21 @@ static bool is_placeholder(int dir, const char *name, const struct stat *st)
                           !memcmp(buf, conf_content, (size_t)n)));
 }
 
+/* A shared flock on fd.  An exclusive one is held only briefly (a run
+ * sweeping at its end), so it is waited for, 5 s at most: then -EBUSY. */
+static int flock_shared(int fd)
+{
+        for (int i = 0; i < 5000; i++) {
+                if (flock(fd, LOCK_SH | LOCK_NB) == 0)
+                        return 0;
+                if (errno != EWOULDBLOCK)
+                        return -errno;
+                struct timespec ms = {0, 1000000};
+                nanosleep(&ms, NULL);
+        }
+        return -EBUSY;
+}
+
 /* Hold a shared lock on the directory dir (O_PATH) that a placeholder of
  * the plan lies in: another run, from another workspace (a linked or main
  * worktree, a superproject and its submodule), may hold the same
@@ -171,23 +186,22 @@ static int lock_dir(struct ctx *c, int dir, const char *rel)
                                 "cannot lock the directory of %s (agentbox "
                                 "must read it to share it with other runs)",
                                 rel);
-        for (int i = 0; i < 5000; i++) {
-                if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
-                        bp->lock_ids[bp->n_locks].dev = st.st_dev;
-                        bp->lock_ids[bp->n_locks].ino = st.st_ino;
-                        bp->locks[bp->n_locks++] = fd;
-                        return 0;
-                }
-                if (errno != EWOULDBLOCK)
-                        break;
-                struct timespec ms = {0, 1000000};
-                nanosleep(&ms, NULL);
+        int r = flock_shared(fd);
+        if (r < 0) {
+                close(fd);
+                return r == -EBUSY
+                               ? err_set(c->err, r,
+                                         "the directory of %s: another "
+                                         "process holds its lock; is an "
+                                         "agentbox run stuck there?",
+                                         rel)
+                               : err_setx(c->err, r,
+                                          "locking the directory of %s", rel);
         }
-        close(fd);
-        return err_set(c->err, -EBUSY,
-                       "the directory of %s: another process holds its "
-                       "lock; is an agentbox run stuck there?",
-                       rel);
+        bp->lock_ids[bp->n_locks].dev = st.st_dev;
+        bp->lock_ids[bp->n_locks].ino = st.st_ino;
+        bp->locks[bp->n_locks++] = fd;
+        return 0;
 }
 
 /* Hold a missing name in dir; 0, or -EEXIST when something appeared there
@@ -260,6 +274,16 @@ static int link_error(struct ctx *c, const char *rel, size_t len)
                        "at (or, if you did not make it, remove it), or "
                        "--unprotect it",
                        (int)len, rel);
+}
+
+/* A protected file with a second name the box could write through. */
+static int linked_error(struct ctx *c, const char *rel, const struct stat *st)
+{
+        return err_set(c->err, -EMLINK,
+                       "protected file %s has %lu hard links: the box could "
+                       "change it through another. Break the link (cp %s x "
+                       "&& mv x %s) or --unprotect it",
+                       rel, (unsigned long)st->st_nlink, rel, rel);
 }
 
 /* The path of what fd is, relative to the workspace, or NULL when outside
@@ -348,11 +372,7 @@ static int scan_entry(struct ctx *c, int dir, const char *name,
         if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return 0;
         if (S_ISREG(st.st_mode) && st.st_nlink > 1)
-                return err_set(c->err, -EMLINK,
-                               "protected file %s has %lu hard links: the box "
-                               "could change it through another. Break the "
-                               "link (cp %s x && mv x %s) or --unprotect it",
-                               sub, (unsigned long)st.st_nlink, sub, sub);
+                return linked_error(c, sub, &st);
         if (S_ISLNK(st.st_mode))
                 return links < LINK_DEPTH
                                ? follow_link(c, dir, name, sub, links)
@@ -399,11 +419,7 @@ static int check_final(struct ctx *c, int fd, const struct stat *st,
                        const char *rel, int links)
 {
         if (S_ISREG(st->st_mode) && st->st_nlink > 1)
-                return err_set(c->err, -EMLINK,
-                               "protected file %s has %lu hard links: the box "
-                               "could change it through another. Break the "
-                               "link (cp %s x && mv x %s) or --unprotect it",
-                               rel, (unsigned long)st->st_nlink, rel, rel);
+                return linked_error(c, rel, st);
         if (S_ISDIR(st->st_mode)) {
                 c->scanned = 0; /* a budget per protected directory */
                 return scan_dir(c, fd, rel, 0, links);
@@ -1213,9 +1229,7 @@ static void sweep(struct box_protect *bp)
         }
 }
 
-/* Shared while the box runs; exclusive, briefly, to sweep at the end.  A
- * lock held elsewhere for long (it should never be) is waited for 5 s at
- * most. */
+/* Shared while the box runs; exclusive, briefly, to sweep at the end. */
 static int lock_workspace(struct box_protect *bp, struct ab_err *err)
 {
         bp->lock_fd = openat(bp->ws_fd, ".", O_RDONLY | O_DIRECTORY |
@@ -1226,18 +1240,13 @@ static int lock_workspace(struct box_protect *bp, struct ab_err *err)
                                 "(agentbox shares the workspace with other "
                                 "runs by a lock on it; make it readable)",
                                 bp->ws_path);
-        for (int i = 0; i < 5000; i++) {
-                if (flock(bp->lock_fd, LOCK_SH | LOCK_NB) == 0)
-                        return 0;
-                if (errno != EWOULDBLOCK)
-                        return err_setx(err, -errno, "locking the workspace");
-                struct timespec ms = {0, 1000000};
-                nanosleep(&ms, NULL);
-        }
-        return err_set(err, -EBUSY,
-                       "workspace %s: another process holds its lock; "
-                       "is an agentbox run stuck there?",
-                       bp->ws_path);
+        int r = flock_shared(bp->lock_fd);
+        if (r == -EBUSY)
+                return err_set(err, r,
+                               "workspace %s: another process holds its "
+                               "lock; is an agentbox run stuck there?",
+                               bp->ws_path);
+        return r < 0 ? err_setx(err, r, "locking the workspace") : 0;
 }
 
 int box_protect_prepare(int ws_fd, const char *ws_path,
