@@ -24,6 +24,7 @@
 #include "common/path.h"
 #include "common/util.h"
 #include "policy/protect.h"
+#include "protect.h"
 
 #define WALK_DEPTH 32
 #define LOOK_ALWAYS 256
@@ -37,11 +38,14 @@ struct walk {
         struct box_leftovers *out;
 };
 
+static bool at_or_after(long long sec, long nsec, const struct timespec *t)
+{
+        return sec > t->tv_sec || (sec == t->tv_sec && nsec >= t->tv_nsec);
+}
+
 static bool newer(const struct stat *st, const struct timespec *t)
 {
-        return st->st_ctim.tv_sec > t->tv_sec ||
-               (st->st_ctim.tv_sec == t->tv_sec &&
-                st->st_ctim.tv_nsec >= t->tv_nsec);
+        return at_or_after(st->st_ctim.tv_sec, st->st_ctim.tv_nsec, t);
 }
 
 /* Made (not just changed) since the box started: its birth time where the
@@ -53,9 +57,8 @@ static bool born_since(const struct walk *w, int dir, const char *name,
         struct statx sx;
         if (statx(dir, name, AT_SYMLINK_NOFOLLOW, STATX_BTIME, &sx) == 0 &&
             (sx.stx_mask & STATX_BTIME))
-                return sx.stx_btime.tv_sec > w->since.tv_sec ||
-                       (sx.stx_btime.tv_sec == w->since.tv_sec &&
-                        sx.stx_btime.tv_nsec >= (uint32_t)w->since.tv_nsec);
+                return at_or_after(sx.stx_btime.tv_sec, sx.stx_btime.tv_nsec,
+                                   &w->since);
         return newer(st, &w->since);
 }
 
@@ -130,6 +133,11 @@ bool box_link_escapes(const char *ws_path, const char *rel, const char *t)
 
 static int walk_dir(struct walk *w, int dirfd, const char *rel, int depth);
 
+/* What git keeps of an unfinished rebase or cherry-pick: todos that may
+ * hold exec lines. */
+static const char *const sequencer_state[] = {"rebase-merge", "rebase-apply",
+                                              "sequencer"};
+
 static void changed(struct walk *w, int dir, const char *name,
                     const char *rel, const char *what)
 {
@@ -141,16 +149,19 @@ static void changed(struct walk *w, int dir, const char *name,
                 note(w, p, what);
 }
 
-struct in_dir {
+/* Where each fileio_dir_each callback of the walk is: the open directory
+ * and its path (and for some, a depth or what to say). */
+struct at {
         struct walk *w;
         int fd;
         const char *rel;
+        int depth;
         const char *what;
 };
 
 static int changed_one(void *arg, const char *name, unsigned char type)
 {
-        struct in_dir *d = arg;
+        struct at *d = arg;
         (void)type;
         size_t n = strlen(name);
         if (n > 7 && !strcmp(name + n - 7, ".sample"))
@@ -163,73 +174,50 @@ static void changed_in(struct walk *w, int dir, const char *name,
                        const char *rel, const char *what)
 {
         char p[PATH_MAX];
-        _cleanup_close_ int fd = openat(dir, name,
-                                        O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-                                                O_CLOEXEC);
+        _cleanup_close_ int fd = fileio_open_subdir(dir, name);
         if (fd < 0 ||
             snprintf(p, sizeof(p), "%s/%s", rel, name) >= (int)sizeof(p))
                 return;
-        struct in_dir d = {w, fd, p, what};
+        struct at d = {w, fd, p, 0, what};
         (void)fileio_dir_each(fd, changed_one, &d);
 }
 
-struct wt {
-        struct walk *w;
-        int fd;
-        const char *rel;
-};
-
 static int worktree_changed(void *arg, const char *name, unsigned char type)
 {
-        struct wt *t = arg;
+        struct at *t = arg;
         char p[PATH_MAX];
         if ((type != DT_DIR && type != DT_UNKNOWN) ||
             snprintf(p, sizeof(p), "%s/%s", t->rel, name) >= (int)sizeof(p))
                 return 0;
-        _cleanup_close_ int fd = openat(t->fd, name,
-                                        O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-                                                O_CLOEXEC);
+        _cleanup_close_ int fd = fileio_open_subdir(t->fd, name);
         if (fd < 0)
                 return 0;
-        static const char *const ptrs[] = {"commondir", "gitdir",
-                                           "config.worktree"};
-        for (size_t i = 0; i < ARRAY_SIZE(ptrs); i++)
-                changed(t->w, fd, ptrs[i], p,
+        for (size_t i = 0; i < BOX_WORKTREE_POINTERS; i++)
+                changed(t->w, fd, box_worktree_pointers[i], p,
                         "a linked worktree's pointer, changed while the box "
                         "ran: host git in that worktree reads it");
         return 0;
 }
-
-struct mods {
-        struct walk *w;
-        int fd;
-        const char *rel;
-        int depth;
-};
 
 static void sequencer_in_modules(struct walk *w, int gd, const char *rel,
                                  int depth);
 
 static int module_seq(void *arg, const char *name, unsigned char type)
 {
-        struct mods *m = arg;
+        struct at *m = arg;
         char p[PATH_MAX];
         if ((type != DT_DIR && type != DT_UNKNOWN) || ++m->w->checks > 4096 ||
             snprintf(p, sizeof(p), "%s/%s", m->rel, name) >= (int)sizeof(p))
                 return 0;
-        _cleanup_close_ int d = openat(m->fd, name,
-                                       O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-                                               O_CLOEXEC);
+        _cleanup_close_ int d = fileio_open_subdir(m->fd, name);
         if (d < 0)
                 return 0;
-        static const char *const seq[] = {"rebase-merge", "rebase-apply",
-                                          "sequencer"};
-        for (size_t i = 0; i < ARRAY_SIZE(seq); i++)
-                changed(m->w, d, seq[i], p,
+        for (size_t i = 0; i < ARRAY_SIZE(sequencer_state); i++)
+                changed(m->w, d, sequencer_state[i], p,
                         "an unfinished rebase or cherry-pick the box left in "
                         "a submodule: its todo may run commands");
         if (m->depth < 8) {
-                struct mods inner = {m->w, d, p, m->depth + 1};
+                struct at inner = {m->w, d, p, m->depth + 1, NULL};
                 (void)fileio_dir_each(d, module_seq, &inner);
         }
         return 0;
@@ -241,13 +229,11 @@ static void sequencer_in_modules(struct walk *w, int gd, const char *rel,
                                  int depth)
 {
         char p[PATH_MAX];
-        _cleanup_close_ int m = openat(gd, "modules",
-                                       O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-                                               O_CLOEXEC);
+        _cleanup_close_ int m = fileio_open_subdir(gd, "modules");
         if (m < 0 ||
             snprintf(p, sizeof(p), "%s/modules", rel) >= (int)sizeof(p))
                 return;
-        struct mods x = {w, m, p, depth};
+        struct at x = {w, m, p, depth, NULL};
         (void)fileio_dir_each(m, module_seq, &x);
 }
 
@@ -260,9 +246,7 @@ static void look_in_gitfd(struct walk *w, int g, const char *rel,
 static void look_in_git(struct walk *w, int parent, const char *rel,
                         bool nested)
 {
-        _cleanup_close_ int g = openat(parent, ".git",
-                                       O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-                                               O_CLOEXEC);
+        _cleanup_close_ int g = fileio_open_subdir(parent, ".git");
         if (g >= 0)
                 look_in_gitfd(w, g, rel, nested);
 }
@@ -270,10 +254,8 @@ static void look_in_git(struct walk *w, int parent, const char *rel,
 static void look_in_gitfd(struct walk *w, int g, const char *rel,
                           bool nested)
 {
-        static const char *const seq[] = {"rebase-merge", "rebase-apply",
-                                          "sequencer"};
-        for (size_t i = 0; i < ARRAY_SIZE(seq); i++)
-                changed(w, g, seq[i], rel,
+        for (size_t i = 0; i < ARRAY_SIZE(sequencer_state); i++)
+                changed(w, g, sequencer_state[i], rel,
                         "an unfinished rebase or cherry-pick the box left: "
                         "its todo may run commands at git rebase --continue; "
                         "git rebase --abort drops it");
@@ -292,13 +274,11 @@ static void look_in_gitfd(struct walk *w, int g, const char *rel,
                            "host git there runs it");
         }
         sequencer_in_modules(w, g, rel, 0);
-        _cleanup_close_ int wts = openat(g, "worktrees",
-                                         O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-                                                 O_CLOEXEC);
+        _cleanup_close_ int wts = fileio_open_subdir(g, "worktrees");
         char p[PATH_MAX];
         if (wts >= 0 &&
             snprintf(p, sizeof(p), "%s/worktrees", rel) < (int)sizeof(p)) {
-                struct wt t = {w, wts, p};
+                struct at t = {w, wts, p, 0, NULL};
                 (void)fileio_dir_each(wts, worktree_changed, &t);
         }
 }
@@ -361,9 +341,7 @@ static int entry(struct walk *w, int dir, const char *name, unsigned char type,
                         w->out->too_deep = true; /* said when it ends */
                         return 0;
                 }
-                _cleanup_close_ int fd = openat(
-                        dir, name,
-                        O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                _cleanup_close_ int fd = fileio_open_subdir(dir, name);
                 struct stat ds;
                 if (fd < 0 || fstat(fd, &ds) < 0 || ds.st_dev != w->dev)
                         return 0; /* another filesystem: not walked */
@@ -372,16 +350,9 @@ static int entry(struct walk *w, int dir, const char *name, unsigned char type,
         return 0;
 }
 
-struct walk_at {
-        struct walk *w;
-        int fd;
-        const char *rel;
-        int depth;
-};
-
 static int walk_one(void *arg, const char *name, unsigned char type)
 {
-        struct walk_at *a = arg;
+        struct at *a = arg;
         struct walk *w = a->w;
         /* a few hundred entries always (a small tree is checked whole, for
          * ~50 us), then as long as the time lasts */
@@ -394,7 +365,7 @@ static int walk_one(void *arg, const char *name, unsigned char type)
 
 static int walk_dir(struct walk *w, int fd, const char *rel, int depth)
 {
-        struct walk_at a = {w, fd, rel, depth};
+        struct at a = {w, fd, rel, depth, NULL};
         int r = fileio_dir_each(fd, walk_one, &a);
         return r == -ETIME ? r : 0;
 }

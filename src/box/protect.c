@@ -56,6 +56,9 @@
 #define CONFIG_MAX (1u << 20)
 #define SUBMODULES_MAX 256
 
+const char *const box_worktree_pointers[BOX_WORKTREE_POINTERS] = {
+        "commondir", "gitdir", "config.worktree"};
+
 static const char dot_content[] = ".\n";
 static const char conf_content[] =
         "# agentbox: held empty while a box runs; removed when it ends\n";
@@ -830,9 +833,7 @@ static int module_one(void *arg, const char *name, unsigned char type)
         }
         if (s->depth >= SCAN_DEPTH)
                 return 0;
-        _cleanup_close_ int fd = openat(s->fd, name,
-                                        O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-                                                O_CLOEXEC);
+        _cleanup_close_ int fd = fileio_open_subdir(s->fd, name);
         if (fd < 0)
                 return 0;
         struct subdirs inner = {c, fd, sub, s->depth + 1, 0, false};
@@ -882,16 +883,16 @@ static int worktree_one(void *arg, const char *name, unsigned char type)
             fstatat(s->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
             !S_ISDIR(st.st_mode))
                 return 0;
-        static const char *const ptrs[] = {"commondir", "gitdir",
-                                           "config.worktree"};
         size_t mark = c->n;
-        for (size_t i = 0; i < ARRAY_SIZE(ptrs); i++) {
+        for (size_t i = 0; i < BOX_WORKTREE_POINTERS; i++) {
                 char p[PROTECT_PATH_MAX + 32];
-                snprintf(p, sizeof(p), "%s/%s", w, ptrs[i]);
+                snprintf(p, sizeof(p), "%s/%s", w, box_worktree_pointers[i]);
                 struct ab_err why = {0};
                 struct ab_err *keep = c->err;
                 c->err = &why;
-                enum protect_hold h = i == 2 && s->worktree_conf
+                enum protect_hold h = !strcmp(box_worktree_pointers[i],
+                                              "config.worktree") &&
+                                                      s->worktree_conf
                                               ? PROTECT_HOLD_CONF
                                               : PROTECT_HOLD_NONE;
                 int r = plan_path(c, p, h, true, NULL, 0);

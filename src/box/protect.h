@@ -11,6 +11,11 @@
 
 #define BOX_PROTECT_LOCKS 64
 
+/* What in a linked worktree's directory (.git/worktrees/NAME) points host
+ * git elsewhere: protected at start, reported when changed at the end. */
+#define BOX_WORKTREE_POINTERS 3
+extern const char *const box_worktree_pointers[BOX_WORKTREE_POINTERS];
+
 struct box_protect {
         char *plan;        /* "R path\n" / "A path\n", parents first */
         size_t plan_len;

@@ -92,3 +92,9 @@ ssize_t fileio_fd_path(int fd, char *buf, size_t size)
         buf[n] = 0;
         return n;
 }
+
+int fileio_open_subdir(int dirfd, const char *name)
+{
+        return openat(dirfd, name,
+                      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}

@@ -26,3 +26,7 @@ int fileio_open_nolinks(int dirfd, const char *path, int flags,
 /* The kernel's name for what fd is (readlink of /proc/self/fd/N), into
  * buf; its length, or -1 with errno set (ENAMETOOLONG when cut). */
 ssize_t fileio_fd_path(int fd, char *buf, size_t size);
+
+/* The directory name below dirfd, opened to read, following no link (a
+ * link there fails with ELOOP or ENOTDIR).  The fd, or -1 with errno. */
+int fileio_open_subdir(int dirfd, const char *name);

@@ -22,8 +22,7 @@ static int step(int dir, const char *name, bool ours, struct ab_err *err)
         if (mkdirat(dir, name, 0700) < 0 && errno != EEXIST)
                 return err_setx(err, -errno, "state directory: cannot make %s",
                                 name);
-        int fd = openat(dir, name,
-                        O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int fd = fileio_open_subdir(dir, name);
         if (fd < 0)
                 return err_setx(err, -errno,
                                 "state directory: cannot open %s (a link or "
