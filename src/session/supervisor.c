@@ -191,8 +191,10 @@ static int prepare_spec(struct policy *p, char *const *argv,
                 r = check_homes(repo, st.st_uid, err);
                 if (r == 0 && fstat(spec->repo_fd, &rs) < 0)
                         r = err_setx(err, -errno, "%s", repo);
-                spec->repo_dev = rs.st_dev;
-                spec->repo_ino = rs.st_ino;
+                if (r == 0) {
+                        spec->repo_dev = rs.st_dev;
+                        spec->repo_ino = rs.st_ino;
+                }
                 if (r == 0 && p->verbose)
                         fprintf(stderr,
                                 "agentbox: the workspace is a git worktree; "
@@ -262,12 +264,12 @@ static int prepare_protect(const struct box_spec *spec,
 }
 
 /* What the box left that host tools may run and no mount held back
- * (box/leftovers.h).  The walk gets a tenth of the time the box ran (for
- * a run of a second or more), at most 2 s, and a few hundred entries
- * whatever the time, and none for a run of under 0.1 s: a long agent session is checked whole, a small tree
- * always, a quick command in a big tree only as far as that goes (said
- * with --verbose, or when a run of over 20 s could not be checked
- * whole). */
+ * (box/leftovers.h).  None is looked for after a run of under 0.1 s; the
+ * walk gets the first few hundred entries whatever the time and, for a
+ * run of a second or more, a tenth of the time it ran, at most 2 s: a long
+ * agent session is checked whole, a small tree always, a quick command in
+ * a big tree only as far as that goes (said with --verbose, or when a run
+ * of over 20 s could not be checked whole). */
 static void report_leftovers(const struct box_spec *spec,
                              const struct timespec *since,
                              const struct timespec *t_start)
@@ -286,13 +288,12 @@ static void report_leftovers(const struct box_spec *spec,
                                                : ran_us / 10;
         /* since is from the coarse clock that stamps ctime (a fine-grained
          * ctime is never earlier than it), so no slack is needed */
-        struct timespec from = *since;
         struct box_leftovers l;
-        if (box_leftovers_find(spec->ws_fd, spec->policy->workspace, &from,
+        if (box_leftovers_find(spec->ws_fd, spec->policy->workspace, since,
                                budget, &l) < 0)
                 return;
         if (spec->repo_fd >= 0)
-                box_leftovers_gitdir(spec->repo_fd, spec->repo_path, &from,
+                box_leftovers_gitdir(spec->repo_fd, spec->repo_path, since,
                                      &l);
         if (l.n)
                 fprintf(stderr,
@@ -328,6 +329,18 @@ static void report_leftovers(const struct box_spec *spec,
         box_leftovers_free(&l);
 }
 
+/* What prepare_spec() holds: the environment, the pinned workspace and
+ * linked worktree's repository. */
+static void release_spec(struct box_spec *spec)
+{
+        box_env_free(spec->envp);
+        if (spec->ws_fd >= 0)
+                close(spec->ws_fd);
+        if (spec->repo_fd >= 0)
+                close(spec->repo_fd);
+        free((char *)spec->repo_path);
+}
+
 int supervisor_run(struct policy *p, char *const *argv, struct ab_err *err)
 {
         struct box_spec spec = {.ws_fd = -1, .workspace_fd = -1, .net_fd = -1,
@@ -336,12 +349,7 @@ int supervisor_run(struct policy *p, char *const *argv, struct ab_err *err)
         if (r == 0)
                 r = prepare_spec(p, argv, &spec, err);
         if (r < 0) {
-                box_env_free(spec.envp);
-                if (spec.ws_fd >= 0)
-                        close(spec.ws_fd);
-                if (spec.repo_fd >= 0)
-                        close(spec.repo_fd);
-                free((char *)spec.repo_path);
+                release_spec(&spec);
                 return EXIT_AGENTBOX;
         }
 
@@ -354,8 +362,7 @@ int supervisor_run(struct policy *p, char *const *argv, struct ab_err *err)
                 if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) <
                     0) {
                         err_setx(err, -errno, "socketpair");
-                        box_env_free(spec.envp);
-                        close(spec.ws_fd);
+                        release_spec(&spec);
                         return EXIT_AGENTBOX;
                 }
                 spec.net_fd = sv[1];
@@ -447,11 +454,6 @@ out:
                         event_base_loop(s.base, EVLOOP_NONBLOCK);
                 event_base_free(s.base);
         }
-        box_env_free(spec.envp);
-        if (spec.ws_fd >= 0)
-                close(spec.ws_fd);
-        if (spec.repo_fd >= 0)
-                close(spec.repo_fd);
-        free((char *)spec.repo_path);
+        release_spec(&spec);
         return s.status;
 }
