@@ -511,21 +511,7 @@ static int plan_path(struct ctx *c, const char *rel, enum protect_hold how,
 static char *read_small(struct ctx *c, const char *rel, size_t max,
                         size_t *len)
 {
-        _cleanup_close_ int fd = fileio_open_nolinks(
-                c->ws, rel, O_RDONLY | O_NONBLOCK | O_CLOEXEC, true);
-        struct stat st;
-        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-            st.st_size > (off_t)max)
-                return NULL;
-        char *buf = malloc((size_t)st.st_size + 1);
-        ssize_t n = buf ? read(fd, buf, (size_t)st.st_size) : -1;
-        if (n < 0) {
-                free(buf);
-                return NULL;
-        }
-        buf[n] = 0;
-        *len = (size_t)n;
-        return buf;
+        return fileio_read_small(c->ws, rel, true, max, len);
 }
 
 /* A path a git file names (relative to base, the workspace-relative
@@ -686,16 +672,12 @@ static int read_config_at(struct ctx *c, const char *abs, const char *top,
 {
         if (depth > 10)
                 return 0; /* git stops at 10 too */
-        _cleanup_close_ int fd = open(abs, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-        struct stat st;
-        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-            st.st_size > (off_t)CONFIG_MAX)
+        size_t n = 0;
+        _cleanup_free_ char *buf =
+                fileio_read_small(AT_FDCWD, abs, false, CONFIG_MAX, &n);
+        if (!buf || n == 0)
                 return 0;
-        _cleanup_free_ char *buf = malloc((size_t)st.st_size + 1);
-        ssize_t n = buf ? read(fd, buf, (size_t)st.st_size) : -1;
-        if (n <= 0)
-                return 0;
-        return read_config_buf(c, buf, (size_t)n, abs, top, depth);
+        return read_config_buf(c, buf, n, abs, top, depth);
 }
 
 /* A config file of the workspace's (rel, following no link). */
@@ -977,7 +959,7 @@ static int plan_git_dir(struct ctx *c, const char *gd, const char *top,
 static int outside_refs(struct ctx *c, const char *base, const char *gd,
                         const char *top)
 {
-        char abs[PATH_MAX], cfg[PATH_MAX], cd[PATH_MAX + 16], line[PATH_MAX];
+        char abs[PATH_MAX], cfg[PATH_MAX], cd[PATH_MAX + 16];
         if (gd[0] == '/')
                 snprintf(abs, sizeof(abs), "%s", gd);
         else if (snprintf(abs, sizeof(abs), "%s%s%s/%s", c->ws_path,
@@ -987,11 +969,11 @@ static int outside_refs(struct ctx *c, const char *base, const char *gd,
                  abs);
         int r = read_config_at(c, cfg, top, 0);
         snprintf(cd, sizeof(cd), "%s/commondir", abs);
-        _cleanup_close_ int fd = open(cd, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-        ssize_t n = fd < 0 ? -1 : read(fd, line, sizeof(line) - 1);
-        if (r < 0 || n <= 0)
+        size_t n = 0;
+        _cleanup_free_ char *line =
+                fileio_read_small(AT_FDCWD, cd, false, PATH_MAX - 1, &n);
+        if (r < 0 || !line || n == 0)
                 return r;
-        line[n] = 0;
         line[strcspn(line, "\r\n")] = 0;
         if (line[0] == '/')
                 snprintf(cfg, sizeof(cfg), "%.*s/config", PATH_MAX - 10, line);

@@ -5,7 +5,9 @@
 #include <linux/openat2.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -97,4 +99,29 @@ int fileio_open_subdir(int dirfd, const char *name)
 {
         return openat(dirfd, name,
                       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+char *fileio_read_small(int dirfd, const char *path, bool no_links,
+                        size_t max, size_t *len)
+{
+        int fd = fileio_open_nolinks(dirfd, path,
+                                     O_RDONLY | O_NONBLOCK | O_CLOEXEC,
+                                     no_links);
+        struct stat st;
+        char *buf = NULL;
+        if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+            st.st_size <= (off_t)max &&
+            (buf = malloc((size_t)st.st_size + 1))) {
+                ssize_t n = read(fd, buf, (size_t)st.st_size);
+                if (n < 0) {
+                        free(buf);
+                        buf = NULL;
+                } else {
+                        buf[n] = 0;
+                        *len = (size_t)n;
+                }
+        }
+        if (fd >= 0)
+                close(fd);
+        return buf;
 }

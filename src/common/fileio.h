@@ -30,3 +30,10 @@ ssize_t fileio_fd_path(int fd, char *buf, size_t size);
 /* The directory name below dirfd, opened to read, following no link (a
  * link there fails with ELOOP or ENOTDIR).  The fd, or -1 with errno. */
 int fileio_open_subdir(int dirfd, const char *name);
+
+/* A small regular file (path below dirfd; no_links: following no link on
+ * the way), whole and NUL-terminated, malloc'd; *len its length.  NULL
+ * when it cannot be opened, is no regular file (a FIFO must not hang the
+ * reader) or is over max bytes. */
+char *fileio_read_small(int dirfd, const char *path, bool no_links,
+                        size_t max, size_t *len);

@@ -129,20 +129,13 @@ int policy_workspace_pin(const char *given, bool no_symlinks, int *fd_out,
  * file must be regular (a FIFO must not hang us) and under 4 KiB. */
 static int read_line(int dir, const char *name, char *out, size_t size)
 {
-        _cleanup_close_ int fd = openat(dir, name,
-                                        O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-                                                O_CLOEXEC);
-        struct stat st;
-        if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-            st.st_size >= (off_t)size)
+        size_t n = 0;
+        _cleanup_free_ char *buf =
+                fileio_read_small(dir, name, true, size - 1, &n);
+        if (!buf)
                 return -EINVAL;
-        ssize_t n = read(fd, out, size - 1);
-        if (n < 0)
-                return -errno;
-        out[n] = 0;
-        out[strcspn(out, "\r\n")] = 0;
+        buf[strcspn(buf, "\r\n")] = 0;
+        memcpy(out, buf, strlen(buf) + 1);
         return 0;
 }
 
