@@ -17,7 +17,15 @@ int main(int argc, char **argv)
         }
         struct ab_err err = {0};
         scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-        if (!ctx || box_seccomp_rules(ctx, &err) < 0) {
+        /* A binary tree of syscall numbers rather than a list: the kernel
+         * runs the program for every syscall number when it loads it (to
+         * cache the allowed ones), which costs a tenth of a millisecond
+         * of start-up with the list. */
+        if (!ctx || seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2) < 0) {
+                fprintf(stderr, "seccomp-gen: cannot set up libseccomp\n");
+                return 1;
+        }
+        if (box_seccomp_rules(ctx, &err) < 0) {
                 fprintf(stderr, "seccomp-gen: %s\n", err.msg);
                 return 1;
         }
