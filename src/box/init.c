@@ -1,14 +1,13 @@
 /* pid 1 of the box: start the command, forward signals to it, reap every
  * orphan, and exit with the command's status (128+N for signal N). */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common/fileio.h"
 #include "common/util.h"
 #include "internal.h"
 
@@ -27,40 +26,10 @@ static void forward(pid_t cmd, int sig)
                 kill(cmd, sig);
 }
 
-static _Noreturn void exec_command(const struct box_spec *spec, int err_fd,
-                                   const sigset_t *old)
+/* Why the command could not start, said as the caller would want it;
+ * returns the exit status to leave with. */
+static int exec_failed(const struct box_spec *spec, int e)
 {
-        for (int s = 1; s < NSIG; s++)
-                signal(s, SIG_DFL);
-        sigprocmask(SIG_SETMASK, old, NULL);
-        /* A new session: the command has no controlling terminal, so it
-         * cannot push input into the caller's (TIOCSTI). */
-        if (setsid() < 0) {
-                int e = errno;
-                (void)!write(err_fd, &e, sizeof(e));
-                _exit(EXIT_AGENTBOX);
-        }
-        /* execvp searches the PATH of the environment in force, so put the
-         * box's in force first. */
-        environ = spec->envp;
-        execvp(spec->argv[0], spec->argv);
-        int e = errno;
-        (void)!write(err_fd, &e, sizeof(e));
-        _exit(EXIT_NOTFOUND);
-}
-
-/* Wait for the exec to succeed (the CLOEXEC pipe closes) or report why it
- * failed.  Returns 0 or the exit status to leave with. */
-static int check_exec(const struct box_spec *spec, int rd)
-{
-        int e = 0;
-        ssize_t n;
-        do
-                n = read(rd, &e, sizeof(e));
-        while (n < 0 && errno == EINTR);
-        close(rd);
-        if (n != sizeof(e))
-                return 0;
         const char *cmd = spec->argv[0];
         if (e == ENOENT) {
                 const char *path = box_env_get(spec->envp, "PATH");
@@ -77,6 +46,45 @@ static int check_exec(const struct box_spec *spec, int rd)
                                                            : EXIT_AGENTBOX;
 }
 
+/* The command, started without copying init's memory (posix_spawn runs
+ * the child on init's pages until it execs): every signal back to its
+ * default, init's mask undone, and a new session, so the command has no
+ * controlling terminal and cannot push input into the caller's
+ * (TIOCSTI).  PATH is searched in the box's environment.  Returns the
+ * command's pid, or -1 with the exit status to leave with in *failed. */
+static pid_t start_command(const struct box_spec *spec, const sigset_t *old,
+                           int *failed)
+{
+        posix_spawnattr_t attr;
+        /* every signal, glibc's own two (32 and 33) too, which
+         * sigfillset leaves out and posix_spawn would leave ignored */
+        sigset_t all;
+        memset(&all, 0xff, sizeof(all));
+        int e = posix_spawnattr_init(&attr);
+        if (e == 0)
+                e = posix_spawnattr_setflags(
+                        &attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK |
+                                       POSIX_SPAWN_SETSID);
+        if (e == 0)
+                e = posix_spawnattr_setsigdefault(&attr, &all);
+        if (e == 0)
+                e = posix_spawnattr_setsigmask(&attr, old);
+        pid_t cmd = -1;
+        if (e == 0) {
+                /* posix_spawnp searches the PATH of the environment in
+                 * force, so put the box's in force first */
+                environ = spec->envp;
+                e = posix_spawnp(&cmd, spec->argv[0], NULL, &attr, spec->argv,
+                                 spec->envp);
+        }
+        posix_spawnattr_destroy(&attr);
+        if (e != 0) {
+                *failed = exec_failed(spec, e);
+                return -1;
+        }
+        return cmd;
+}
+
 void box_init_run(const struct box_spec *spec)
 {
         sigset_t set, old;
@@ -87,21 +95,10 @@ void box_init_run(const struct box_spec *spec)
         if (sigprocmask(SIG_BLOCK, &set, &old) < 0)
                 box_die_errno(errno, "sigprocmask");
 
-        int pfd[2];
-        if (pipe2(pfd, O_CLOEXEC) < 0)
-                box_die_errno(errno, "pipe");
-        pid_t cmd = fork();
-        if (cmd < 0)
-                box_die_errno(errno, "fork");
-        if (cmd == 0) {
-                close(pfd[0]);
-                exec_command(spec, pfd[1], &old);
-        }
-        close(pfd[1]);
-        int failed = check_exec(spec, pfd[0]);
-
+        int failed = 0;
+        pid_t cmd = start_command(spec, &old, &failed);
         int status = EXIT_AGENTBOX;
-        bool done = false;
+        bool done = cmd < 0;
         while (!done) {
                 siginfo_t si;
                 int sig = sigwaitinfo(&set, &si);

@@ -22,6 +22,22 @@ load helpers
         [[ "$output" == *"cannot run ./notexec"* ]]
 }
 
+@test "the command starts with every signal at its default and none blocked, whatever the caller ignored" {
+        # a caller that ignores signals (nohup, a shell's background job)
+        run bash -c 'trap "" INT HUP QUIT USR1 PIPE; exec "$0" run --workspace "$1" -- grep -E "^Sig(Blk|Ign)" /proc/self/status' "$AGENTBOX" "$WS"
+        [ "$status" -eq 0 ]
+        [ "${lines[0]}" = "SigBlk:	0000000000000000" ]
+        [ "${lines[1]}" = "SigIgn:	0000000000000000" ]
+}
+
+@test "the command is a session leader of its own, with no controlling terminal" {
+        run box -- sh -c 'ps -o sid= -o pid= -p $$ 2>/dev/null || awk "{print \$6, \$1}" /proc/$$/stat; cat /proc/$$/stat | awk "{print \$7}"'
+        [ "$status" -eq 0 ]
+        set -- ${lines[0]}
+        [ "$1" = "$2" ]
+        [ "${lines[1]}" = 0 ]
+}
+
 @test "128+N when the command dies of signal N" {
         run box -- sh -c 'kill -TERM $$'
         [ "$status" -eq 143 ]
