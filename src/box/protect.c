@@ -1177,9 +1177,13 @@ static int plan_all(struct ctx *c, bool gitdir)
 
 /* ---- the end ---------------------------------------------------------------- */
 
-/* Remove what the plan holds with placeholders, where it still is one. */
+/* Remove what the plan holds with placeholders, where it still is one.
+ * The plan is sorted, so a directory's items come together: each
+ * directory is opened once. */
 static void sweep(struct box_protect *bp)
 {
+        char dir_rel[PROTECT_PATH_MAX] = "";
+        int dir = bp->ws_fd;
         for (const char *l = bp->plan; l && *l;) {
                 const char *nl = strchr(l, '\n');
                 size_t len = nl ? (size_t)(nl - l) : strlen(l);
@@ -1190,26 +1194,34 @@ static void sweep(struct box_protect *bp)
                         rel[len - 2] = 0;
                         char *slash = strrchr(rel, '/');
                         const char *name = slash ? slash + 1 : rel;
-                        _cleanup_close_ int dir = -1;
-                        if (slash) {
+                        if (slash)
                                 *slash = 0;
-                                dir = fileio_open_nolinks(
-                                        bp->ws_fd, rel,
-                                        O_PATH | O_DIRECTORY | O_CLOEXEC,
-                                        true);
+                        const char *parent = slash ? rel : "";
+                        if (strcmp(parent, dir_rel) != 0) {
+                                if (dir != bp->ws_fd && dir >= 0)
+                                        close(dir);
+                                dir = slash ? fileio_open_nolinks(
+                                                      bp->ws_fd, parent,
+                                                      O_PATH | O_DIRECTORY |
+                                                              O_CLOEXEC,
+                                                      true)
+                                            : bp->ws_fd;
+                                snprintf(dir_rel, sizeof(dir_rel), "%s",
+                                         parent);
                         }
-                        int d = slash ? dir : bp->ws_fd;
                         struct stat st;
-                        if (d >= 0 &&
-                            fstatat(d, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                        if (dir >= 0 &&
+                            fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
                             !S_ISDIR(st.st_mode) &&
-                            is_placeholder(d, name, &st))
-                                (void)unlinkat(d, name, 0);
+                            is_placeholder(dir, name, &st))
+                                (void)unlinkat(dir, name, 0);
                 }
                 if (!nl)
                         break;
                 l = nl + 1;
         }
+        if (dir != bp->ws_fd && dir >= 0)
+                close(dir);
 }
 
 /* Shared while the box runs; exclusive, briefly, to sweep at the end. */
