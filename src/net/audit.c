@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/say.h"
 #include "common/fileio.h"
 #include "common/statedir.h"
 #include "common/util.h"
@@ -144,11 +145,9 @@ void audit_log(struct audit *a, const struct audit_rec *r)
         size_t len = strlen(s);
         if (a->written + (long)len + 1 > NET_AUDIT_MAX) {
                 a->capped = true;
-                fprintf(stderr,
-                        "agentbox: the audit log reached its cap of %ld "
-                        "bytes for this run; further decisions are not "
-                        "logged\n",
-                        NET_AUDIT_MAX);
+                say("agentbox: the audit log reached its cap of %ld bytes "
+                    "for this run; further decisions are not logged",
+                    NET_AUDIT_MAX);
         } else if (fprintf(a->f, "%s\n", s) > 0) {
                 a->written += (long)len + 1;
         }
@@ -166,12 +165,12 @@ void audit_report_denial(struct audit *a, const char *sentence)
                         a->seen[a->nseen++] = d;
         } else if (!a->seen_full) {
                 a->seen_full = true;
-                fprintf(stderr, "agentbox: more than %d different network "
-                                "denials; see the audit log for the rest\n",
-                        NET_DENIALS_REPORTED);
+                say("agentbox: more than %d different network denials; see "
+                    "the audit log for the rest",
+                    NET_DENIALS_REPORTED);
                 return;
         } else {
                 return;
         }
-        fprintf(stderr, "%s\n", sentence);
+        say("%s", sentence);
 }

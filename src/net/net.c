@@ -9,6 +9,7 @@
 
 #include <event2/util.h>
 
+#include "common/say.h"
 #include "internal.h"
 
 int net_new(struct event_base *base, const struct policy *p, struct net **out,
@@ -178,10 +179,9 @@ void net_note_overload(struct net *n)
         if (n->overload_reported)
                 return;
         n->overload_reported = true;
-        fprintf(stderr,
-                "agentbox: the box has %d proxied connections open, the most "
-                "allowed; further ones are refused until some close\n",
-                NET_MAX_CONNS);
+        say("agentbox: the box has %d proxied connections open, the most "
+            "allowed; further ones are refused until some close",
+            NET_MAX_CONNS);
 }
 
 static void target(char *out, size_t len, const char *scheme,

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "dns.h"
+#include "common/say.h"
 #include "internal.h"
 
 static void log_lookup(struct net *n, const char *host, const char *verdict,
@@ -101,12 +102,10 @@ static size_t answer(struct net *n, const uint8_t *msg, size_t len,
         if (i < 0) {
                 if (!n->names_full_reported) {
                         n->names_full_reported = true;
-                        fprintf(stderr,
-                                "agentbox: the box's DNS has given addresses "
-                                "to %d different names, the most it gives; "
-                                "lookups of further new names fail "
-                                "(SERVFAIL)\n",
-                                NET_DNS_NAMES);
+                        say("agentbox: the box's DNS has given addresses to "
+                            "%d different names, the most it gives; lookups "
+                            "of further new names fail (SERVFAIL)",
+                            NET_DNS_NAMES);
                 }
                 log_lookup(n, q.name, "error", "names-full", rule, NULL, NULL);
                 return dns_build_reply(msg, &q, DNS_SERVFAIL, NULL, out);
