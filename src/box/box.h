@@ -4,7 +4,9 @@
 #pragma once
 
 #include <stdbool.h>
+#include <sys/ioctl.h>
 #include <sys/types.h>
+#include <termios.h>
 
 #include "common/err.h"
 #include "policy/policy.h"
@@ -40,6 +42,16 @@ struct box_spec {
         dev_t repo_dev;
         ino_t repo_ino;
         int repo_mount_fd; /* child side: its idmapped mount, or -1 */
+        /* The caller's standard streams that are terminals (tty[i]): the
+         * box gets a pseudo-terminal of its own for them (pty), from its
+         * own devpts, set up as the caller's is (tio, winsz); the
+         * supervisor relays (session/tty.c).  No descriptor of the
+         * caller's terminal enters the box. */
+        bool tty[3];
+        bool pty;
+        struct termios tio;
+        struct winsize winsz;
+        int pty_slave;     /* child side: the box's end, or -1 */
 };
 
 struct box;
@@ -52,7 +64,8 @@ struct box_driver {
         int (*spawn)(const struct box_spec *spec, struct box **out,
                      struct ab_err *err);
         /* Let the command run, with the protected paths of the workspace
-         * as planned on the host meanwhile (box/protect.h; NULL: none). */
+         * as planned on the host meanwhile (box/protect.h; NULL: none).
+         * With spec->pty, b->pty_master is the box's terminal from then. */
         int (*start)(struct box *b, const struct box_protect *prot,
                      struct ab_err *err);
         /* Deliver a signal to the box's command (through its init). */
@@ -68,6 +81,7 @@ struct box {
         int pidfd;       /* readable when the box has exited */
         pid_t pid;
         char *note;      /* what the driver chose, for --verbose */
+        int pty_master;  /* the box's pseudo-terminal, ours, or -1 */
 };
 
 const struct box_driver *box_driver_for(enum policy_isolation iso);

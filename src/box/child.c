@@ -175,6 +175,8 @@ void box_child_main(const struct box_spec *given, int sync_fd)
 {
         struct box_spec local = *given, *spec = &local;
         spec->sync_fd = sync_fd;
+        /* the caller's terminal: never the box's, not even ours here */
+        box_pty_hide_caller(spec);
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
                 box_die_errno(errno, "PR_SET_PDEATHSIG");
         scrub_host_environ();
@@ -211,6 +213,7 @@ void box_child_main(const struct box_spec *given, int sync_fd)
 
         /* in the pids cgroup before anything is forked */
         box_child_ready(spec);
+        box_pty_make(spec, sync_fd);
         /* the protected paths: held on the host by now */
         char tag = 0, *plan = NULL;
         if (box_sync_recv_data(sync_fd, &tag, &plan) < 0 || tag != 'P')

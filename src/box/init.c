@@ -2,6 +2,7 @@
  * orphan, and exit with the command's status (128+N for signal N). */
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,14 +17,19 @@ extern char **environ;
 static const int forwarded[] = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT, SIGWINCH,
                                 SIGUSR1, SIGUSR2, SIGCONT, SIGTSTP};
 
-/* Deliver to the command's process group, as a terminal would.  The group
- * has no terminal, so the kernel would drop SIGTSTP: stop it for real. */
-static void forward(pid_t cmd, int sig)
+/* Deliver to the command's process group, as a terminal would, and with
+ * the box's own terminal to its foreground job too (a shell's job, in a
+ * group of its own).  SIGTSTP stops for real: the kernel would drop it
+ * for a group that has no terminal, and a job may catch it. */
+static void forward(pid_t cmd, int tty, int sig)
 {
         if (sig == SIGTSTP)
                 sig = SIGSTOP;
         if (kill(-cmd, sig) < 0)
                 kill(cmd, sig);
+        pid_t fg = tty >= 0 ? tcgetpgrp(tty) : -1;
+        if (fg > 1 && fg != cmd)
+                kill(-fg, sig);
 }
 
 /* Why the command could not start, said as the caller would want it;
@@ -48,23 +54,31 @@ static int exec_failed(const struct box_spec *spec, int e)
 
 /* The command, started without copying init's memory (posix_spawn runs
  * the child on init's pages until it execs): every signal back to its
- * default, init's mask undone, and a new session, so the command has no
- * controlling terminal and cannot push input into the caller's
- * (TIOCSTI).  PATH is searched in the box's environment.  Returns the
- * command's pid, or -1 with the exit status to leave with in *failed. */
+ * default, init's mask undone.  With the box's own terminal, the command
+ * leads the foreground process group of it, in init's session (so it has
+ * /dev/tty and job control); without, a new session with no controlling
+ * terminal at all.  PATH is searched in the box's environment.  Returns
+ * the command's pid, or -1 with the exit status to leave with in
+ * *failed. */
 static pid_t start_command(const struct box_spec *spec, const sigset_t *old,
                            int *failed)
 {
         posix_spawnattr_t attr;
+        posix_spawn_file_actions_t fa;
         /* every signal, glibc's own two (32 and 33) too, which
          * sigfillset leaves out and posix_spawn would leave ignored */
         sigset_t all;
         memset(&all, 0xff, sizeof(all));
-        int e = posix_spawnattr_init(&attr);
-        if (e == 0)
-                e = posix_spawnattr_setflags(
-                        &attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK |
-                                       POSIX_SPAWN_SETSID);
+        bool pty = spec->pty_slave >= 0;
+        /* neither fails in glibc (they set fields) */
+        posix_spawnattr_init(&attr);
+        posix_spawn_file_actions_init(&fa);
+        int e = posix_spawnattr_setflags(
+            &attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK |
+                       (pty ? POSIX_SPAWN_SETPGROUP : POSIX_SPAWN_SETSID));
+        if (e == 0 && pty)
+                e = posix_spawn_file_actions_addtcsetpgrp_np(&fa,
+                                                             spec->pty_slave);
         if (e == 0)
                 e = posix_spawnattr_setsigdefault(&attr, &all);
         if (e == 0)
@@ -74,9 +88,10 @@ static pid_t start_command(const struct box_spec *spec, const sigset_t *old,
                 /* posix_spawnp searches the PATH of the environment in
                  * force, so put the box's in force first */
                 environ = spec->envp;
-                e = posix_spawnp(&cmd, spec->argv[0], NULL, &attr, spec->argv,
+                e = posix_spawnp(&cmd, spec->argv[0], &fa, &attr, spec->argv,
                                  spec->envp);
         }
+        posix_spawn_file_actions_destroy(&fa);
         posix_spawnattr_destroy(&attr);
         if (e != 0) {
                 *failed = exec_failed(spec, e);
@@ -105,7 +120,7 @@ void box_init_run(const struct box_spec *spec)
                 if (sig < 0)
                         continue;
                 if (sig != SIGCHLD) {
-                        forward(cmd, sig);
+                        forward(cmd, spec->pty_slave, sig);
                         continue;
                 }
                 int ws;

@@ -28,6 +28,13 @@ int box_landlock_apply(const char *workspace, const char *repo,
                        struct ab_err *err);
 int box_seccomp_apply(struct ab_err *err);
 
+/* The box's own terminal (pty.c): the caller's streams that are
+ * terminals become /dev/null at once; after the root is built, the box's
+ * pty, its master sent to the supervisor ("T").  No-ops without
+ * spec->pty. */
+void box_pty_hide_caller(const struct box_spec *spec);
+void box_pty_make(struct box_spec *spec, int sync_fd);
+
 /* pid 1: run argv with envp, forward signals, reap, exit with its status. */
 _Noreturn void box_init_run(const struct box_spec *spec);
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -27,6 +28,7 @@ struct process_box {
         int mnt;      /* the prepared workspace mount until start() */
         int mnt2;     /* and the linked worktree's repository's */
         int life_fd; /* our end of the sync socket, held while the box runs */
+        bool pty;    /* the box makes a terminal of its own ("T") */
 };
 
 static int write_id_map(pid_t pid, const char *file, unsigned inside,
@@ -138,6 +140,21 @@ static int process_start(struct box *pub, const struct box_protect *prot,
                          struct ab_err *err)
 {
         struct process_box *b = (struct process_box *)pub;
+        if (b->pty) {
+                /* the box's own terminal, made from its devpts once its
+                 * root was built; a pty master or nothing */
+                char tag = 0;
+                int fd = -1, n = 0;
+                int r = box_sync_recv(b->life_fd, &tag, &fd);
+                if (r < 0 || tag != 'T' || fd < 0 ||
+                    ioctl(fd, TIOCGPTN, &n) < 0) {
+                        if (fd >= 0)
+                                close(fd);
+                        return err_setx(err, r < 0 ? r : -EPROTO,
+                                        "the box's terminal did not come");
+                }
+                pub->pty_master = fd;
+        }
         int r = box_sync_send_data(b->life_fd, 'P',
                                    prot && prot->plan ? prot->plan : "",
                                    prot ? prot->plan_len : 0);
@@ -169,6 +186,8 @@ static int process_spawn(const struct box_spec *given, struct box **out,
         if (!b)
                 return err_set(err, -ENOMEM, "out of memory");
         b->mnt = b->mnt2 = -1;
+        b->pub.pty_master = -1;
+        b->pty = spec->pty;
         int pidfd = -1;
         fflush(NULL);
         int pid = clone_box(&pidfd, err);
@@ -250,6 +269,8 @@ static void process_destroy(struct box *pub)
         }
         if (pub->pidfd >= 0)
                 close(pub->pidfd);
+        if (pub->pty_master >= 0)
+                close(pub->pty_master);
         if (b->life_fd >= 0)
                 close(b->life_fd);
         if (b->helper > 0)

@@ -20,6 +20,7 @@
 #include "common/handoff.h"
 #include "net/audit.h"
 #include "net/net.h"
+#include "session/tty.h"
 #include "policy/workspace.h"
 #include "common/util.h"
 
@@ -33,6 +34,7 @@ struct supervisor {
         struct net *net;
         int handoff_fd;
         struct event *handoff_ev;
+        struct tty_relay *tty; /* the box's terminal, relayed, or NULL */
 };
 
 static const int forwarded[] = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT, SIGWINCH,
@@ -42,11 +44,20 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
         (void)what;
         struct supervisor *s = arg;
+        /* the box's own terminal has the size of the caller's: the kernel
+         * tells the box's foreground job */
+        if (sig == SIGWINCH && s->tty) {
+                tty_relay_resize(s->tty);
+                return;
+        }
         /* Failing to forward is not fatal: the box may be exiting. */
         s->box->driver->signal(s->box, (int)sig);
         /* Ctrl-Z: the box stops, then so do we, so the shell gets the
-         * terminal back; `fg` sends SIGCONT, which is forwarded too. */
-        if (sig == SIGTSTP)
+         * terminal back (set as it was); `fg` sends SIGCONT, which is
+         * forwarded too. */
+        if (sig == SIGTSTP && s->tty)
+                tty_relay_suspend(s->tty);
+        else if (sig == SIGTSTP)
                 raise(SIGSTOP);
 }
 
@@ -159,7 +170,8 @@ static int prepare_spec(struct policy *p, char *const *argv,
 {
         *spec = (struct box_spec){.policy = p, .argv = argv, .ws_fd = -1,
                                   .workspace_fd = -1, .net_fd = -1,
-                                  .repo_fd = -1, .repo_mount_fd = -1};
+                                  .repo_fd = -1, .repo_mount_fd = -1,
+                                  .pty_slave = -1};
         /* Resolved once; from here on every check, and the mount, are
          * about the directory held.  Root follows no symlink on the way:
          * a box run by root writes root-owned files, links included. */
@@ -344,13 +356,22 @@ static void release_spec(struct box_spec *spec)
 int supervisor_run(struct policy *p, char *const *argv, struct ab_err *err)
 {
         struct box_spec spec = {.ws_fd = -1, .workspace_fd = -1, .net_fd = -1,
-                                .repo_fd = -1, .repo_mount_fd = -1};
+                                .repo_fd = -1, .repo_mount_fd = -1,
+                                .pty_slave = -1};
         int r = supervisor_check_stdio(err);
         if (r == 0)
                 r = prepare_spec(p, argv, &spec, err);
         if (r < 0) {
                 release_spec(&spec);
                 return EXIT_AGENTBOX;
+        }
+        /* a terminal among the caller's streams: the box gets its own */
+        struct tty_caller tc;
+        if (tty_probe(&tc)) {
+                spec.pty = true;
+                memcpy(spec.tty, tc.tty, sizeof(spec.tty));
+                spec.tio = tc.saved;
+                spec.winsz = tc.ws;
         }
 
         struct supervisor s = {.status = EXIT_AGENTBOX, .err = err,
@@ -403,6 +424,16 @@ int supervisor_run(struct policy *p, char *const *argv, struct ab_err *err)
                 s.status = EXIT_AGENTBOX;
                 goto out;
         }
+        if (s.box->pty_master >= 0) {
+                int m = s.box->pty_master;
+                s.box->pty_master = -1;
+                if (tty_relay_start(s.base, &tc, m, &s.tty, err) < 0) {
+                        drv->signal(s.box, SIGKILL);
+                        on_box_exit(-1, 0, &s);
+                        s.status = EXIT_AGENTBOX;
+                        goto out;
+                }
+        }
         if (p->verbose && s.box->note)
                 fprintf(stderr, "agentbox: %s\n", s.box->note);
 
@@ -431,6 +462,9 @@ int supervisor_run(struct policy *p, char *const *argv, struct ab_err *err)
                 drv->signal(s.box, SIGKILL);
         }
 out:
+        /* what the box wrote last shown, the caller's terminal as it was */
+        tty_relay_finish(s.tty);
+        s.tty = NULL;
         for (size_t i = 0; i < ARRAY_SIZE(evs); i++)
                 if (evs[i])
                         event_free(evs[i]);

@@ -1,0 +1,394 @@
+/* The box's terminal, host side (tty.h).  Every descriptor here is one of
+ * our own, non-blocking: the caller's terminal is opened afresh (a new
+ * open file, so O_NONBLOCK is never set on the one the caller's shell
+ * shares), and what waits for a terminal that takes nothing is held in a
+ * capped buffer, the box's side held back meanwhile.  The box can fill
+ * its own terminal; it can never make agentbox wait. */
+#include "tty.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/say.h"
+#include "common/util.h"
+
+/* What may wait for the caller's terminal (the box's side is not read
+ * beyond it), and for the box's (the caller's keys are not read beyond
+ * it).  Messages of agentbox's own get a little more, then are dropped
+ * (they are in the audit log). */
+#define OUT_MAX (1u << 20)
+#define IN_MAX (64u << 10)
+#define SAY_SLACK (64u << 10)
+#define FINISH_MS 1000
+
+struct tty_relay {
+        struct tty_caller tc;
+        struct bufferevent *m;   /* the box's terminal: its output, our keys */
+        struct bufferevent *in;  /* the caller's keys, or NULL */
+        struct bufferevent *out; /* the caller's terminal, or NULL */
+        int shared_fd[2];        /* a caller's stream (0, 1, 2) we could
+                                  * not open afresh, made non-blocking: */
+        int shared_fl[2];        /* its flags, to put back */
+        bool raw;                /* the caller's terminal is raw now */
+        bool out_dead;           /* the caller's terminal takes nothing */
+        bool m_held, in_held;    /* not read: the other side is full */
+        char last;               /* the last byte shown: a message starts on
+                                  * a line of its own */
+        size_t dropped;          /* messages not shown */
+};
+
+/* The one relay whose terminal an exit must set back (atexit). */
+static struct tty_relay *current;
+
+bool tty_probe(struct tty_caller *tc)
+{
+        *tc = (struct tty_caller){.ctl = -1};
+        for (int fd = 0; fd < 3; fd++) {
+                tc->tty[fd] = isatty(fd) == 1;
+                if (tc->tty[fd] && tc->ctl < 0 &&
+                    tcgetattr(fd, &tc->saved) == 0)
+                        tc->ctl = fd;
+        }
+        if (tc->ctl < 0)
+                return false;
+        if (ioctl(tc->ctl, TIOCGWINSZ, &tc->ws) < 0)
+                tc->ws = (struct winsize){.ws_row = 24, .ws_col = 80};
+        return true;
+}
+
+static void set_back(struct tty_relay *r)
+{
+        if (r->raw)
+                tcsetattr(r->tc.ctl, TCSANOW, &r->tc.saved);
+        r->raw = false;
+}
+
+static void set_back_at_exit(void)
+{
+        if (current)
+                set_back(current);
+}
+
+/* Raw, but for the suspend key: Ctrl-Z is the caller's shell's, to stop
+ * agentbox with the box; every other key, Ctrl-C included, goes to the
+ * box's own terminal, whose line discipline makes of it what the box's
+ * settings say. */
+static void make_raw(struct tty_relay *r)
+{
+        struct termios t = r->tc.saved;
+        cfmakeraw(&t);
+        t.c_lflag |= ISIG;
+        t.c_cc[VINTR] = _POSIX_VDISABLE;
+        t.c_cc[VQUIT] = _POSIX_VDISABLE;
+        t.c_cc[VMIN] = 1;
+        t.c_cc[VTIME] = 0;
+        if (tcsetattr(r->tc.ctl, TCSANOW, &t) == 0)
+                r->raw = true;
+}
+
+/* Keys are read only while agentbox has the caller's terminal: a
+ * background job that read it would be stopped (SIGTTIN), and the keys
+ * are the foreground job's. */
+static void take_foreground(struct tty_relay *r)
+{
+        bool fg = tcgetpgrp(r->tc.ctl) == getpgrp();
+        if (fg && r->in)
+                make_raw(r);
+        if (r->in && fg && !r->in_held)
+                bufferevent_enable(r->in, EV_READ);
+        else if (r->in)
+                bufferevent_disable(r->in, EV_READ);
+}
+
+/* The caller's stream fd, opened afresh (own open file: non-blocking
+ * without touching the caller's); if that fails, a duplicate, made
+ * non-blocking until tty_relay_finish puts its flags back. */
+static int own_fd(struct tty_relay *r, int fd, int acc, int slot)
+{
+        char p[32];
+        snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+        int n = open(p, acc | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+        if (n >= 0)
+                return n;
+        n = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        int fl = n < 0 ? -1 : fcntl(n, F_GETFL);
+        if (fl < 0 || fcntl(n, F_SETFL, fl | O_NONBLOCK) < 0) {
+                if (n >= 0)
+                        close(n);
+                return -1;
+        }
+        r->shared_fd[slot] = fd;
+        r->shared_fl[slot] = fl;
+        return n;
+}
+
+static void on_box_output(struct bufferevent *bev, void *arg)
+{
+        struct tty_relay *r = arg;
+        struct evbuffer *src = bufferevent_get_input(bev);
+        if (!r->out || r->out_dead) {
+                evbuffer_drain(src, evbuffer_get_length(src));
+                return;
+        }
+        struct evbuffer *dst = bufferevent_get_output(r->out);
+        char buf[16384];
+        int n;
+        while ((n = evbuffer_remove(src, buf, sizeof(buf))) > 0) {
+                evbuffer_add(dst, buf, (size_t)n);
+                r->last = buf[n - 1];
+        }
+        if (evbuffer_get_length(dst) >= OUT_MAX) {
+                bufferevent_disable(bev, EV_READ);
+                r->m_held = true;
+        }
+}
+
+/* The caller's terminal took some: read the box's side again. */
+static void on_out_drained(struct bufferevent *bev, void *arg)
+{
+        (void)bev;
+        struct tty_relay *r = arg;
+        if (r->m_held) {
+                r->m_held = false;
+                bufferevent_enable(r->m, EV_READ);
+        }
+}
+
+static void on_out_event(struct bufferevent *bev, short what, void *arg)
+{
+        (void)what;
+        struct tty_relay *r = arg;
+        /* hung up, or gone: nothing more is shown, the box goes on */
+        r->out_dead = true;
+        bufferevent_disable(bev, EV_WRITE);
+        struct evbuffer *o = bufferevent_get_output(bev);
+        evbuffer_drain(o, evbuffer_get_length(o));
+        on_out_drained(bev, r);
+}
+
+static void on_keys(struct bufferevent *bev, void *arg)
+{
+        struct tty_relay *r = arg;
+        struct evbuffer *dst = bufferevent_get_output(r->m);
+        evbuffer_add_buffer(dst, bufferevent_get_input(bev));
+        if (evbuffer_get_length(dst) >= IN_MAX) {
+                bufferevent_disable(bev, EV_READ);
+                r->in_held = true;
+        }
+}
+
+/* The box read some keys: read the caller's again. */
+static void on_box_drained(struct bufferevent *bev, void *arg)
+{
+        (void)bev;
+        struct tty_relay *r = arg;
+        if (r->in_held) {
+                r->in_held = false;
+                take_foreground(r);
+        }
+}
+
+static void on_keys_event(struct bufferevent *bev, short what, void *arg)
+{
+        (void)what;
+        (void)arg;
+        bufferevent_disable(bev, EV_READ); /* the caller's terminal hung up */
+}
+
+static void on_box_event(struct bufferevent *bev, short what, void *arg)
+{
+        (void)what;
+        (void)arg;
+        /* every end of the box's terminal closed (EIO): it is ending */
+        bufferevent_disable(bev, EV_READ | EV_WRITE);
+}
+
+/* agentbox's own line, on a line of its own, through the same buffer as
+ * the box's output (raw: the line end is ours to write). */
+static void relay_say(void *arg, const char *line, size_t len)
+{
+        struct tty_relay *r = arg;
+        if (r->out_dead) {
+                r->dropped++;
+                return;
+        }
+        struct evbuffer *o = bufferevent_get_output(r->out);
+        if (evbuffer_get_length(o) + len + 4 > OUT_MAX + SAY_SLACK) {
+                r->dropped++;
+                return;
+        }
+        if (r->last && r->last != '\n')
+                evbuffer_add(o, "\r\n", 2);
+        evbuffer_add(o, line, len);
+        evbuffer_add(o, "\r\n", 2);
+        r->last = '\n';
+}
+
+static struct bufferevent *relay_bev(struct event_base *base, int fd)
+{
+        struct bufferevent *b =
+                bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+        if (!b)
+                close(fd);
+        return b;
+}
+
+int tty_relay_start(struct event_base *base, const struct tty_caller *tc,
+                    int master, struct tty_relay **out, struct ab_err *err)
+{
+        struct tty_relay *r = calloc(1, sizeof(*r));
+        if (!r) {
+                close(master);
+                return err_set(err, -ENOMEM, "out of memory");
+        }
+        r->tc = *tc;
+        r->shared_fd[0] = r->shared_fd[1] = -1;
+        int fl = fcntl(master, F_GETFL);
+        if (fl < 0 || fcntl(master, F_SETFL, fl | O_NONBLOCK) < 0) {
+                close(master);
+                free(r);
+                return err_setx(err, -errno, "the box's terminal");
+        }
+        r->m = relay_bev(base, master);
+        /* the box's output goes to stdout's terminal, else stderr's */
+        int ofd = tc->tty[1] ? 1 : tc->tty[2] ? 2 : -1;
+        if (ofd >= 0) {
+                int fd = own_fd(r, ofd, O_WRONLY, 0);
+                r->out = fd < 0 ? NULL : relay_bev(base, fd);
+                if (!r->out)
+                        r->out_dead = true;
+        } else {
+                r->out_dead = true;
+        }
+        if (tc->tty[0]) {
+                int fd = own_fd(r, 0, O_RDONLY, 1);
+                r->in = fd < 0 ? NULL : relay_bev(base, fd);
+        }
+        if (!r->m || (ofd >= 0 && !r->out) || (tc->tty[0] && !r->in)) {
+                int e = errno;
+                tty_relay_finish(r);
+                return err_setx(err, e ? -e : -ENOMEM,
+                                "cannot relay the box's terminal");
+        }
+        bufferevent_setcb(r->m, on_box_output, on_box_drained, on_box_event,
+                          r);
+        bufferevent_setwatermark(r->m, EV_WRITE, IN_MAX / 2, 0);
+        bufferevent_enable(r->m, EV_READ | EV_WRITE);
+        if (r->out) {
+                bufferevent_setcb(r->out, NULL, on_out_drained, on_out_event,
+                                  r);
+                bufferevent_setwatermark(r->out, EV_WRITE, OUT_MAX / 2, 0);
+                bufferevent_enable(r->out, EV_WRITE);
+        }
+        if (r->in)
+                bufferevent_setcb(r->in, on_keys, NULL, on_keys_event, r);
+        static bool registered;
+        if (!registered && atexit(set_back_at_exit) == 0)
+                registered = true;
+        current = r;
+        take_foreground(r);
+        tty_relay_resize(r);
+        if (tc->tty[2] && r->out)
+                say_set_sink(relay_say, r);
+        *out = r;
+        return 0;
+}
+
+void tty_relay_resize(struct tty_relay *r)
+{
+        struct winsize ws;
+        if (ioctl(r->tc.ctl, TIOCGWINSZ, &ws) == 0)
+                ioctl(bufferevent_getfd(r->m), TIOCSWINSZ, &ws);
+}
+
+void tty_relay_suspend(struct tty_relay *r)
+{
+        if (r->in)
+                bufferevent_disable(r->in, EV_READ);
+        set_back(r);
+        raise(SIGSTOP);
+        /* continued: fg or bg */
+        take_foreground(r);
+        tty_relay_resize(r);
+}
+
+static long ms_since(const struct timespec *t0)
+{
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        return (now.tv_sec - t0->tv_sec) * 1000 +
+               (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* What the box wrote last, and what waits for the caller's terminal:
+ * out, for FINISH_MS at most. */
+static void flush_out(struct tty_relay *r)
+{
+        if (!r->m)
+                return;
+        struct timespec t0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        int mfd = bufferevent_getfd(r->m);
+        on_box_output(r->m, r);
+        for (;;) {
+                if (!r->out || r->out_dead)
+                        return;
+                struct evbuffer *o = bufferevent_get_output(r->out);
+                if (evbuffer_get_length(o) < OUT_MAX) {
+                        char buf[16384];
+                        ssize_t n = read(mfd, buf, sizeof(buf));
+                        if (n > 0) {
+                                evbuffer_add(o, buf, (size_t)n);
+                                r->last = buf[n - 1];
+                                continue;
+                        }
+                }
+                long left = FINISH_MS - ms_since(&t0);
+                if (evbuffer_get_length(o) == 0 || left <= 0)
+                        return;
+                int ofd = bufferevent_getfd(r->out);
+                struct pollfd p = {.fd = ofd, .events = POLLOUT};
+                if (poll(&p, 1, (int)left) <= 0 ||
+                    (evbuffer_write(o, ofd) < 0 && errno != EAGAIN &&
+                     errno != EINTR))
+                        return;
+        }
+}
+
+void tty_relay_finish(struct tty_relay *r)
+{
+        if (!r)
+                return;
+        say_set_sink(NULL, NULL);
+        flush_out(r);
+        set_back(r);
+        if (current == r)
+                current = NULL;
+        if (r->m)
+                bufferevent_free(r->m);
+        if (r->in)
+                bufferevent_free(r->in);
+        if (r->out)
+                bufferevent_free(r->out);
+        /* the caller's own open file, as it was */
+        for (int i = 0; i < 2; i++)
+                if (r->shared_fd[i] >= 0)
+                        fcntl(r->shared_fd[i], F_SETFL, r->shared_fl[i]);
+        if (r->dropped)
+                fprintf(stderr,
+                        "agentbox: %zu message%s of agentbox's were not shown "
+                        "(the terminal took no output); they are in the "
+                        "audit log\n",
+                        r->dropped, r->dropped == 1 ? "" : "s");
+        free(r);
+}
