@@ -40,6 +40,9 @@ const char cli_run_usage[] =
         "                        protected paths (default: .git/hooks,\n"
         "                        .git/config, .claude, .vscode, .envrc, ...;\n"
         "                        see agentbox(1))\n"
+        "      --tty-passthrough pass every control sequence the box writes to\n"
+        "                        the terminal, clipboard and queries included\n"
+        "                        (default: filtered; see agentbox(1))\n"
         "  -v, --verbose         say what the box chose (e.g. how pids are capped)\n"
         "  -h, --help            show this help\n"
         "\n"
@@ -47,7 +50,7 @@ const char cli_run_usage[] =
         "COMMAND cannot be executed, 127 when it is not found in the box.\n";
 
 enum { OPT_NET = 256, OPT_PIDS, OPT_DENY, OPT_AUDIT, OPT_PROTECT,
-       OPT_UNPROTECT };
+       OPT_UNPROTECT, OPT_TTY_PASSTHROUGH };
 
 static const struct option run_opts[] = {
         {"workspace", required_argument, NULL, 'w'},
@@ -59,6 +62,7 @@ static const struct option run_opts[] = {
         {"audit", required_argument, NULL, OPT_AUDIT},
         {"protect", required_argument, NULL, OPT_PROTECT},
         {"unprotect", required_argument, NULL, OPT_UNPROTECT},
+        {"tty-passthrough", no_argument, NULL, OPT_TTY_PASSTHROUGH},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {0},
@@ -118,6 +122,9 @@ int cli_run_parse(int argc, char **argv, struct policy *p, char ***cmd,
                         break;
                 case OPT_PIDS:
                         r = policy_pids_parse(optarg, &p->pids_max, err);
+                        break;
+                case OPT_TTY_PASSTHROUGH:
+                        p->tty_passthrough = true;
                         break;
                 case 'v':
                         p->verbose = true;

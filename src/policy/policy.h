@@ -41,6 +41,7 @@ struct policy {
         struct netpat_list deny;  /* network.deny / --deny; wins over allow */
         char *audit_path;         /* --audit; NULL: the default location */
         struct protect_rules protect; /* filesystem.protect / --protect */
+        bool tty_passthrough;   /* --tty-passthrough: no output filter */
         bool verbose;
 };
 

@@ -427,7 +427,8 @@ int supervisor_run(struct policy *p, char *const *argv, struct ab_err *err)
         if (s.box->pty_master >= 0) {
                 int m = s.box->pty_master;
                 s.box->pty_master = -1;
-                if (tty_relay_start(s.base, &tc, m, &s.tty, err) < 0) {
+                if (tty_relay_start(s.base, &tc, m, p->tty_passthrough,
+                                    &s.tty, err) < 0) {
                         drv->signal(s.box, SIGKILL);
                         on_box_exit(-1, 0, &s);
                         s.status = EXIT_AGENTBOX;

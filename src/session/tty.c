@@ -21,6 +21,7 @@
 
 #include "common/say.h"
 #include "common/util.h"
+#include "ttyfilter.h"
 
 /* What may wait for the caller's terminal (the box's side is not read
  * beyond it), and for the box's (the caller's keys are not read beyond
@@ -30,6 +31,9 @@
 #define IN_MAX (64u << 10)
 #define SAY_SLACK (64u << 10)
 #define FINISH_MS 1000
+#define HELD_MAX 64 /* different messages held while the box has the
+                     * screen; more are counted */
+#define CHUNK 16384
 
 struct tty_relay {
         struct tty_caller tc;
@@ -45,6 +49,10 @@ struct tty_relay {
         char last;               /* the last byte shown: a message starts on
                                   * a line of its own */
         size_t dropped;          /* messages not shown */
+        struct tty_filter *filter; /* NULL: --tty-passthrough */
+        int slave;               /* ours, to see the box's terminal mode */
+        char *held[HELD_MAX];    /* messages held, each once */
+        size_t n_held, held_total;
 };
 
 /* The one relay whose terminal an exit must set back (atexit). */
@@ -132,6 +140,48 @@ static int own_fd(struct tty_relay *r, int fd, int acc, int slot)
         return n;
 }
 
+/* The box's program has the screen: the alternate screen, or its
+ * terminal out of line mode (raw, cbreak: a TUI's). */
+static bool box_has_screen(struct tty_relay *r)
+{
+        struct termios t;
+        return (r->filter && (r->filter->modes & TTY_MODE_ALT)) ||
+               (r->slave >= 0 && tcgetattr(r->slave, &t) == 0 &&
+                !(t.c_lflag & ICANON));
+}
+
+/* n bytes of the box's output, filtered, to the caller's terminal. */
+static void show(struct tty_relay *r, const unsigned char *p, size_t n)
+{
+        struct evbuffer *dst = bufferevent_get_output(r->out);
+        if (!r->filter) {
+                evbuffer_add(dst, p, n);
+                r->last = (char)p[n - 1];
+                return;
+        }
+        static unsigned char f[CHUNK + TTY_FILTER_SLACK];
+        for (size_t i = 0; i < n; i += CHUNK) {
+                size_t k = n - i < CHUNK ? n - i : CHUNK;
+                size_t o = tty_filter_feed(r->filter, p + i, k, f);
+                if (o) {
+                        evbuffer_add(dst, f, o);
+                        r->last = (char)f[o - 1];
+                }
+        }
+}
+
+static void say_now(struct tty_relay *r, const char *line, size_t len);
+
+/* The messages held while the box had the screen, each once. */
+static void show_held(struct tty_relay *r)
+{
+        for (size_t i = 0; i < r->n_held; i++) {
+                say_now(r, r->held[i], strlen(r->held[i]));
+                free(r->held[i]);
+        }
+        r->n_held = 0;
+}
+
 static void on_box_output(struct bufferevent *bev, void *arg)
 {
         struct tty_relay *r = arg;
@@ -141,16 +191,16 @@ static void on_box_output(struct bufferevent *bev, void *arg)
                 return;
         }
         struct evbuffer *dst = bufferevent_get_output(r->out);
-        char buf[16384];
+        unsigned char buf[CHUNK];
         int n;
-        while ((n = evbuffer_remove(src, buf, sizeof(buf))) > 0) {
-                evbuffer_add(dst, buf, (size_t)n);
-                r->last = buf[n - 1];
-        }
+        while ((n = evbuffer_remove(src, buf, sizeof(buf))) > 0)
+                show(r, buf, (size_t)n);
         if (evbuffer_get_length(dst) >= OUT_MAX) {
                 bufferevent_disable(bev, EV_READ);
                 r->m_held = true;
         }
+        if (r->n_held && !box_has_screen(r))
+                show_held(r);
 }
 
 /* The caller's terminal took some: read the box's side again. */
@@ -215,9 +265,8 @@ static void on_box_event(struct bufferevent *bev, short what, void *arg)
 
 /* agentbox's own line, on a line of its own, through the same buffer as
  * the box's output (raw: the line end is ours to write). */
-static void relay_say(void *arg, const char *line, size_t len)
+static void say_now(struct tty_relay *r, const char *line, size_t len)
 {
-        struct tty_relay *r = arg;
         if (r->out_dead) {
                 r->dropped++;
                 return;
@@ -234,6 +283,28 @@ static void relay_say(void *arg, const char *line, size_t len)
         r->last = '\n';
 }
 
+/* Now, or held while the box's program has the screen (they would land
+ * in the middle of its drawing; they are in the audit log meanwhile). */
+static void relay_say(void *arg, const char *line, size_t len)
+{
+        struct tty_relay *r = arg;
+        if (!box_has_screen(r)) {
+                if (r->n_held)
+                        show_held(r);
+                say_now(r, line, len);
+                return;
+        }
+        r->held_total++;
+        for (size_t i = 0; i < r->n_held; i++)
+                if (!strcmp(r->held[i], line))
+                        return;
+        char *d = r->n_held < HELD_MAX ? strndup(line, len) : NULL;
+        if (d)
+                r->held[r->n_held++] = d;
+        else
+                r->dropped++;
+}
+
 static struct bufferevent *relay_bev(struct event_base *base, int fd)
 {
         struct bufferevent *b =
@@ -244,20 +315,30 @@ static struct bufferevent *relay_bev(struct event_base *base, int fd)
 }
 
 int tty_relay_start(struct event_base *base, const struct tty_caller *tc,
-                    int master, struct tty_relay **out, struct ab_err *err)
+                    int master, bool passthrough, struct tty_relay **out,
+                    struct ab_err *err)
 {
         struct tty_relay *r = calloc(1, sizeof(*r));
+        if (r && !passthrough && !(r->filter = malloc(sizeof(*r->filter)))) {
+                free(r);
+                r = NULL;
+        }
         if (!r) {
                 close(master);
                 return err_set(err, -ENOMEM, "out of memory");
         }
+        if (r->filter)
+                tty_filter_init(r->filter);
         r->tc = *tc;
         r->shared_fd[0] = r->shared_fd[1] = -1;
+        /* the box's end, to see its mode; never the box's to use */
+        r->slave = ioctl(master, TIOCGPTPEER, O_RDONLY | O_NOCTTY | O_CLOEXEC);
         int fl = fcntl(master, F_GETFL);
         if (fl < 0 || fcntl(master, F_SETFL, fl | O_NONBLOCK) < 0) {
+                int e = errno;
                 close(master);
-                free(r);
-                return err_setx(err, -errno, "the box's terminal");
+                tty_relay_finish(r);
+                return err_setx(err, -e, "the box's terminal");
         }
         r->m = relay_bev(base, master);
         /* the box's output goes to stdout's terminal, else stderr's */
@@ -340,18 +421,36 @@ static void flush_out(struct tty_relay *r)
         clock_gettime(CLOCK_MONOTONIC, &t0);
         int mfd = bufferevent_getfd(r->m);
         on_box_output(r->m, r);
+        if (!r->out || r->out_dead)
+                return;
+        /* written here from now on, not by the event loop (which keeps a
+         * bufferevent's output to itself: frozen at its start) */
+        bufferevent_disable(r->out, EV_WRITE);
+        evbuffer_unfreeze(bufferevent_get_output(r->out), 1);
+        bool more = true, ended = false;
         for (;;) {
-                if (!r->out || r->out_dead)
-                        return;
                 struct evbuffer *o = bufferevent_get_output(r->out);
                 if (evbuffer_get_length(o) < OUT_MAX) {
-                        char buf[16384];
+                        unsigned char buf[CHUNK];
                         ssize_t n = read(mfd, buf, sizeof(buf));
                         if (n > 0) {
-                                evbuffer_add(o, buf, (size_t)n);
-                                r->last = buf[n - 1];
+                                show(r, buf, (size_t)n);
                                 continue;
                         }
+                        more = false;
+                }
+                if (!more && !ended) {
+                        /* all the box wrote is in: what its program left on
+                         * goes off, then the messages it had held back */
+                        ended = true;
+                        unsigned char reset[128];
+                        size_t k = r->filter ? tty_filter_reset(r->filter,
+                                                                reset)
+                                             : 0;
+                        evbuffer_add(o, reset, k);
+                        if (r->filter)
+                                r->filter->modes = 0;
+                        show_held(r);
                 }
                 long left = FINISH_MS - ms_since(&t0);
                 if (evbuffer_get_length(o) == 0 || left <= 0)
@@ -359,6 +458,7 @@ static void flush_out(struct tty_relay *r)
                 int ofd = bufferevent_getfd(r->out);
                 struct pollfd p = {.fd = ofd, .events = POLLOUT};
                 if (poll(&p, 1, (int)left) <= 0 ||
+                    (p.revents & (POLLERR | POLLHUP | POLLNVAL)) ||
                     (evbuffer_write(o, ofd) < 0 && errno != EAGAIN &&
                      errno != EINTR))
                         return;
@@ -384,6 +484,17 @@ void tty_relay_finish(struct tty_relay *r)
         for (int i = 0; i < 2; i++)
                 if (r->shared_fd[i] >= 0)
                         fcntl(r->shared_fd[i], F_SETFL, r->shared_fl[i]);
+        if (r->held_total)
+                fprintf(stderr,
+                        "agentbox: %zu message%s held while the box's "
+                        "program had the screen (shown above, each once; "
+                        "all are in the audit log)\n",
+                        r->held_total, r->held_total == 1 ? " was" : "s were");
+        for (size_t i = 0; i < r->n_held; i++)
+                free(r->held[i]);
+        if (r->slave >= 0)
+                close(r->slave);
+        free(r->filter);
         if (r->dropped)
                 fprintf(stderr,
                         "agentbox: %zu message%s of agentbox's were not shown "

@@ -29,13 +29,18 @@ bool tty_probe(struct tty_caller *tc);
 struct tty_relay;
 
 /* Relay the box's terminal (its master, taken) to the caller's: the box's
- * output to the caller's terminal, the caller's keys (when stdin is the
- * terminal and agentbox has the foreground) to the box, the caller's
- * terminal raw meanwhile but for Ctrl-Z, which stops agentbox and the box
+ * output, filtered (session/ttyfilter.h) unless passthrough, to the
+ * caller's terminal; the caller's keys (when stdin is the terminal and
+ * agentbox has the foreground) to the box; the caller's terminal raw
+ * meanwhile but for Ctrl-Z, which stops agentbox and the box
  * (tty_relay_suspend).  agentbox's own messages (common/say.h) go the same
- * way when stderr is the terminal. */
+ * way when stderr is the terminal: at once while the box's program reads
+ * lines, held while it has the screen (the alternate screen, or its
+ * terminal not in line mode) and shown, each once, when it gives the
+ * screen back or ends. */
 int tty_relay_start(struct event_base *base, const struct tty_caller *tc,
-                    int master, struct tty_relay **out, struct ab_err *err);
+                    int master, bool passthrough, struct tty_relay **out,
+                    struct ab_err *err);
 
 /* The caller's window size, to the box's terminal (SIGWINCH). */
 void tty_relay_resize(struct tty_relay *r);
@@ -46,6 +51,8 @@ void tty_relay_resize(struct tty_relay *r);
 void tty_relay_suspend(struct tty_relay *r);
 
 /* The box has ended: what it wrote last goes out (for a second at most
- * if the terminal takes nothing), the caller's terminal is set back
+ * if the terminal takes nothing), then what turns off the modes its
+ * program left on (alternate screen, mouse, bracketed paste, a hidden
+ * cursor) and the messages held; the caller's terminal is set back
  * exactly as it was, and r is freed. */
 void tty_relay_finish(struct tty_relay *r);

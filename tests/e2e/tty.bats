@@ -212,3 +212,126 @@ print("ok")
         [ "$status" -eq 0 ]
         [[ "$output" == *ok* ]]
 }
+
+# tm ARGS...: the test's own tmux server, a third-party terminal emulator
+# that agentbox runs in, as a user's would be.
+tm() {
+        tmux -L "abtest$$" -f /dev/null "$@"
+}
+
+# tm_run CMD: a 100x30 tmux window running CMD, then "EXIT=<status>".
+tm_run() {
+        CLEANUP+=("tmux -L abtest$$ kill-server")
+        tm new-session -d -x 100 -y 30 -s t "$1; echo EXIT=\$?; sleep 60"
+        tm set -g set-clipboard on
+}
+
+# tm_wait TEXT: until the window shows TEXT (10 s).
+tm_wait() {
+        local i
+        for i in $(seq 100); do
+                tm capture-pane -p -t t | grep -qF -- "$1" && return 0
+                sleep 0.1
+        done
+        echo "tmux never showed '$1'; it shows:" >&2
+        tm capture-pane -p -t t >&2
+        return 1
+}
+
+@test "OSC 52 from the box never sets the caller's clipboard (tmux), titles still do; --tty-passthrough lets it" {
+        local seqs='printf "\033]52;c;c2VjcmV0\007\033]2;box-title\007"; echo; echo printed'
+        tm_run "$AGENTBOX run --workspace $WS -- sh -c '$seqs'"
+        tm_wait EXIT=0
+        run tm show-buffer
+        [ "$status" -ne 0 ] # no buffer: the clipboard was not set
+        [ "$(tm display -p -t t '#{pane_title}')" = box-title ]
+        tm kill-server
+        tm_run "$AGENTBOX run --tty-passthrough --workspace $WS -- sh -c '$seqs'"
+        tm_wait EXIT=0
+        [ "$(tm show-buffer)" = secret ]
+}
+
+@test "vim and less in the box draw, edit and exit cleanly in a real terminal (tmux)" {
+        printf 'one\ntwo\n' >"$WS/f.txt"
+        tm_run "$AGENTBOX run --workspace $WS -- vi -u NONE -N f.txt"
+        tm_wait two
+        tm send-keys -t t 'ggOzero' Escape ':wq' Enter
+        tm_wait EXIT=0
+        [ "$(cat "$WS/f.txt")" = "$(printf 'zero\none\ntwo')" ]
+        # the screen is the shell's again: vim's text is gone with its
+        # alternate screen
+        ! tm capture-pane -p -t t | grep -q '^~'
+        tm kill-server
+        seq 1 500 >"$WS/long.txt"
+        tm_run "$AGENTBOX run --workspace $WS -- less long.txt"
+        tm_wait 29
+        tm send-keys -t t G
+        tm_wait 500
+        tm send-keys -t t q
+        tm_wait EXIT=0
+}
+
+@test "agentbox's messages wait while the box's program has the screen, and come once it gives it back" {
+        run term '
+import os
+from ptyharness import Term
+box = r"""
+import os, subprocess, sys, termios, time, tty
+old = termios.tcgetattr(0)
+tty.setraw(0)
+os.write(1, b"drawing\r\n")
+for i in range(3):  # the same denial three times: shown once
+    subprocess.run(["curl", "-s", "-m", "5", "--noproxy", "", "-x", "http://127.0.0.1:3128", "http://denied.example/"],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+time.sleep(0.3)
+os.write(1, b"still-drawing\r\n")
+termios.tcsetattr(0, termios.TCSANOW, old)
+print("gave-the-screen-back", flush=True)
+time.sleep(0.5)
+print("done", flush=True)
+"""
+t = Term([os.environ["AGENTBOX"], "run", "--workspace", os.environ["WS"], "--", "python3", "-c", box])
+assert t.wait() == 0, t.buf
+out = t.buf.decode(errors="replace")
+print(out)
+d = out.index("still-drawing")
+g = out.index("gave-the-screen-back")
+b = out.index("blocked http://denied.example")
+assert d < g < b, (d, g, b)
+assert out.count("blocked http://denied.example") == 1, out
+assert "1 message was held while the box" in out or "3 messages were held while the box" in out, out
+'
+        [ "$status" -eq 0 ]
+}
+
+@test "a box that ends inside its TUI leaves the caller's terminal out of it" {
+        run term '
+import os
+from ptyharness import Term
+t = Term([os.environ["AGENTBOX"], "run", "--workspace", os.environ["WS"], "--",
+          "printf", "\\033[?1049h\\033[?1000h\\033[?2004h\\033[?25ltui"])
+assert t.wait() == 0, t.buf
+tail = t.buf[t.buf.index(b"tui"):]
+for s in (b"\x1b[?1000l", b"\x1b[?2004l", b"\x1b[?1049l", b"\x1b[?25h"):
+    assert s in tail, (s, tail)
+print("ok")
+'
+        [ "$status" -eq 0 ]
+        [[ "$output" == *ok* ]]
+}
+
+@test "what the box writes just before it ends all reaches the caller's terminal" {
+        run term '
+import os
+from ptyharness import Term
+t = Term([os.environ["AGENTBOX"], "run", "--workspace", os.environ["WS"], "--",
+          "python3", "-c", "import os; [os.write(1, b\"%06d\\n\" % i) for i in range(30000)]; os._exit(0)"])
+assert t.wait() == 0
+lines = t.buf.split(b"\r\n")
+assert b"029999" in lines, t.buf[-200:]
+assert len([l for l in lines if len(l) == 6]) == 30000, len(lines)
+print("ok")
+'
+        [ "$status" -eq 0 ]
+        [[ "$output" == *ok* ]]
+}

@@ -1,0 +1,443 @@
+/* The output filter (ttyfilter.h).  A VT parser in the manner of every
+ * terminal's: text passes; an escape sequence is held until it is whole,
+ * then passed or dropped whole, so the caller's terminal is never left
+ * inside a sequence the box began (what follows a dropped introducer
+ * reaches the terminal as text, or as sequences judged on their own).
+ * Strings (DCS, APC, PM, SOS) are dropped as they come, unheld.
+ *
+ * Removed: OSC but titles (0-2), links (8), colour queries (4, 10-19 with
+ * "?") and resets (104, 110-119); the strings (DCS: DECRQSS, XTGETTCAP,
+ * sixel, tmux passthrough; APC: kitty graphics, which reads host files;
+ * PM, SOS); CSI t but the size and title-stack reports (14, 16, 18, 19,
+ * 22, 23: numbers back, no text); CSI i (media copy: a printer, which
+ * xterm may pipe to a command); ENQ (the answerback string, typed back);
+ * C1 controls as raw bytes outside UTF-8 characters; titles and links
+ * with control characters in them. */
+#include "ttyfilter.h"
+
+#include <string.h>
+
+enum {
+        GROUND,
+        ESCAPE,
+        ESC_INT, /* ESC and intermediates: ESC ( B, ESC # 8 */
+        CSI,
+        OSC,
+        OSC_ESC, /* ESC seen in an OSC: ST, or an abort */
+        STR,     /* DCS, APC, PM, SOS: dropped */
+        STR_ESC,
+};
+
+#define ESC 0x1b
+#define CAN 0x18
+#define SUB 0x1a
+#define BEL 0x07
+#define ENQ 0x05
+
+void tty_filter_init(struct tty_filter *f)
+{
+        memset(f, 0, sizeof(*f));
+}
+
+static void put(unsigned char *out, size_t *o, const void *p, size_t n)
+{
+        memcpy(out + *o, p, n);
+        *o += n;
+}
+
+static void hold(struct tty_filter *f, unsigned char b, size_t cap)
+{
+        if (f->len < cap)
+                f->seq[f->len++] = b;
+        else
+                f->drop = true; /* too long for any terminal's good */
+}
+
+static void begin(struct tty_filter *f)
+{
+        f->state = ESCAPE;
+        f->seq[0] = ESC;
+        f->len = 1;
+        f->drop = false;
+}
+
+static void drop_seq(struct tty_filter *f)
+{
+        f->stripped++;
+        f->state = GROUND;
+        f->len = 0;
+}
+
+/* ---- decisions ---------------------------------------------------------- */
+
+/* The numbers of a CSI's parameters (seq[2..]), up to max of them;
+ * *private: it began with one of < = > ?. */
+static size_t csi_params(const struct tty_filter *f, unsigned *v, size_t max,
+                         char *private)
+{
+        size_t i = 2, n = 0;
+        *private = 0;
+        if (i < f->len && f->seq[i] >= 0x3c && f->seq[i] <= 0x3f)
+                *private = (char)f->seq[i++];
+        unsigned cur = 0;
+        bool any = false;
+        for (; i < f->len && f->seq[i] >= 0x30 && f->seq[i] <= 0x3f; i++) {
+                unsigned char c = f->seq[i];
+                if (c >= '0' && c <= '9') {
+                        cur = cur > 100000 ? cur : cur * 10 + (c - '0');
+                        any = true;
+                } else if (c == ';' || c == ':') {
+                        if (n < max)
+                                v[n++] = cur;
+                        cur = 0;
+                        any = false;
+                }
+        }
+        if ((any || n) && n < max)
+                v[n++] = cur;
+        return n;
+}
+
+static bool has_intermediate(const struct tty_filter *f)
+{
+        for (size_t i = 2; i < f->len; i++)
+                if (f->seq[i] >= 0x20 && f->seq[i] <= 0x2f)
+                        return true;
+        return false;
+}
+
+static void track_modes(struct tty_filter *f, unsigned char fin)
+{
+        unsigned v[16];
+        char private;
+        size_t n = csi_params(f, v, 16, &private);
+        if (private != '?' || (fin != 'h' && fin != 'l'))
+                return;
+        for (size_t i = 0; i < n; i++) {
+                unsigned m = v[i] == 1049 || v[i] == 1047 || v[i] == 47
+                                     ? TTY_MODE_ALT
+                             : v[i] == 9 || (v[i] >= 1000 && v[i] <= 1003) ||
+                                             v[i] == 1005 || v[i] == 1006 ||
+                                             v[i] == 1015
+                                     ? TTY_MODE_MOUSE
+                             : v[i] == 2004 ? TTY_MODE_PASTE
+                             : v[i] == 1004 ? TTY_MODE_FOCUS
+                             : v[i] == 1    ? TTY_MODE_APPKEYS
+                             : v[i] == 25   ? TTY_MODE_HIDDEN
+                                            : 0;
+                bool on = fin == 'h';
+                if (m == TTY_MODE_HIDDEN)
+                        on = !on; /* 25 h shows the cursor */
+                if (on)
+                        f->modes |= m;
+                else
+                        f->modes &= ~m;
+        }
+}
+
+static bool csi_allowed(struct tty_filter *f, unsigned char fin)
+{
+        if (fin == 'i')
+                return false; /* media copy */
+        if (fin != 't') {
+                track_modes(f, fin);
+                return true;
+        }
+        unsigned v[4];
+        char private;
+        size_t n = csi_params(f, v, 4, &private);
+        if (private || has_intermediate(f))
+                return false; /* xterm's title modes and the like */
+        unsigned op = n ? v[0] : 0;
+        return op == 14 || op == 16 || op == 18 || op == 19 || op == 22 ||
+               op == 23;
+}
+
+/* A title's or link's text: nothing that is a control, C0 or C1 (as
+ * UTF-8: C2 80 to C2 9F). */
+static bool clean_text(const unsigned char *p, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                if (p[i] < 0x20 || p[i] == 0x7f)
+                        return false;
+                if (p[i] == 0xc2 && i + 1 < n && p[i + 1] >= 0x80 &&
+                    p[i + 1] <= 0x9f)
+                        return false;
+        }
+        return true;
+}
+
+/* "?" queries only: after the number, each field is "?" (10-19) or a
+ * colour number then "?" (4). */
+static bool only_queries(const unsigned char *p, size_t n, bool numbered)
+{
+        size_t i = 0;
+        bool any = false;
+        while (i < n) {
+                if (p[i++] != ';')
+                        return false;
+                if (numbered) {
+                        size_t d = i;
+                        while (i < n && p[i] >= '0' && p[i] <= '9')
+                                i++;
+                        if (i == d || i >= n || p[i++] != ';')
+                                return false;
+                }
+                if (i >= n || p[i++] != '?')
+                        return false;
+                any = true;
+        }
+        return any;
+}
+
+static bool osc_allowed(const struct tty_filter *f)
+{
+        const unsigned char *p = f->seq + 2;
+        size_t n = f->len - 2, i = 0;
+        unsigned num = 0;
+        while (i < n && i < 5 && p[i] >= '0' && p[i] <= '9')
+                num = num * 10 + (unsigned)(p[i++] - '0');
+        if (i == 0 || (i < n && p[i] != ';'))
+                return false;
+        if (num <= 2 || num == 8)
+                return clean_text(p + i, n - i);
+        if (num == 4)
+                return only_queries(p + i, n - i, true);
+        if (num >= 10 && num <= 19)
+                return only_queries(p + i, n - i, false);
+        if (num == 104 || (num >= 110 && num <= 119))
+                return i == n || clean_text(p + i, n - i);
+        return false;
+}
+
+/* ---- states --------------------------------------------------------------- */
+
+/* A C0 control inside a sequence: executed now, as terminals do; the
+ * sequence goes on.  ESC, CAN, SUB end it: the caller's business. */
+static void c0_inside(struct tty_filter *f, unsigned char b,
+                      unsigned char *out, size_t *o)
+{
+        (void)f;
+        if (b != ENQ)
+                put(out, o, &b, 1);
+}
+
+static void ground(struct tty_filter *f, unsigned char b, unsigned char *out,
+                   size_t *o)
+{
+        if (f->utf8) {
+                if ((b & 0xc0) == 0x80) {
+                        f->utf8--;
+                        put(out, o, &b, 1);
+                        return;
+                }
+                f->utf8 = 0;
+        }
+        if (b == ESC) {
+                begin(f);
+        } else if (b == ENQ || (b >= 0x80 && b <= 0x9f)) {
+                f->stripped++; /* answerback; a C1 control as a byte */
+        } else {
+                if (b >= 0xc2 && b <= 0xdf)
+                        f->utf8 = 1;
+                else if (b >= 0xe0 && b <= 0xef)
+                        f->utf8 = 2;
+                else if (b >= 0xf0 && b <= 0xf4)
+                        f->utf8 = 3;
+                put(out, o, &b, 1);
+        }
+}
+
+/* ESC, CAN, SUB, a C0 or a byte of 128 or more in the middle of a
+ * sequence: true when b was dealt with (the sequence is then over or
+ * goes on); false when b is the sequence's own. */
+static bool interrupts(struct tty_filter *f, unsigned char b,
+                       unsigned char *out, size_t *o)
+{
+        if (b == ESC) {
+                f->stripped++; /* unfinished: dropped, a new one begins */
+                begin(f);
+        } else if (b == CAN || b == SUB) {
+                drop_seq(f);
+        } else if (b < 0x20) {
+                c0_inside(f, b, out, o);
+        } else if (b == 0x7f) {
+                /* ignored inside sequences */
+        } else if (b >= 0x80) {
+                drop_seq(f);
+                ground(f, b, out, o);
+        } else {
+                return false;
+        }
+        return true;
+}
+
+static void escape(struct tty_filter *f, unsigned char b, unsigned char *out,
+                   size_t *o)
+{
+        if (interrupts(f, b, out, o))
+                return;
+        hold(f, b, TTY_CSI_MAX);
+        if (f->state == ESCAPE && b == '[') {
+                f->state = CSI;
+        } else if (f->state == ESCAPE && b == ']') {
+                f->state = OSC;
+        } else if (f->state == ESCAPE &&
+                   (b == 'P' || b == '_' || b == '^' || b == 'X')) {
+                f->stripped++;
+                f->state = STR;
+                f->len = 0;
+        } else if (b >= 0x20 && b <= 0x2f) {
+                f->state = ESC_INT;
+        } else { /* a final byte */
+                if (f->len == 2 && b == '=')
+                        f->modes |= TTY_MODE_APPKEYS;
+                if (f->len == 2 && b == '\\')
+                        ; /* ST with no string open: nothing to say */
+                else if (f->drop)
+                        f->stripped++;
+                else
+                        put(out, o, f->seq, f->len);
+                f->state = GROUND;
+                f->len = 0;
+        }
+}
+
+static void csi(struct tty_filter *f, unsigned char b, unsigned char *out,
+                size_t *o)
+{
+        if (interrupts(f, b, out, o))
+                return;
+        if (b < 0x40) { /* parameters and intermediates */
+                hold(f, b, TTY_CSI_MAX);
+                return;
+        }
+        if (!f->drop && csi_allowed(f, b)) {
+                put(out, o, f->seq, f->len);
+                put(out, o, &b, 1);
+        } else {
+                f->stripped++;
+        }
+        f->state = GROUND;
+        f->len = 0;
+}
+
+/* An OSC ended by BEL (term 1 byte) or ST (2). */
+static void osc_end(struct tty_filter *f, const char *term, size_t tlen,
+                    unsigned char *out, size_t *o)
+{
+        if (!f->drop && osc_allowed(f)) {
+                put(out, o, f->seq, f->len);
+                put(out, o, term, tlen);
+        } else {
+                f->stripped++;
+        }
+        f->state = GROUND;
+        f->len = 0;
+}
+
+static void osc(struct tty_filter *f, unsigned char b, unsigned char *out,
+                size_t *o)
+{
+        if (f->state == OSC_ESC) {
+                if (b == '\\') {
+                        osc_end(f, "\x1b\\", 2, out, o);
+                        return;
+                }
+                f->stripped++; /* ESC began another sequence */
+                begin(f);
+                escape(f, b, out, o);
+                return;
+        }
+        if (b == BEL) {
+                osc_end(f, "\a", 1, out, o);
+        } else if (b == ESC) {
+                f->state = OSC_ESC;
+        } else if (b == CAN || b == SUB) {
+                drop_seq(f);
+        } else if (b < 0x20 || b == 0x7f) {
+                f->drop = true; /* no control belongs in a title or link */
+        } else {
+                hold(f, b, TTY_OSC_MAX);
+        }
+}
+
+/* DCS, APC, PM, SOS: to ST, or what aborts them; BEL does not end them
+ * here (it does in no terminal that matters, and ending early would pass
+ * what a terminal still reads as the string). */
+static void str(struct tty_filter *f, unsigned char b, unsigned char *out,
+                size_t *o)
+{
+        if (f->state == STR_ESC) {
+                if (b == '\\') {
+                        f->state = GROUND;
+                } else if (b != ESC) {
+                        begin(f);
+                        escape(f, b, out, o);
+                }
+                return;
+        }
+        if (b == ESC)
+                f->state = STR_ESC;
+        else if (b == CAN || b == SUB)
+                f->state = GROUND;
+}
+
+size_t tty_filter_feed(struct tty_filter *f, const unsigned char *in,
+                       size_t n, unsigned char *out)
+{
+        size_t o = 0;
+        for (size_t i = 0; i < n; i++) {
+                if (f->state == GROUND) {
+                        /* plain text, the common case, in one copy */
+                        size_t j = i;
+                        if (!f->utf8)
+                                while (j < n && in[j] >= 0x20 && in[j] < 0x7f)
+                                        j++;
+                        if (j > i) {
+                                put(out, &o, in + i, j - i);
+                                i = j - 1;
+                                continue;
+                        }
+                        ground(f, in[i], out, &o);
+                        continue;
+                }
+                switch (f->state) {
+                case ESCAPE:
+                case ESC_INT:
+                        escape(f, in[i], out, &o);
+                        break;
+                case CSI:
+                        csi(f, in[i], out, &o);
+                        break;
+                case OSC:
+                case OSC_ESC:
+                        osc(f, in[i], out, &o);
+                        break;
+                default:
+                        str(f, in[i], out, &o);
+                        break;
+                }
+        }
+        return o;
+}
+
+size_t tty_filter_reset(const struct tty_filter *f, unsigned char *out)
+{
+        static const struct {
+                unsigned mode;
+                const char *seq;
+        } resets[] = {
+                {TTY_MODE_MOUSE, "\x1b[?1006l\x1b[?1003l\x1b[?1002l\x1b[?1000l"},
+                {TTY_MODE_PASTE, "\x1b[?2004l"},
+                {TTY_MODE_FOCUS, "\x1b[?1004l"},
+                {TTY_MODE_APPKEYS, "\x1b[?1l\x1b>"},
+                {TTY_MODE_ALT, "\x1b[?1049l"},
+                {TTY_MODE_HIDDEN, "\x1b[?25h"},
+        };
+        size_t o = 0;
+        for (size_t i = 0; i < sizeof(resets) / sizeof(resets[0]); i++)
+                if (f->modes & resets[i].mode)
+                        put(out, &o, resets[i].seq, strlen(resets[i].seq));
+        return o;
+}

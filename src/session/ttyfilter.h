@@ -1,0 +1,52 @@
+/* What the box writes to its terminal, on its way to the caller's: the
+ * control sequences a program could use to act on the user's machine
+ * through the terminal (set the clipboard, make the terminal type an
+ * answer back as input, move the window, transfer files, run the
+ * terminal's own commands) are removed; what agent TUIs need stays
+ * (colours, cursor, alternate screen, mouse, bracketed paste, titles,
+ * OSC 8 links, the queries whose answers are numbers).  agentbox(1),
+ * "The terminal", has the list.  A parser of box input: every state is
+ * bounded, a sequence longer than its cap is dropped whole. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TTY_OSC_MAX 4096 /* an OSC's payload (titles, links) */
+#define TTY_CSI_MAX 64   /* a CSI or ESC sequence's bytes */
+/* Output never exceeds input, but a call may give back what earlier
+ * calls held (a sequence not yet finished): room for n + this. */
+#define TTY_FILTER_SLACK (TTY_OSC_MAX + 16)
+
+/* Terminal modes the box's program turned on that would outlive it if it
+ * died without turning them off (tty_filter_reset). */
+enum {
+        TTY_MODE_ALT = 1u << 0,     /* alternate screen (1049, 1047, 47) */
+        TTY_MODE_MOUSE = 1u << 1,   /* mouse reports (9, 1000-1006, 1015) */
+        TTY_MODE_PASTE = 1u << 2,   /* bracketed paste (2004) */
+        TTY_MODE_FOCUS = 1u << 3,   /* focus reports (1004) */
+        TTY_MODE_HIDDEN = 1u << 4,  /* cursor hidden (25 l) */
+        TTY_MODE_APPKEYS = 1u << 5, /* application cursor keys (1), keypad */
+};
+
+struct tty_filter {
+        uint8_t state;
+        bool drop;       /* this sequence goes nowhere */
+        uint8_t utf8;    /* continuation bytes still expected */
+        unsigned modes;  /* TTY_MODE_* on now */
+        size_t len;      /* of seq */
+        size_t stripped; /* sequences removed, in all */
+        unsigned char seq[TTY_OSC_MAX + 8];
+};
+
+void tty_filter_init(struct tty_filter *f);
+
+/* Filter n bytes of the box's output into out (room for n +
+ * TTY_FILTER_SLACK); returns how many bytes out holds. */
+size_t tty_filter_feed(struct tty_filter *f, const unsigned char *in,
+                       size_t n, unsigned char *out);
+
+/* The sequences that turn off what f->modes says is on, into out (room
+ * for 64); returns their length.  For a box that ended inside its TUI. */
+size_t tty_filter_reset(const struct tty_filter *f, unsigned char *out);

@@ -1,0 +1,143 @@
+/* The terminal output filter: what reaches the caller's terminal of what
+ * the box writes, whole and split at every byte. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "session/ttyfilter.h"
+
+/* in, filtered in one go and byte by byte: both must give want */
+static void check(const char *in, const char *want)
+{
+        size_t n = strlen(in);
+        unsigned char *out = malloc(n + TTY_FILTER_SLACK);
+        struct tty_filter *f = malloc(sizeof(*f));
+        tty_filter_init(f);
+        size_t o = tty_filter_feed(f, (const unsigned char *)in, n, out);
+        cr_expect(o == strlen(want) && memcmp(out, want, o) == 0,
+                  "in %s: got %.*s, want %s", in, (int)o, out, want);
+        tty_filter_init(f);
+        size_t total = 0;
+        unsigned char *acc = malloc(n + TTY_FILTER_SLACK);
+        for (size_t i = 0; i < n; i++) {
+                size_t k = tty_filter_feed(f, (const unsigned char *)in + i,
+                                           1, out);
+                memcpy(acc + total, out, k);
+                total += k;
+        }
+        cr_expect(total == strlen(want) && memcmp(acc, want, total) == 0,
+                  "in %s byte by byte: got %.*s", in, (int)total, acc);
+        free(acc);
+        free(out);
+        free(f);
+}
+
+Test(ttyfilter, text_and_colours_pass)
+{
+        check("hello\r\n", "hello\r\n");
+        check("\x1b[1;31mred\x1b[0m", "\x1b[1;31mred\x1b[0m");
+        check("\x1b[38;2;1;2;3mx", "\x1b[38;2;1;2;3mx");
+        check("caf\xc3\xa9 \xe2\x9c\x93", "caf\xc3\xa9 \xe2\x9c\x93");
+        check("\x1b[?1049h\x1b[H\x1b[2J\x1b[?1049l",
+              "\x1b[?1049h\x1b[H\x1b[2J\x1b[?1049l");
+        check("\x1b[?2004h\x1b[?1000h\x1b[?1006h",
+              "\x1b[?2004h\x1b[?1000h\x1b[?1006h");
+        check("\x1b(B\x1b)0\x1b#8\x1b" "7\x1b" "8\x1b=\x1b>",
+              "\x1b(B\x1b)0\x1b#8\x1b" "7\x1b" "8\x1b=\x1b>");
+        check("\x1b[6n\x1b[c\x1b[>c\x1b[?2026$p", "\x1b[6n\x1b[c\x1b[>c\x1b[?2026$p");
+}
+
+Test(ttyfilter, titles_links_and_colour_queries_pass)
+{
+        check("\x1b]0;my title\a", "\x1b]0;my title\a");
+        check("\x1b]2;t\xc3\xa9\x1b\\", "\x1b]2;t\xc3\xa9\x1b\\");
+        check("\x1b]8;;https://example.com/\x1b\\link\x1b]8;;\x1b\\",
+              "\x1b]8;;https://example.com/\x1b\\link\x1b]8;;\x1b\\");
+        check("\x1b]11;?\a\x1b]4;1;?\a\x1b]104\a", "\x1b]11;?\a\x1b]4;1;?\a\x1b]104\a");
+        check("\x1b[14t\x1b[18t\x1b[22;0t\x1b[23;0t", "\x1b[14t\x1b[18t\x1b[22;0t\x1b[23;0t");
+}
+
+Test(ttyfilter, clipboard_and_terminal_commands_are_removed)
+{
+        check("a\x1b]52;c;aGVsbG8=\ab", "ab");
+        check("a\x1b]52;c;?\x1b\\b", "ab");
+        check("a\x1b]1337;File=name=eA==;inline=0:AAAA\ab", "ab");
+        check("a\x1b]1337;SetUserVar=x=eQ==\ab", "ab");
+        check("a\x1b]5113;ac=send\ab", "ab");
+        check("a\x1b]9;notify\a\x1b]777;notify;x;y\ab", "ab");
+        check("a\x1b]7;file:///etc\ab", "ab");
+        check("a\x1b]11;rgb:0000/0000/0000\ab", "ab"); /* sets, not asks */
+        check("a\x1b]50;?\ab", "ab");                  /* font query */
+        check("a\x1b]633;E;rm -rf ~\ab", "ab");
+}
+
+Test(ttyfilter, queries_that_answer_with_text_are_removed)
+{
+        check("a\x1b[21tb\x1b[20tc", "abc");      /* title reports */
+        check("a\x1bP$qm\x1b\\b", "ab");          /* DECRQSS */
+        check("a\x1bP+q544e\x1b\\b", "ab");       /* XTGETTCAP */
+        check("a\x05" "b", "ab");                  /* ENQ: answerback */
+        check("a\x1b[>0;1tb", "ab");              /* title modes */
+}
+
+Test(ttyfilter, strings_and_window_operations_are_removed)
+{
+        check("a\x1bPtmux;\x1b\x1b]52;c;eA==\a\x1b\\b", "ab");
+        check("a\x1b_Ga=T,t=f;L2V0Yy9zaGFkb3c=\x1b\\b", "ab");
+        check("a\x1b^pm\x1b\\b\x1bXsos\x1b\\c", "abc");
+        check("a\x1bPq#0;2;0;0;0#0~~@@vv\x1b\\b", "ab"); /* sixel */
+        check("a\x1b[3;0;0tb\x1b[8;1;1tc\x1b[9;1td\x1b[2te", "abcde");
+        check("a\x1b[5ib\x1b[4ic", "abc"); /* printer */
+}
+
+Test(ttyfilter, what_a_terminal_would_read_as_control_is_judged_as_such)
+{
+        /* C1 controls as bytes outside UTF-8 characters */
+        check("a\x9d" "52;c;eA==\x07" "b", "a52;c;eA==\ab");
+        check("a\x9b" "21tb", "a21tb");
+        /* but inside a character they are its bytes */
+        check("\xe2\x80\x9d", "\xe2\x80\x9d");
+        /* a title with controls in it */
+        check("a\x1b]2;x\ry\ab", "ab");
+        check("a\x1b]2;x\xc2\x9d" "52\ab", "ab");
+        /* an OSC cut short by another sequence: both judged on their own */
+        check("a\x1b]2;t\x1b]52;c;eA==\ab", "ab");
+        check("a\x1b]2;t\x1b[31mb", "a\x1b[31mb");
+        /* CAN and SUB end a sequence */
+        check("a\x1b]52;c;eA==\x18" "b", "ab");
+        check("a\x1b[2\x1a" "1tb", "a1tb");
+        /* a C0 inside a sequence is executed where it stands */
+        check("\x1b[1\n;31m", "\n\x1b[1;31m");
+}
+
+Test(ttyfilter, over_long_sequences_are_dropped_whole)
+{
+        size_t n = TTY_OSC_MAX * 3;
+        char *in = malloc(n + 16);
+        strcpy(in, "a\x1b]2;");
+        memset(in + 5, 'x', n - 10);
+        strcpy(in + n - 5, "\ab");
+        check(in, "ab");
+        strcpy(in, "a\x1b[");
+        memset(in + 3, '1', 200);
+        strcpy(in + 203, "mb");
+        check(in, "ab");
+        free(in);
+}
+
+Test(ttyfilter, modes_left_on_are_turned_off)
+{
+        struct tty_filter f;
+        tty_filter_init(&f);
+        unsigned char out[256];
+        const char *in = "\x1b[?1049h\x1b[?25l\x1b[?1000;1006h\x1b[?2004h";
+        tty_filter_feed(&f, (const unsigned char *)in, strlen(in), out);
+        size_t n = tty_filter_reset(&f, out);
+        out[n] = 0;
+        cr_expect_str_eq((char *)out, "\x1b[?1006l\x1b[?1003l\x1b[?1002l"
+                                      "\x1b[?1000l\x1b[?2004l\x1b[?1049l"
+                                      "\x1b[?25h");
+        in = "\x1b[?1049l\x1b[?25h\x1b[?1000l\x1b[?2004l";
+        tty_filter_feed(&f, (const unsigned char *)in, strlen(in), out);
+        cr_expect(tty_filter_reset(&f, out) == 0);
+}
