@@ -58,6 +58,11 @@ struct tty_relay {
 /* The one relay whose terminal an exit must set back (atexit). */
 static struct tty_relay *current;
 
+/* What the caller's terminal was, for a signal handler: set only while the
+ * relay has it raw. */
+static volatile sig_atomic_t fatal_ctl = -1;
+static struct termios fatal_saved;
+
 bool tty_probe(struct tty_caller *tc)
 {
         *tc = (struct tty_caller){.ctl = -1};
@@ -79,12 +84,52 @@ static void set_back(struct tty_relay *r)
         if (r->raw)
                 tcsetattr(r->tc.ctl, TCSANOW, &r->tc.saved);
         r->raw = false;
+        fatal_ctl = -1;
 }
 
 static void set_back_at_exit(void)
 {
         if (current)
                 set_back(current);
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+#define UNDER_SANITIZER 1
+#endif
+#endif
+
+/* A signal that would end agentbox (one it does not forward, or a crash):
+ * the terminal set back first, then the signal's own effect. */
+static void set_back_and_die(int sig)
+{
+        if (fatal_ctl >= 0)
+                tcsetattr(fatal_ctl, TCSANOW, &fatal_saved);
+        signal(sig, SIG_DFL);
+        raise(sig);
+}
+
+static void catch_fatal(void)
+{
+        static const int sigs[] = {
+                SIGALRM, SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ, SIGPWR,
+                SIGSTKFLT, SIGIO, SIGABRT,
+#ifndef UNDER_SANITIZER
+                /* under a sanitizer its own handler reports these */
+                SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS,
+#endif
+        };
+        struct sigaction sa = {.sa_handler = set_back_and_die};
+        sigemptyset(&sa.sa_mask);
+        for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
+                struct sigaction old;
+                /* one the caller ignored stays ignored */
+                if (sigaction(sigs[i], NULL, &old) == 0 &&
+                    old.sa_handler == SIG_DFL)
+                        sigaction(sigs[i], &sa, NULL);
+        }
 }
 
 /* Raw, but for the suspend key: Ctrl-Z is the caller's shell's, to stop
@@ -100,8 +145,12 @@ static void make_raw(struct tty_relay *r)
         t.c_cc[VQUIT] = _POSIX_VDISABLE;
         t.c_cc[VMIN] = 1;
         t.c_cc[VTIME] = 0;
+        fatal_saved = r->tc.saved;
+        fatal_ctl = r->tc.ctl;
         if (tcsetattr(r->tc.ctl, TCSANOW, &t) == 0)
                 r->raw = true;
+        else
+                fatal_ctl = -1;
 }
 
 /* Keys are read only while agentbox has the caller's terminal: a
@@ -374,8 +423,10 @@ int tty_relay_start(struct event_base *base, const struct tty_caller *tc,
         if (r->in)
                 bufferevent_setcb(r->in, on_keys, NULL, on_keys_event, r);
         static bool registered;
-        if (!registered && atexit(set_back_at_exit) == 0)
+        if (!registered && atexit(set_back_at_exit) == 0) {
                 registered = true;
+                catch_fatal();
+        }
         current = r;
         take_foreground(r);
         tty_relay_resize(r);

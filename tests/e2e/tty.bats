@@ -335,3 +335,21 @@ print("ok")
         [ "$status" -eq 0 ]
         [[ "$output" == *ok* ]]
 }
+
+@test "agentbox ended by a signal it does not forward still sets the caller's terminal back" {
+        run term '
+import os, signal, time
+from ptyharness import Term
+t = Term([os.environ["AGENTBOX"], "run", "--workspace", os.environ["WS"], "--", "sleep", "30"])
+time.sleep(1)
+raw = t.termios_now()
+assert raw != t.before, "the terminal was not raw while the box ran"
+os.kill(t.pid, signal.SIGALRM)
+st = t.wait()
+assert st == 128 + signal.SIGALRM, st
+assert t.termios_now() == t.before, "left raw"
+print("ok")
+'
+        [ "$status" -eq 0 ]
+        [[ "$output" == *ok* ]]
+}
