@@ -353,3 +353,54 @@ print("ok")
         [ "$status" -eq 0 ]
         [[ "$output" == *ok* ]]
 }
+
+@test "in a real terminal (tmux): after the box's attacks on its terminal, the shell's terminal is as it was, reopens and flows" {
+        cat >"$WS/attack.py" <<'PY'
+import fcntl, struct, termios
+t = termios.tcgetattr(0)
+t[0] &= ~(termios.IXON | termios.ICRNL)
+t[3] &= ~(termios.ISIG | termios.ECHO | termios.ICANON)
+termios.tcsetattr(0, termios.TCSANOW, t)
+fcntl.ioctl(0, termios.TIOCEXCL)
+fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 5, 5, 0, 0))
+termios.tcflush(0, termios.TCIOFLUSH)
+termios.tcflow(1, termios.TCOOFF)
+PY
+        tm_run "stty -a >$WS/before; $AGENTBOX run --workspace $WS -- python3 attack.py; stty -a >$WS/after; cmp $WS/before $WS/after && echo SAME; exec 3<>\$(tty) && echo REOPENED"
+        tm_wait EXIT=0
+        tm_wait SAME
+        tm_wait REOPENED
+        [ "$(tm display -p -t t '#{pane_width}x#{pane_height}')" = 100x30 ]
+}
+
+@test "in a real terminal (tmux): after Ctrl-Z, nothing in the box reads what is typed at the shell, even a process of its own group" {
+        cat >"$WS/reader.py" <<'PY'
+import os, signal, sys, time
+if os.fork() == 0:
+    os.setpgid(0, 0)  # a group of its own, as an attacker's would be
+    signal.signal(signal.SIGTTIN, signal.SIG_IGN)
+    with open("log", "ab", buffering=0) as log:
+        while True:
+            try:
+                d = os.read(0, 100)
+                log.write(d or b"<eof>")
+            except OSError as e:
+                log.write(b"<%d>" % e.errno)
+                time.sleep(0.05)
+print("READY", flush=True)
+time.sleep(1000)
+PY
+        CLEANUP+=("tmux -L abtest$$ kill-server")
+        tm new-session -d -x 100 -y 30 -s t "bash --norc --noprofile -i"
+        tm send-keys -t t "cd $WS && $AGENTBOX run --workspace $WS -- python3 reader.py" Enter
+        tm_wait READY
+        tm send-keys -t t C-z
+        tm_wait Stopped
+        tm send-keys -t t "echo typed-at-the-host-shell" Enter
+        tm_wait typed-at-the-host-shell
+        sleep 0.5
+        ! grep -q typed-at "$WS/log" 2>/dev/null
+        tm send-keys -t t "kill -TERM %1; fg" Enter
+        sleep 1
+        ! grep -q typed-at "$WS/log" 2>/dev/null
+}
