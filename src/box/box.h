@@ -4,7 +4,9 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <termios.h>
 
@@ -19,6 +21,22 @@ struct box_identity {
         bool invoker_root; /* agentbox itself runs as uid 0 */
         bool idmapped;     /* the workspace is an idmapped mount (below) */
 };
+
+/* The box's share of the invoker's per-user kernel quotas (limits.c):
+ * its user namespace's user.max_* (UINT32_MAX: left alone), and rlimits
+ * (NOFILE, SIGPENDING, MSGQUEUE, MEMLOCK). */
+#define BOX_QUOTAS 12
+#define BOX_RLIMITS 4
+struct box_limits {
+        uint32_t quota[BOX_QUOTAS];
+        struct rlimit rlim[BOX_RLIMITS];
+};
+
+/* Plan them from the host's own limits (the supervisor, before the box is
+ * made); describe them for --verbose. */
+void box_limits_plan(struct box_limits *l);
+const char *box_limits_describe(const struct box_limits *l, char *buf,
+                                size_t size);
 
 /* Everything a driver needs, prepared on the host side. */
 struct box_spec {
@@ -52,6 +70,7 @@ struct box_spec {
         struct termios tio;
         struct winsize winsz;
         int pty_slave;     /* child side: the box's end, or -1 */
+        struct box_limits limits;
 };
 
 struct box;

@@ -196,8 +196,6 @@ void box_child_main(const struct box_spec *given, int sync_fd)
          * the box once, through the supervisor, not twice. */
         if (setsid() < 0)
                 box_die_errno(errno, "setsid");
-        if (unshare(CLONE_NEWCGROUP) < 0)
-                box_die_errno(errno, "new cgroup namespace");
         if (sethostname(BOX_HOSTNAME, strlen(BOX_HOSTNAME)) < 0)
                 box_die_errno(errno, "sethostname");
         loopback_up();
@@ -213,6 +211,10 @@ void box_child_main(const struct box_spec *given, int sync_fd)
 
         /* in the pids cgroup before anything is forked */
         box_child_ready(spec);
+        /* and only then a cgroup namespace: the box sees its cgroup as
+         * "/", never the host's name for it */
+        if (unshare(CLONE_NEWCGROUP) < 0)
+                box_die_errno(errno, "new cgroup namespace");
         box_pty_make(spec, sync_fd);
         /* the protected paths: held on the host by now */
         char tag = 0, *plan = NULL;
@@ -220,6 +222,7 @@ void box_child_main(const struct box_spec *given, int sync_fd)
                 _exit(EXIT_AGENTBOX); /* the supervisor reports why */
         box_protect_apply(spec->policy->workspace, plan);
         free(plan);
+        box_limits_apply(&spec->limits);
         close(sync_fd);
         struct ab_err err = {0};
         if (box_caps_drop(&err) < 0 ||

@@ -35,6 +35,10 @@ int box_seccomp_apply(struct ab_err *err);
 void box_pty_hide_caller(const struct box_spec *spec);
 void box_pty_make(struct box_spec *spec, int sync_fd);
 
+/* Set the box's limits (limits.c) in its user namespace, while the setup
+ * code still has the capabilities to. */
+void box_limits_apply(const struct box_limits *l);
+
 /* pid 1: run argv with envp, forward signals, reap, exit with its status. */
 _Noreturn void box_init_run(const struct box_spec *spec);
 

@@ -365,6 +365,13 @@ int supervisor_run(struct policy *p, char *const *argv, struct ab_err *err)
                 release_spec(&spec);
                 return EXIT_AGENTBOX;
         }
+        /* the box's share of the invoker's per-user kernel quotas */
+        box_limits_plan(&spec.limits);
+        if (p->verbose) {
+                char d[256];
+                fprintf(stderr, "agentbox: limits: %s\n",
+                        box_limits_describe(&spec.limits, d, sizeof(d)));
+        }
         /* a terminal among the caller's streams: the box gets its own */
         struct tty_caller tc;
         if (tty_probe(&tc)) {

@@ -1,0 +1,132 @@
+/* What the box may take of the per-user kernel quotas and resources that it
+ * shares with the user who runs agentbox.  The kernel charges the box's
+ * inotify instances and watches, fanotify groups and marks, queued
+ * signals, POSIX message queues and locked memory to its user namespace
+ * and to every one above it, that is to the invoking user's own quota: a
+ * box left unbounded could use it all up, and the user's own programs on
+ * the host would fail (inotify_init, timer_create).  So the box's user
+ * namespace gets its own limits, a quarter of the invoker's, read on the
+ * host before the box is made; open files are capped per process. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "common/fileio.h"
+#include "common/util.h"
+#include "internal.h"
+
+/* The user namespace limits set in the box: sysctl, and the most it gets
+ * whatever the host allows (values real agents and their tools, language
+ * servers and file watchers included, stay far below). */
+static const struct {
+        const char *name;
+        unsigned most;
+} quotas[BOX_QUOTAS] = {
+        {"max_inotify_instances", 128},   {"max_inotify_watches", 1u << 20},
+        {"max_fanotify_groups", 128},     {"max_fanotify_marks", 1u << 20},
+        /* the box makes no namespaces (no capabilities): none at all */
+        {"max_user_namespaces", 0},       {"max_mnt_namespaces", 0},
+        {"max_pid_namespaces", 0},        {"max_net_namespaces", 0},
+        {"max_ipc_namespaces", 0},        {"max_uts_namespaces", 0},
+        {"max_cgroup_namespaces", 0},     {"max_time_namespaces", 0},
+};
+
+static const struct {
+        int resource;
+        const char *name;
+        rlim_t most;
+} rlims[BOX_RLIMITS] = {
+        {RLIMIT_NOFILE, "RLIMIT_NOFILE", 8192},
+        {RLIMIT_SIGPENDING, "RLIMIT_SIGPENDING", 4096},
+        {RLIMIT_MSGQUEUE, "RLIMIT_MSGQUEUE", 1u << 20},
+        {RLIMIT_MEMLOCK, "RLIMIT_MEMLOCK", 8u << 20},
+};
+
+static unsigned quarter(unsigned long host, unsigned most)
+{
+        unsigned long q = host / 4;
+        if (q < 1 && host)
+                q = 1;
+        return q < most ? (unsigned)q : most;
+}
+
+/* A number from a /proc file (whose size says nothing). */
+static int read_ulong(const char *path, unsigned long *v)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        char buf[32];
+        ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+        if (n <= 0)
+                return -1;
+        buf[n] = 0;
+        char *end;
+        errno = 0;
+        *v = strtoul(buf, &end, 10);
+        return errno || end == buf ? -1 : 0;
+}
+
+void box_limits_plan(struct box_limits *l)
+{
+        for (size_t i = 0; i < BOX_QUOTAS; i++) {
+                char path[96];
+                snprintf(path, sizeof(path), "/proc/sys/user/%s",
+                         quotas[i].name);
+                /* unknown to this kernel, or unreadable: not set */
+                unsigned long host;
+                l->quota[i] = read_ulong(path, &host) == 0
+                                      ? quarter(host, quotas[i].most)
+                                      : UINT32_MAX;
+        }
+        for (size_t i = 0; i < BOX_RLIMITS; i++) {
+                struct rlimit host;
+                if (getrlimit(rlims[i].resource, &host) < 0)
+                        host = (struct rlimit){RLIM_INFINITY, RLIM_INFINITY};
+                rlim_t hard = host.rlim_max;
+                /* the per-user ones are the invoker's whole quota: a
+                 * quarter of it; open files are per process */
+                if (rlims[i].resource != RLIMIT_NOFILE &&
+                    hard != RLIM_INFINITY)
+                        hard = hard / 4 ? hard / 4 : hard;
+                if (hard > rlims[i].most)
+                        hard = rlims[i].most;
+                rlim_t soft = host.rlim_cur < hard ? host.rlim_cur : hard;
+                /* open files: a program raises its soft limit to the hard
+                 * one when it needs more; keep the caller's soft one */
+                l->rlim[i] = (struct rlimit){soft, hard};
+        }
+}
+
+void box_limits_apply(const struct box_limits *l)
+{
+        for (size_t i = 0; i < BOX_QUOTAS; i++) {
+                if (l->quota[i] == UINT32_MAX)
+                        continue;
+                char path[96], val[16];
+                snprintf(path, sizeof(path), "/proc/sys/user/%s",
+                         quotas[i].name);
+                snprintf(val, sizeof(val), "%u", l->quota[i]);
+                int r = fileio_write_str(path, val);
+                if (r < 0 && r != -ENOENT)
+                        box_die_errno(-r, "cannot set the box's %s",
+                                      quotas[i].name);
+        }
+        for (size_t i = 0; i < BOX_RLIMITS; i++)
+                if (setrlimit(rlims[i].resource, &l->rlim[i]) < 0)
+                        box_die_errno(errno, "%s", rlims[i].name);
+}
+
+const char *box_limits_describe(const struct box_limits *l, char *buf,
+                                size_t size)
+{
+        snprintf(buf, size,
+                 "inotify %u instances and %u watches, %lu open files a "
+                 "process, %lu queued signals (the box's user namespace; a "
+                 "quarter of yours)",
+                 l->quota[0], l->quota[1], (unsigned long)l->rlim[0].rlim_max,
+                 (unsigned long)l->rlim[1].rlim_max);
+        return buf;
+}
