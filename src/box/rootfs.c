@@ -149,6 +149,10 @@ static void place_src(struct src *s)
         s->fd = -1;
 }
 
+/* The box's own pseudo-terminals: enough for any tmux or expect in it,
+ * far from the host's kernel.pty.max, which all instances share. */
+#define BOX_PTYS_MAX "128"
+
 static void mount_tmpfs(const char *box, const char *opts, unsigned long fl)
 {
         char dst[PATH_MAX];
@@ -520,7 +524,7 @@ void box_rootfs_setup(struct box_spec *spec)
 
         mkdir_p(NEWROOT "/dev/pts", 0755);
         if (mount("devpts", NEWROOT "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
-                  "newinstance,ptmxmode=0666,mode=0620") < 0)
+                  "newinstance,ptmxmode=0666,mode=0620,max=" BOX_PTYS_MAX) < 0)
                 box_die_errno(errno, "cannot mount /dev/pts");
         mkdir_p(NEWROOT "/proc", 0555);
         if (mount("proc", NEWROOT "/proc", "proc",

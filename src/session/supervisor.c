@@ -57,6 +57,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
          * forwarded too. */
         if (sig == SIGTSTP && s->tty)
                 tty_relay_suspend(s->tty);
+        else if (sig == SIGCONT && s->tty)
+                tty_relay_resume(s->tty);
         else if (sig == SIGTSTP)
                 raise(SIGSTOP);
 }

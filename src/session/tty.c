@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,7 +31,8 @@
 #define OUT_MAX (1u << 20)
 #define IN_MAX (64u << 10)
 #define SAY_SLACK (64u << 10)
-#define FINISH_MS 1000
+#define FINISH_MS 1000      /* the terminal taking nothing, at the end */
+#define FINISH_MAX_MS 10000 /* and taking it slowly */
 #define HELD_MAX 64 /* different messages held while the box has the
                      * screen; more are counted */
 #define CHUNK 16384
@@ -49,6 +51,8 @@ struct tty_relay {
         char last;               /* the last byte shown: a message starts on
                                   * a line of its own */
         size_t dropped;          /* messages not shown */
+        size_t lost;             /* bytes of the box's last output not
+                                  * shown: the terminal took nothing */
         struct tty_filter *filter; /* NULL: --tty-passthrough */
         int slave;               /* ours, to see the box's terminal mode */
         char *held[HELD_MAX];    /* messages held, each once */
@@ -179,6 +183,12 @@ static int own_fd(struct tty_relay *r, int fd, int acc, int slot)
                 return n;
         n = fcntl(fd, F_DUPFD_CLOEXEC, 3);
         int fl = n < 0 ? -1 : fcntl(n, F_GETFL);
+        /* stdin and stdout are often the one open file: its flags as the
+         * caller had them, before the first of us changed them */
+        for (int i = 0; i < slot; i++)
+                if (r->shared_fd[i] >= 0 && fl >= 0 &&
+                    fcntl(r->shared_fd[i], F_GETFL) == fl)
+                        fl = r->shared_fl[i];
         if (fl < 0 || fcntl(n, F_SETFL, fl | O_NONBLOCK) < 0) {
                 if (n >= 0)
                         close(n);
@@ -187,6 +197,17 @@ static int own_fd(struct tty_relay *r, int fd, int acc, int slot)
         r->shared_fd[slot] = fd;
         r->shared_fl[slot] = fl;
         return n;
+}
+
+/* The caller's own open files (when shared), blocking as they were while
+ * agentbox lets the caller have them (stopped, ended); non-blocking
+ * again when it takes them back. */
+static void shared_flags(struct tty_relay *r, bool ours)
+{
+        for (int i = 1; i >= 0; i--)
+                if (r->shared_fd[i] >= 0)
+                        fcntl(r->shared_fd[i], F_SETFL,
+                              r->shared_fl[i] | (ours ? O_NONBLOCK : 0));
 }
 
 /* The box's program has the screen: the alternate screen, or its
@@ -327,6 +348,11 @@ static void say_now(struct tty_relay *r, const char *line, size_t len)
         }
         if (r->last && r->last != '\n')
                 evbuffer_add(o, "\r\n", 2);
+        /* in plain text: whatever colours, conceal or character set the
+         * box left on would hide or garble it */
+        if (r->filter && (r->filter->modes & TTY_MODE_CHARSET))
+                evbuffer_add(o, "\x0f\x1b(B", 4);
+        evbuffer_add(o, "\x1b[0m", 4);
         evbuffer_add(o, line, len);
         evbuffer_add(o, "\r\n", 2);
         r->last = '\n';
@@ -448,8 +474,15 @@ void tty_relay_suspend(struct tty_relay *r)
         if (r->in)
                 bufferevent_disable(r->in, EV_READ);
         set_back(r);
+        shared_flags(r, false);
         raise(SIGSTOP);
-        /* continued: fg or bg */
+        tty_relay_resume(r);
+}
+
+void tty_relay_resume(struct tty_relay *r)
+{
+        /* continued, by fg or bg: the keys only in the foreground */
+        shared_flags(r, true);
         take_foreground(r);
         tty_relay_resize(r);
 }
@@ -463,13 +496,15 @@ static long ms_since(const struct timespec *t0)
 }
 
 /* What the box wrote last, and what waits for the caller's terminal:
- * out, for FINISH_MS at most. */
+ * out, while the terminal takes some at least every FINISH_MS (and for
+ * FINISH_MAX_MS in all). */
 static void flush_out(struct tty_relay *r)
 {
         if (!r->m)
                 return;
-        struct timespec t0;
+        struct timespec t0, last;
         clock_gettime(CLOCK_MONOTONIC, &t0);
+        last = t0;
         int mfd = bufferevent_getfd(r->m);
         on_box_output(r->m, r);
         if (!r->out || r->out_dead)
@@ -494,7 +529,7 @@ static void flush_out(struct tty_relay *r)
                         /* all the box wrote is in: what its program left on
                          * goes off, then the messages it had held back */
                         ended = true;
-                        unsigned char reset[128];
+                        unsigned char reset[TTY_RESET_MAX];
                         size_t k = r->filter ? tty_filter_reset(r->filter,
                                                                 reset)
                                              : 0;
@@ -503,16 +538,71 @@ static void flush_out(struct tty_relay *r)
                                 r->filter->modes = 0;
                         show_held(r);
                 }
-                long left = FINISH_MS - ms_since(&t0);
-                if (evbuffer_get_length(o) == 0 || left <= 0)
+                long left = FINISH_MS - ms_since(&last);
+                if (FINISH_MAX_MS - ms_since(&t0) < left)
+                        left = FINISH_MAX_MS - ms_since(&t0);
+                size_t pending = evbuffer_get_length(o);
+                if (pending == 0)
                         return;
                 int ofd = bufferevent_getfd(r->out);
                 struct pollfd p = {.fd = ofd, .events = POLLOUT};
-                if (poll(&p, 1, (int)left) <= 0 ||
+                int w = 0;
+                if (left <= 0 || poll(&p, 1, (int)left) <= 0 ||
                     (p.revents & (POLLERR | POLLHUP | POLLNVAL)) ||
-                    (evbuffer_write(o, ofd) < 0 && errno != EAGAIN &&
-                     errno != EINTR))
+                    ((w = evbuffer_write(o, ofd)) < 0 && errno != EAGAIN &&
+                     errno != EINTR)) {
+                        r->lost = evbuffer_get_length(o);
                         return;
+                }
+                if (w > 0)
+                        clock_gettime(CLOCK_MONOTONIC, &last);
+        }
+}
+
+/* The box asked the terminal something (a cursor position, its colours)
+ * and ended before the answer came: typed into the caller's shell, it
+ * would be garbage at the prompt.  Ask the terminal for its attributes
+ * too; the answers come in order, so all up to that one's are the box's,
+ * read and dropped (for SWALLOW_MS at most, if the terminal says
+ * nothing). */
+#define SWALLOW_MS 300
+static void swallow_answers(struct tty_relay *r)
+{
+        if (!r->in || !r->out || r->out_dead || !r->raw || !r->filter ||
+            !r->filter->queried ||
+            evbuffer_get_length(bufferevent_get_output(r->out)))
+                return;
+        struct stat a, b;
+        int in = bufferevent_getfd(r->in), out = bufferevent_getfd(r->out);
+        if (fstat(in, &a) < 0 || fstat(out, &b) < 0 || a.st_rdev != b.st_rdev)
+                return; /* the answer would come elsewhere */
+        if (write(out, "\x1b[c", 3) != 3)
+                return;
+        struct evbuffer *held = bufferevent_get_input(r->in);
+        evbuffer_drain(held, evbuffer_get_length(held));
+        struct timespec t0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        int state = 0; /* 0, ESC seen, "ESC [", "ESC [ ?" */
+        for (long left; (left = SWALLOW_MS - ms_since(&t0)) > 0;) {
+                struct pollfd p = {.fd = in, .events = POLLIN};
+                char buf[256];
+                ssize_t n;
+                if (poll(&p, 1, (int)left) <= 0 ||
+                    (n = read(in, buf, sizeof(buf))) <= 0)
+                        return;
+                for (ssize_t i = 0; i < n; i++) {
+                        char c = buf[i];
+                        state = c == '\x1b'                ? 1
+                                : state == 1 && c == '['   ? 2
+                                : state == 2 && c == '?'   ? 3
+                                : state == 3 && c == 'c'   ? 4
+                                : state == 3 && ((c >= '0' && c <= '9') ||
+                                                 c == ';')
+                                        ? 3
+                                        : 0;
+                        if (state == 4)
+                                return; /* ours: the last answer */
+                }
         }
 }
 
@@ -522,6 +612,7 @@ void tty_relay_finish(struct tty_relay *r)
                 return;
         say_set_sink(NULL, NULL);
         flush_out(r);
+        swallow_answers(r);
         set_back(r);
         if (current == r)
                 current = NULL;
@@ -532,9 +623,7 @@ void tty_relay_finish(struct tty_relay *r)
         if (r->out)
                 bufferevent_free(r->out);
         /* the caller's own open file, as it was */
-        for (int i = 0; i < 2; i++)
-                if (r->shared_fd[i] >= 0)
-                        fcntl(r->shared_fd[i], F_SETFL, r->shared_fl[i]);
+        shared_flags(r, false);
         if (r->held_total)
                 fprintf(stderr,
                         "agentbox: %zu message%s held while the box's "
@@ -546,6 +635,11 @@ void tty_relay_finish(struct tty_relay *r)
         if (r->slave >= 0)
                 close(r->slave);
         free(r->filter);
+        if (r->lost)
+                fprintf(stderr,
+                        "agentbox: the last %zu bytes the box wrote were not "
+                        "shown: the terminal took nothing for %d s\n",
+                        r->lost, FINISH_MS / 1000);
         if (r->dropped)
                 fprintf(stderr,
                         "agentbox: %zu message%s of agentbox's were not shown "

@@ -50,6 +50,11 @@ void tty_relay_resize(struct tty_relay *r);
  * agentbox is in the foreground (fg), and reading no keys if not (bg). */
 void tty_relay_suspend(struct tty_relay *r);
 
+/* agentbox was continued (SIGCONT) other than from tty_relay_suspend: by
+ * fg after bg, or after a start in the background.  Takes the keys and
+ * the terminal's raw mode if agentbox is now in the foreground. */
+void tty_relay_resume(struct tty_relay *r);
+
 /* The box has ended: what it wrote last goes out (for a second at most
  * if the terminal takes nothing), then what turns off the modes its
  * program left on (alternate screen, mouse, bracketed paste, a hidden

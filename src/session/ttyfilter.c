@@ -33,6 +33,7 @@ enum {
 #define SUB 0x1a
 #define BEL 0x07
 #define ENQ 0x05
+#define SO 0x0e
 
 void tty_filter_init(struct tty_filter *f)
 {
@@ -106,63 +107,120 @@ static bool has_intermediate(const struct tty_filter *f)
         return false;
 }
 
+/* One mode of a DEC private (?) or ANSI set/reset: which TTY_MODE_, and
+ * whether "h" turns it on (inverted: "l" does). */
+static unsigned mode_of(unsigned v, char private, bool *inverted)
+{
+        *inverted = false;
+        if (private == '?') {
+                if (v == 1049 || v == 1047 || v == 47)
+                        return TTY_MODE_ALT;
+                if (v == 9 || (v >= 1000 && v <= 1003) || v == 1005 ||
+                    v == 1006 || v == 1015 || v == 1016)
+                        return TTY_MODE_MOUSE;
+                if (v == 25 || v == 7)
+                        *inverted = true;
+                return v == 2004             ? TTY_MODE_PASTE
+                       : v == 1004           ? TTY_MODE_FOCUS
+                       : v == 1 || v == 66   ? TTY_MODE_APPKEYS
+                       : v == 25             ? TTY_MODE_HIDDEN
+                       : v == 7              ? TTY_MODE_NOWRAP
+                       : v == 6              ? TTY_MODE_ORIGIN
+                       : v == 5              ? TTY_MODE_REVERSE
+                                             : 0;
+        }
+        return private ? 0
+               : v == 4  ? TTY_MODE_INSERT
+               : v == 20 ? TTY_MODE_NEWLINE
+                         : 0;
+}
+
+/* What the box's program turns on that would outlive it. */
 static void track_modes(struct tty_filter *f, unsigned char fin)
 {
         unsigned v[16];
         char private;
         size_t n = csi_params(f, v, 16, &private);
-        if (private != '?' || (fin != 'h' && fin != 'l'))
-                return;
-        for (size_t i = 0; i < n; i++) {
-                unsigned m = v[i] == 1049 || v[i] == 1047 || v[i] == 47
-                                     ? TTY_MODE_ALT
-                             : v[i] == 9 || (v[i] >= 1000 && v[i] <= 1003) ||
-                                             v[i] == 1005 || v[i] == 1006 ||
-                                             v[i] == 1015
-                                     ? TTY_MODE_MOUSE
-                             : v[i] == 2004 ? TTY_MODE_PASTE
-                             : v[i] == 1004 ? TTY_MODE_FOCUS
-                             : v[i] == 1    ? TTY_MODE_APPKEYS
-                             : v[i] == 25   ? TTY_MODE_HIDDEN
-                                            : 0;
-                bool on = fin == 'h';
-                if (m == TTY_MODE_HIDDEN)
-                        on = !on; /* 25 h shows the cursor */
-                if (on)
-                        f->modes |= m;
-                else
-                        f->modes &= ~m;
+        if (has_intermediate(f))
+                return; /* DECRQM ($p), DECSCUSR ( q), ...: not these */
+        if (fin == 'm' && private == '>') {
+                if (n && v[0] == 4) {
+                        if (n > 1 && v[1] > 0)
+                                f->modes |= TTY_MODE_MODKEYS;
+                        else
+                                f->modes &= ~TTY_MODE_MODKEYS;
+                }
+        } else if (fin == 'm' && !private) {
+                f->modes |= TTY_MODE_SGR;
+        } else if (fin == 'u' && private == '>') {
+                f->modes |= TTY_MODE_KITTYKEYS;
+        } else if (fin == 'r' && !private) {
+                f->modes |= TTY_MODE_MARGINS;
+        } else if (fin == 'h' || fin == 'l') {
+                for (size_t i = 0; i < n; i++) {
+                        bool inv;
+                        unsigned m = mode_of(v[i], private, &inv);
+                        if ((fin == 'h') != inv)
+                                f->modes |= m;
+                        else
+                                f->modes &= ~m;
+                }
         }
 }
 
 static bool csi_allowed(struct tty_filter *f, unsigned char fin)
 {
+        unsigned v[16];
+        char private;
+        size_t n = csi_params(f, v, 16, &private);
         if (fin == 'i')
                 return false; /* media copy */
+        if ((fin == 'h' || fin == 'l') && !private && !has_intermediate(f))
+                for (size_t i = 0; i < n; i++)
+                        if (v[i] == 2 || v[i] == 12)
+                                return false; /* keyboard lock; local echo */
         if (fin != 't') {
                 track_modes(f, fin);
+                if (fin == 'n' || fin == 'c' ||
+                    (fin == 'p' && has_intermediate(f)) ||
+                    (fin == 'u' && private == '?'))
+                        f->queried = true; /* DSR, DA, DECRQM, kitty */
                 return true;
         }
-        unsigned v[4];
-        char private;
-        size_t n = csi_params(f, v, 4, &private);
         if (private || has_intermediate(f))
                 return false; /* xterm's title modes and the like */
         unsigned op = n ? v[0] : 0;
+        f->queried |= op >= 14 && op <= 19;
         return op == 14 || op == 16 || op == 18 || op == 19 || op == 22 ||
                op == 23;
 }
 
-/* A title's or link's text: nothing that is a control, C0 or C1 (as
- * UTF-8: C2 80 to C2 9F). */
+/* A title's or link's text: valid UTF-8 with no control in it, C0 or C1
+ * (a raw byte 80 to 9F ends or begins a string for some terminals,
+ * WezTerm's among them; C2 80 to C2 9F is C1 for them too). */
 static bool clean_text(const unsigned char *p, size_t n)
 {
         for (size_t i = 0; i < n; i++) {
-                if (p[i] < 0x20 || p[i] == 0x7f)
+                unsigned char b = p[i];
+                if (b < 0x20 || b == 0x7f)
                         return false;
-                if (p[i] == 0xc2 && i + 1 < n && p[i + 1] >= 0x80 &&
-                    p[i + 1] <= 0x9f)
-                        return false;
+                if (b < 0x80)
+                        continue;
+                size_t k = b >= 0xc2 && b <= 0xdf   ? 1
+                           : b >= 0xe0 && b <= 0xef ? 2
+                           : b >= 0xf0 && b <= 0xf4 ? 3
+                                                    : 0;
+                if (!k || i + k >= n)
+                        return false; /* not a lead byte, or cut short */
+                unsigned char c = p[i + 1];
+                if ((b == 0xc2 && c <= 0x9f) || (b == 0xe0 && c < 0xa0) ||
+                    (b == 0xed && c > 0x9f) || (b == 0xf0 && c < 0x90) ||
+                    (b == 0xf4 && c > 0x8f))
+                        return false; /* C1, overlong, surrogate, too big */
+                for (size_t j = 1; j <= k; j++)
+                        if ((p[i + j] & 0xc0) != 0x80)
+                                return false;
+                i += k;
         }
         return true;
 }
@@ -190,7 +248,7 @@ static bool only_queries(const unsigned char *p, size_t n, bool numbered)
         return any;
 }
 
-static bool osc_allowed(const struct tty_filter *f)
+static bool osc_allowed(struct tty_filter *f)
 {
         const unsigned char *p = f->seq + 2;
         size_t n = f->len - 2, i = 0;
@@ -201,6 +259,7 @@ static bool osc_allowed(const struct tty_filter *f)
                 return false;
         if (num <= 2 || num == 8)
                 return clean_text(p + i, n - i);
+        f->queried |= num == 4 || (num >= 10 && num <= 19);
         if (num == 4)
                 return only_queries(p + i, n - i, true);
         if (num >= 10 && num <= 19)
@@ -217,7 +276,8 @@ static bool osc_allowed(const struct tty_filter *f)
 static void c0_inside(struct tty_filter *f, unsigned char b,
                       unsigned char *out, size_t *o)
 {
-        (void)f;
+        if (b == SO)
+                f->modes |= TTY_MODE_CHARSET;
         if (b != ENQ)
                 put(out, o, &b, 1);
 }
@@ -225,6 +285,18 @@ static void c0_inside(struct tty_filter *f, unsigned char b,
 static void ground(struct tty_filter *f, unsigned char b, unsigned char *out,
                    size_t *o)
 {
+        if (f->c2) {
+                /* C2 80 to C2 9F: U+0080 to U+009F, the C1 controls, which
+                 * some terminals (WezTerm) obey as such */
+                f->c2 = false;
+                if (b >= 0x80 && b <= 0x9f) {
+                        f->utf8 = 0;
+                        f->stripped++;
+                        return;
+                }
+                unsigned char c = 0xc2;
+                put(out, o, &c, 1);
+        }
         if (f->utf8) {
                 if ((b & 0xc0) == 0x80) {
                         f->utf8--;
@@ -237,8 +309,14 @@ static void ground(struct tty_filter *f, unsigned char b, unsigned char *out,
                 begin(f);
         } else if (b == ENQ || (b >= 0x80 && b <= 0x9f)) {
                 f->stripped++; /* answerback; a C1 control as a byte */
+        } else if (b == SO) {
+                f->modes |= TTY_MODE_CHARSET;
+                put(out, o, &b, 1);
+        } else if (b == 0xc2) {
+                f->c2 = true; /* shown with the next byte, or not */
+                f->utf8 = 1;
         } else {
-                if (b >= 0xc2 && b <= 0xdf)
+                if (b >= 0xc3 && b <= 0xdf)
                         f->utf8 = 1;
                 else if (b >= 0xe0 && b <= 0xef)
                         f->utf8 = 2;
@@ -292,6 +370,9 @@ static void escape(struct tty_filter *f, unsigned char b, unsigned char *out,
         } else { /* a final byte */
                 if (f->len == 2 && b == '=')
                         f->modes |= TTY_MODE_APPKEYS;
+                if (f->len == 3 && f->seq[1] >= '(' && f->seq[1] <= '+' &&
+                    b != 'B')
+                        f->modes |= TTY_MODE_CHARSET; /* G0-G3 not ASCII */
                 if (f->len == 2 && b == '\\')
                         ; /* ST with no string open: nothing to say */
                 else if (f->drop)
@@ -431,8 +512,19 @@ size_t tty_filter_reset(const struct tty_filter *f, unsigned char *out)
                 {TTY_MODE_MOUSE, "\x1b[?1006l\x1b[?1003l\x1b[?1002l\x1b[?1000l"},
                 {TTY_MODE_PASTE, "\x1b[?2004l"},
                 {TTY_MODE_FOCUS, "\x1b[?1004l"},
-                {TTY_MODE_APPKEYS, "\x1b[?1l\x1b>"},
+                {TTY_MODE_APPKEYS, "\x1b[?1l\x1b[?66l\x1b>"},
+                {TTY_MODE_MODKEYS, "\x1b[>4m"},
+                {TTY_MODE_KITTYKEYS, "\x1b[<99u"},
                 {TTY_MODE_ALT, "\x1b[?1049l"},
+                /* the cursor kept where it is: DECSTBM homes it */
+                {TTY_MODE_MARGINS, "\x1b" "7\x1b[r\x1b" "8"},
+                {TTY_MODE_ORIGIN, "\x1b[?6l"},
+                {TTY_MODE_NOWRAP, "\x1b[?7h"},
+                {TTY_MODE_INSERT, "\x1b[4l"},
+                {TTY_MODE_NEWLINE, "\x1b[20l"},
+                {TTY_MODE_REVERSE, "\x1b[?5l"},
+                {TTY_MODE_CHARSET, "\x0f\x1b(B\x1b)B"},
+                {TTY_MODE_SGR, "\x1b[0m"},
                 {TTY_MODE_HIDDEN, "\x1b[?25h"},
         };
         size_t o = 0;

@@ -27,13 +27,27 @@ enum {
         TTY_MODE_PASTE = 1u << 2,   /* bracketed paste (2004) */
         TTY_MODE_FOCUS = 1u << 3,   /* focus reports (1004) */
         TTY_MODE_HIDDEN = 1u << 4,  /* cursor hidden (25 l) */
-        TTY_MODE_APPKEYS = 1u << 5, /* application cursor keys (1), keypad */
+        TTY_MODE_APPKEYS = 1u << 5, /* application cursor keys (1), keypad
+                                     * (ESC =, 66) */
+        TTY_MODE_INSERT = 1u << 6,  /* insert mode (4 h) */
+        TTY_MODE_NOWRAP = 1u << 7,  /* no autowrap (?7 l) */
+        TTY_MODE_ORIGIN = 1u << 8,  /* origin mode (?6 h) */
+        TTY_MODE_MARGINS = 1u << 9, /* a scrolling region (r) */
+        TTY_MODE_CHARSET = 1u << 10, /* another character set (ESC ( x, SO) */
+        TTY_MODE_SGR = 1u << 11,    /* colours, attributes (m), conceal too */
+        TTY_MODE_MODKEYS = 1u << 12, /* modifyOtherKeys (> 4 m) */
+        TTY_MODE_KITTYKEYS = 1u << 13, /* kitty's keyboard protocol (> u) */
+        TTY_MODE_REVERSE = 1u << 14, /* reverse video (?5 h) */
+        TTY_MODE_NEWLINE = 1u << 15, /* newline mode (20 h) */
 };
 
 struct tty_filter {
         uint8_t state;
         bool drop;       /* this sequence goes nowhere */
         uint8_t utf8;    /* continuation bytes still expected */
+        bool c2;         /* a 0xC2 held: with 80-9F it is a C1 control */
+        bool queried;    /* it asked the terminal something: an answer
+                          * may come after the box is gone */
         unsigned modes;  /* TTY_MODE_* on now */
         size_t len;      /* of seq */
         size_t stripped; /* sequences removed, in all */
@@ -48,5 +62,7 @@ size_t tty_filter_feed(struct tty_filter *f, const unsigned char *in,
                        size_t n, unsigned char *out);
 
 /* The sequences that turn off what f->modes says is on, into out (room
- * for 64); returns their length.  For a box that ended inside its TUI. */
+ * for TTY_RESET_MAX); returns their length.  For a box that ended inside
+ * its TUI, or left the terminal in modes of its own. */
+#define TTY_RESET_MAX 160
 size_t tty_filter_reset(const struct tty_filter *f, unsigned char *out);

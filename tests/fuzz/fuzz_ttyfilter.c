@@ -32,7 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 cut = size;
         static struct tty_filter f;
         tty_filter_init(&f);
-        unsigned char *out = malloc(2 * size + 2 * TTY_FILTER_SLACK + 128);
+        unsigned char *out =
+                malloc(2 * size + 2 * TTY_FILTER_SLACK + TTY_RESET_MAX);
         if (!out)
                 return 0;
         size_t o = tty_filter_feed(&f, data, cut, out);
@@ -45,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             has(out, o, "\x1b[20t") || memchr(out, 0x05, o))
                 abort();
         size_t r = tty_filter_reset(&f, out + o);
-        if (r > 128)
+        if (r > TTY_RESET_MAX)
                 abort();
         free(out);
         return 0;

@@ -141,3 +141,54 @@ Test(ttyfilter, modes_left_on_are_turned_off)
         tty_filter_feed(&f, (const unsigned char *)in, strlen(in), out);
         cr_expect(tty_filter_reset(&f, out) == 0);
 }
+
+Test(ttyfilter, c1_controls_as_utf8_and_in_titles_are_removed)
+{
+        /* U+009D (OSC) and U+009C (ST) as UTF-8: C1 for some terminals */
+        check("a\xc2\x9d" "52;c;eA==\xc2\x9c" "b", "a52;c;eA==b");
+        check("\xc2\x90$q\"p\xc2\x9c", "$q\"p");
+        check("\xc2\xa9 \xc2", "\xc2\xa9 "); /* a lone lead at the end: held */
+        check("\xc2" "A", "\xc2" "A");
+        /* raw C1 bytes inside a title: the title goes */
+        check("a\x1b]0;x\x9c\x9d" "52;c;eA==\ab", "ab");
+        check("a\x1b]0;x\xc2\x9c" "y\ab", "ab");
+        /* valid UTF-8 whose bytes include 80-9F stays */
+        check("\x1b]0;\xe2\x9c\xb3 Claude\a", "\x1b]0;\xe2\x9c\xb3 Claude\a");
+        /* invalid UTF-8 in a title: the title goes */
+        check("a\x1b]0;\xe2\x9c\ab", "ab");
+        check("a\x1b]0;\xc0\xaf\ab", "ab");
+}
+
+Test(ttyfilter, keyboard_lock_and_local_echo_are_removed)
+{
+        check("a\x1b[2hb\x1b[12lc\x1b[4;12hd", "abcd");
+        check("\x1b[?12l\x1b[4h", "\x1b[?12l\x1b[4h"); /* cursor blink, insert */
+}
+
+Test(ttyfilter, a_reset_with_intermediates_is_no_reset)
+{
+        struct tty_filter f;
+        tty_filter_init(&f);
+        unsigned char out[256];
+        const char *in = "\x1b[?1049h\x1b[?1000h\x1b[?1;1049;1000$l";
+        tty_filter_feed(&f, (const unsigned char *)in, strlen(in), out);
+        cr_expect(f.modes & TTY_MODE_ALT);
+        cr_expect(f.modes & TTY_MODE_MOUSE);
+}
+
+Test(ttyfilter, every_mode_left_on_is_turned_off)
+{
+        struct tty_filter f;
+        tty_filter_init(&f);
+        unsigned char out[512];
+        const char *in = "\x1b[4h\x1b[?7l\x1b[5;10r\x1b[?6h\x1b(0\x1b[8m"
+                         "\x1b[>4;2m\x1b[>1u\x1b[?5h\x1b[20h\x0e";
+        tty_filter_feed(&f, (const unsigned char *)in, strlen(in), out);
+        size_t n = tty_filter_reset(&f, out);
+        cr_assert(n <= TTY_RESET_MAX);
+        out[n] = 0;
+        cr_expect_str_eq((char *)out,
+                         "\x1b[>4m\x1b[<99u\x1b" "7\x1b[r\x1b" "8\x1b[?6l"
+                         "\x1b[?7h\x1b[4l\x1b[20l\x1b[?5l\x0f\x1b(B\x1b)B"
+                         "\x1b[0m");
+}
