@@ -112,8 +112,9 @@ Test(ttyfilter, what_a_terminal_would_read_as_control_is_judged_as_such)
 
 Test(ttyfilter, over_long_sequences_are_dropped_whole)
 {
-        size_t n = TTY_OSC_MAX * 3;
-        char *in = malloc(n + 16);
+        enum { N = TTY_OSC_MAX * 3 };
+        static char in[N + 16];
+        size_t n = N;
         strcpy(in, "a\x1b]2;");
         memset(in + 5, 'x', n - 10);
         strcpy(in + n - 5, "\ab");
@@ -122,7 +123,6 @@ Test(ttyfilter, over_long_sequences_are_dropped_whole)
         memset(in + 3, '1', 200);
         strcpy(in + 203, "mb");
         check(in, "ab");
-        free(in);
 }
 
 Test(ttyfilter, modes_left_on_are_turned_off)
