@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -282,6 +283,27 @@ static void stage_files(const char *shell, const struct policy *p)
          * --net off nothing answers there, and lookups fail at once. */
         write_stage_file("resolv.conf", "nameserver 127.0.0.1\n", 0644);
         write_stage_file("masked", "", 0);
+        /* ids of the box's own, not the host's: what ties a box's output
+         * to one machine and one boot */
+        unsigned char rnd[32];
+        if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+                box_die_errno(errno, "getrandom");
+        char id[64];
+        for (int i = 0; i < 16; i++)
+                snprintf(id + 2 * i, 3, "%02x", rnd[i]);
+        id[32] = '\n';
+        id[33] = 0;
+        write_stage_file("machine-id", id, 0444);
+        rnd[22] = (unsigned char)((rnd[22] & 0x0f) | 0x40); /* v4 */
+        rnd[24] = (unsigned char)((rnd[24] & 0x3f) | 0x80);
+        snprintf(id, sizeof(id),
+                 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+                 "%02x%02x%02x%02x%02x%02x\n",
+                 rnd[16], rnd[17], rnd[18], rnd[19], rnd[20], rnd[21],
+                 rnd[22], rnd[23], rnd[24], rnd[25], rnd[26], rnd[27],
+                 rnd[28], rnd[29], rnd[30], rnd[31]);
+        write_stage_file("boot_id", id, 0444);
+        write_stage_file("cmdline", "\n", 0444);
         if (mkdir(NEWROOT STAGE "/masked.d", 0) < 0)
                 box_die_errno(errno, "mkdir masked.d");
 }
@@ -325,6 +347,19 @@ static const char *const etc_secrets[] = {
         "/etc/NetworkManager/system-connections",
         "/etc/wpa_supplicant",   "/etc/credstore",
         "/etc/credstore.encrypted",
+        /* root-only secrets real hosts keep in /etc: VPNs, certificates'
+         * keys, package-repository and database credentials, clusters' */
+        "/etc/netplan",          "/etc/wireguard",
+        "/etc/openvpn",          "/etc/letsencrypt",
+        "/etc/pki/tls/private",  "/etc/pki/CA/private",
+        "/etc/pki/private",      "/etc/apt/auth.conf",
+        "/etc/apt/auth.conf.d",  "/etc/mysql/debian.cnf",
+        "/etc/kubernetes",       "/etc/rancher",
+        "/etc/docker/key.json",  "/etc/libvirt/secrets",
+        "/etc/samba/private",    "/etc/ssl/certs/ssl-cert-snakeoil.key",
+        "/etc/strongswan.d",     "/etc/swanctl",
+        "/etc/ceph",             "/etc/restic",
+        "/etc/nebula",           "/etc/tailscale",
 };
 
 static void mask_etc(void)
@@ -459,8 +494,10 @@ static void write_readme(const struct policy *p)
 
 static void unstage(void)
 {
-        static const char *const names[] = {"passwd", "group", "hostname",
-                                            "hosts", "resolv.conf", "masked"};
+        static const char *const names[] = {
+                "passwd",  "group",      "hostname", "hosts",
+                "resolv.conf", "masked", "machine-id", "boot_id",
+                "cmdline"};
         for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
                 char path[PATH_MAX];
                 snprintf(path, sizeof(path), STAGE "/%s", names[i]);
@@ -540,10 +577,17 @@ void box_rootfs_setup(struct box_spec *spec)
         pivot();
         mask_etc();
         static const char *const etc_files[] = {"passwd", "group", "hostname",
-                                                "hosts"};
+                                                "hosts", "machine-id"};
         for (size_t i = 0; i < ARRAY_SIZE(etc_files); i++)
                 replace_etc(etc_files[i]);
         replace_resolv_conf();
+        /* the host's boot line (its root device, its options) and boot */
+        int r = bind_ro(STAGE "/cmdline", "/proc/cmdline");
+        if (r == 0)
+                r = bind_ro(STAGE "/boot_id",
+                            "/proc/sys/kernel/random/boot_id");
+        if (r < 0 && r != -ENOENT)
+                box_die_errno(-r, "cannot replace the box's boot_id");
         write_readme(spec->policy);
         unstage();
         remount_ro("/dev", MS_NOEXEC);

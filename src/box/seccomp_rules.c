@@ -30,6 +30,9 @@ static const char *const denied[] = {
         "bpf", "perf_event_open", "userfaultfd", "io_uring_setup",
         "io_uring_enter", "io_uring_register", "fanotify_init",
         "name_to_handle_at", "open_by_handle_at", "setns",
+        /* per-process descriptor tables: Wine and DOS emulators only,
+         * a source of kernel bugs (Docker's default denies it too) */
+        "modify_ldt",
 };
 
 struct arg_rule {

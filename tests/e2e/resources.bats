@@ -106,3 +106,19 @@ PY
                 [ "${line##*:}" = / ]
         done <<<"$output"
 }
+
+@test "the box learns neither the host's machine id, boot id nor boot line, and has no modify_ldt" {
+        run box --net off -- sh -c 'cat /etc/machine-id /proc/sys/kernel/random/boot_id; echo "[$(cat /proc/cmdline)]"; python3 -c "import ctypes, os; l = ctypes.CDLL(None, use_errno=True); r = l.syscall(154, 0, 0, 0); print(r, os.strerror(ctypes.get_errno()))"'
+        [ "$status" -eq 0 ]
+        echo "$output"
+        [ "${#lines[0]}" -eq 32 ]
+        if [ -f /etc/machine-id ]; then [ "${lines[0]}" != "$(cat /etc/machine-id)" ]; fi
+        [ "${lines[1]}" != "$(cat /proc/sys/kernel/random/boot_id)" ]
+        [[ "${lines[1]}" =~ ^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$ ]]
+        [ "${lines[2]}" = "[]" ]
+        [ "${lines[3]}" = "-1 Operation not permitted" ]
+        # a second box: other ids
+        local first=${lines[0]}
+        run box --net off -- cat /etc/machine-id
+        [ "$output" != "$first" ]
+}
