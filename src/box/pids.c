@@ -1,4 +1,7 @@
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -16,6 +19,44 @@ static const char *const roots[] = {
         "/sys/fs/cgroup/pids",
         "/sys/fs/cgroup",
 };
+
+/* Is pid gone, or a zombie nobody reaped yet (a box whose supervisor was
+ * killed dies with it, and init reaps it when it gets to it)? */
+static bool dead(long pid)
+{
+        char path[64], buf[512];
+        snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+        if (n <= 0)
+                return errno == ENOENT || errno == ESRCH || fd < 0;
+        buf[n] = 0;
+        const char *paren = strrchr(buf, ')');
+        return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
+}
+
+/* The cgroups of supervisors that died without removing theirs (kill -9;
+ * their boxes died with them, the cgroup is named after the box's init):
+ * removed by the next start.  rmdir refuses a cgroup with processes in
+ * it, and one just made, not yet joined, has a live init. */
+static void sweep_stale(const char *root)
+{
+        DIR *d = opendir(root);
+        if (!d)
+                return;
+        for (struct dirent *e; (e = readdir(d));) {
+                char *end;
+                if (strncmp(e->d_name, "agentbox-", 9) != 0)
+                        continue;
+                long pid = strtol(e->d_name + 9, &end, 10);
+                if (*end || pid <= 0 || !dead(pid))
+                        continue;
+                char path[512];
+                snprintf(path, sizeof(path), "%s/%s", root, e->d_name);
+                (void)rmdir(path);
+        }
+        closedir(d);
+}
 
 static int try_root(const char *root, pid_t pid, unsigned max, char **out)
 {
@@ -51,6 +92,7 @@ int box_pids_cgroup_create(pid_t pid, unsigned max, char **path)
                 snprintf(probe, sizeof(probe), "%s/cgroup.procs", roots[i]);
                 if (access(probe, W_OK) < 0)
                         continue;
+                sweep_stale(roots[i]);
                 r = try_root(roots[i], pid, max, path);
                 if (r == 0)
                         return 0;

@@ -122,3 +122,27 @@ PY
         run box --net off -- cat /etc/machine-id
         [ "$output" != "$first" ]
 }
+
+@test "kill -9 of agentbox leaves no cgroup behind once the next box starts" {
+        "$AGENTBOX" run --workspace "$WS" --net off -- sleep 30 &
+        local pid=$!
+        CLEANUP+=("kill -9 $pid")
+        sleep 1
+        local cg
+        cg=$(ls -d /sys/fs/cgroup/pids/agentbox-* /sys/fs/cgroup/agentbox-* 2>/dev/null | sort)
+        if [ "$(id -u)" -ne 0 ]; then
+                # an ordinary user here gets no cgroup at all: nothing to leave
+                run box --net off --verbose -- true
+                [[ "$output" == *"by RLIMIT_NPROC"* ]]
+                kill -9 "$pid"
+                return 0
+        fi
+        [ -n "$cg" ]
+        kill -9 "$pid"
+        wait "$pid" 2>/dev/null || true
+        sleep 0.5
+        box --net off -- true
+        for d in $cg; do
+                [ ! -d "$d" ]
+        done
+}
