@@ -25,7 +25,7 @@ struct box_identity {
 /* The box's share of the invoker's per-user kernel quotas (limits.c):
  * its user namespace's user.max_* (UINT32_MAX: left alone), and rlimits
  * (NOFILE, SIGPENDING, MSGQUEUE, MEMLOCK). */
-#define BOX_QUOTAS 12
+#define BOX_QUOTAS 4
 #define BOX_RLIMITS 4
 struct box_limits {
         uint32_t quota[BOX_QUOTAS];
