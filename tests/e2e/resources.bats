@@ -128,8 +128,13 @@ PY
         local pid=$!
         CLEANUP+=("kill -9 $pid")
         sleep 1
-        local cg
-        cg=$(ls -d /sys/fs/cgroup/pids/agentbox-* /sys/fs/cgroup/agentbox-* 2>/dev/null | sort)
+        # this box's: named after its init, agentbox's child (other runs
+        # on the machine have theirs)
+        local cg="" c
+        for c in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
+                cg+=" $(ls -d /sys/fs/cgroup/pids/agentbox-"$c" /sys/fs/cgroup/agentbox-"$c" 2>/dev/null)"
+        done
+        cg=$(echo $cg)
         if [ "$(id -u)" -ne 0 ]; then
                 # an ordinary user here gets no cgroup at all: nothing to leave
                 run box --net off --verbose -- true
