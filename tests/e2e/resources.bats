@@ -132,7 +132,7 @@ PY
         # on the machine have theirs)
         local cg="" c
         for c in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
-                cg+=" $(ls -d /sys/fs/cgroup/pids/agentbox-"$c" /sys/fs/cgroup/agentbox-"$c" 2>/dev/null)"
+                cg+=" $(ls -d /sys/fs/cgroup/pids/agentbox-"$c" /sys/fs/cgroup/agentbox-"$c" 2>/dev/null || true)"
         done
         cg=$(echo $cg)
         if [ "$(id -u)" -ne 0 ]; then
