@@ -55,8 +55,11 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
         /* Ctrl-Z: the box stops, then so do we, so the shell gets the
          * terminal back (set as it was); `fg` sends SIGCONT, which is
          * forwarded too. */
-        if (sig == SIGTSTP && s->tty)
+        if (sig == SIGTSTP && s->tty) {
                 tty_relay_suspend(s->tty);
+                /* continued: the box's TUI draws its screen again */
+                s->box->driver->signal(s->box, SIGWINCH);
+        }
         else if (sig == SIGCONT && s->tty)
                 tty_relay_resume(s->tty);
         else if (sig == SIGTSTP)

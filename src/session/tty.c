@@ -11,11 +11,14 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <langinfo.h>
+#include <locale.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,6 +57,7 @@ struct tty_relay {
         size_t lost;             /* bytes of the box's last output not
                                   * shown: the terminal took nothing */
         struct tty_filter *filter; /* NULL: --tty-passthrough */
+        bool alt_back;           /* stopped in the TUI's alternate screen */
         int slave;               /* ours, to see the box's terminal mode */
         char *held[HELD_MAX];    /* messages held, each once */
         size_t n_held, held_total;
@@ -389,6 +393,19 @@ static struct bufferevent *relay_bev(struct event_base *base, int fd)
         return b;
 }
 
+/* Is the caller's locale UTF-8 (so, most likely, its terminal)?  Asked
+ * of a locale object, never setting agentbox's own. */
+static bool utf8_locale(void)
+{
+        locale_t l = newlocale(LC_CTYPE_MASK, "", (locale_t)0);
+        if (l == (locale_t)0)
+                return false;
+        const char *cs = nl_langinfo_l(CODESET, l);
+        bool u = cs && (!strcasecmp(cs, "UTF-8") || !strcasecmp(cs, "utf8"));
+        freelocale(l);
+        return u;
+}
+
 int tty_relay_start(struct event_base *base, const struct tty_caller *tc,
                     int master, bool passthrough, struct tty_relay **out,
                     struct ab_err *err)
@@ -403,7 +420,7 @@ int tty_relay_start(struct event_base *base, const struct tty_caller *tc,
                 return err_set(err, -ENOMEM, "out of memory");
         }
         if (r->filter)
-                tty_filter_init(r->filter);
+                tty_filter_init(r->filter, !utf8_locale());
         r->tc = *tc;
         r->shared_fd[0] = r->shared_fd[1] = -1;
         /* the box's end, to see its mode; never the box's to use */
@@ -469,10 +486,58 @@ void tty_relay_resize(struct tty_relay *r)
                 ioctl(bufferevent_getfd(r->m), TIOCSWINSZ, &ws);
 }
 
+static long ms_since(const struct timespec *t0)
+{
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        return (now.tv_sec - t0->tv_sec) * 1000 +
+               (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* A few bytes to the caller's terminal now, ahead of nothing else that
+ * waits (the box's output waiting stays for later): 100 ms at most. */
+static void write_now(struct tty_relay *r, const unsigned char *p, size_t n)
+{
+        if (!r->out || r->out_dead)
+                return;
+        int fd = bufferevent_getfd(r->out);
+        struct evbuffer *o = bufferevent_get_output(r->out);
+        struct timespec t0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        evbuffer_unfreeze(o, 1);
+        /* what the box wrote before the key goes first */
+        while (evbuffer_get_length(o) && ms_since(&t0) < 100) {
+                struct pollfd pf = {.fd = fd, .events = POLLOUT};
+                if (poll(&pf, 1, 20) > 0 && evbuffer_write(o, fd) < 0 &&
+                    errno != EAGAIN)
+                        break;
+        }
+        evbuffer_freeze(o, 1);
+        while (n && ms_since(&t0) < 100) {
+                ssize_t w = write(fd, p, n);
+                if (w > 0) {
+                        p += w;
+                        n -= (size_t)w;
+                } else if (w < 0 && errno != EAGAIN && errno != EINTR) {
+                        break;
+                } else {
+                        struct pollfd pf = {.fd = fd, .events = POLLOUT};
+                        poll(&pf, 1, 20);
+                }
+        }
+}
+
 void tty_relay_suspend(struct tty_relay *r)
 {
         if (r->in)
                 bufferevent_disable(r->in, EV_READ);
+        /* the shell gets its terminal as agentbox found it: out of the
+         * TUI's modes (the TUI itself is stopped, it cannot) */
+        if (r->filter) {
+                unsigned char reset[TTY_RESET_MAX];
+                write_now(r, reset, tty_filter_reset(r->filter, reset));
+                r->alt_back = r->filter->modes & TTY_MODE_ALT;
+        }
         set_back(r);
         shared_flags(r, false);
         raise(SIGSTOP);
@@ -485,15 +550,14 @@ void tty_relay_resume(struct tty_relay *r)
         shared_flags(r, true);
         take_foreground(r);
         tty_relay_resize(r);
+        if (r->alt_back && r->raw) {
+                /* the TUI's screen again; it redraws on SIGWINCH */
+                static const unsigned char alt[] = "\x1b[?1049h";
+                write_now(r, alt, sizeof(alt) - 1);
+                r->alt_back = false;
+        }
 }
 
-static long ms_since(const struct timespec *t0)
-{
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        return (now.tv_sec - t0->tv_sec) * 1000 +
-               (now.tv_nsec - t0->tv_nsec) / 1000000;
-}
 
 /* What the box wrote last, and what waits for the caller's terminal:
  * out, while the terminal takes some at least every FINISH_MS (and for
@@ -576,7 +640,11 @@ static void swallow_answers(struct tty_relay *r)
         int in = bufferevent_getfd(r->in), out = bufferevent_getfd(r->out);
         if (fstat(in, &a) < 0 || fstat(out, &b) < 0 || a.st_rdev != b.st_rdev)
                 return; /* the answer would come elsewhere */
-        if (write(out, "\x1b[c", 3) != 3)
+        /* a question the box did not ask, so no late answer of the box's
+         * is taken for ours: device attributes, or else a status report */
+        bool da = !r->filter->asked_da;
+        const char *q = da ? "\x1b[c" : "\x1b[5n";
+        if (write(out, q, strlen(q)) != (ssize_t)strlen(q))
                 return;
         struct evbuffer *held = bufferevent_get_input(r->in);
         evbuffer_drain(held, evbuffer_get_length(held));
@@ -590,16 +658,17 @@ static void swallow_answers(struct tty_relay *r)
                 if (poll(&p, 1, (int)left) <= 0 ||
                     (n = read(in, buf, sizeof(buf))) <= 0)
                         return;
+                /* ESC [ ? digits ; c  or  ESC [ 0 n */
                 for (ssize_t i = 0; i < n; i++) {
                         char c = buf[i];
-                        state = c == '\x1b'                ? 1
-                                : state == 1 && c == '['   ? 2
-                                : state == 2 && c == '?'   ? 3
-                                : state == 3 && c == 'c'   ? 4
-                                : state == 3 && ((c >= '0' && c <= '9') ||
-                                                 c == ';')
-                                        ? 3
-                                        : 0;
+                        bool digit = (c >= '0' && c <= '9') || c == ';';
+                        state = c == '\x1b'                      ? 1
+                                : state == 1 && c == '['         ? 2
+                                : state == 2 && da && c == '?'   ? 3
+                                : state == 2 && !da && c == '0'  ? 3
+                                : state == 3 && da && digit      ? 3
+                                : state == 3 && c == (da ? 'c' : 'n') ? 4
+                                                                 : 0;
                         if (state == 4)
                                 return; /* ours: the last answer */
                 }

@@ -35,9 +35,10 @@ enum {
 #define ENQ 0x05
 #define SO 0x0e
 
-void tty_filter_init(struct tty_filter *f)
+void tty_filter_init(struct tty_filter *f, bool eight_bit)
 {
         memset(f, 0, sizeof(*f));
+        f->eight_bit = eight_bit;
 }
 
 static void put(unsigned char *out, size_t *o, const void *p, size_t n)
@@ -72,9 +73,12 @@ static void drop_seq(struct tty_filter *f)
 /* ---- decisions ---------------------------------------------------------- */
 
 /* The numbers of a CSI's parameters (seq[2..]), up to max of them;
- * *private: it began with one of < = > ?. */
-static size_t csi_params(const struct tty_filter *f, unsigned *v, size_t max,
-                         char *private)
+ * *private: it began with one of < = > ?.  Returns -1 for a form
+ * terminals read differently from one another, or that would wrap:
+ * more than max parameters, one past 65535, a marker after the first
+ * byte; and a colon, but in SGR (m), whose colours use them. */
+static int csi_params(const struct tty_filter *f, unsigned char fin,
+                      unsigned *v, size_t max, char *private)
 {
         size_t i = 2, n = 0;
         *private = 0;
@@ -85,18 +89,26 @@ static size_t csi_params(const struct tty_filter *f, unsigned *v, size_t max,
         for (; i < f->len && f->seq[i] >= 0x30 && f->seq[i] <= 0x3f; i++) {
                 unsigned char c = f->seq[i];
                 if (c >= '0' && c <= '9') {
-                        cur = cur > 100000 ? cur : cur * 10 + (c - '0');
+                        cur = cur * 10 + (unsigned)(c - '0');
+                        if (cur > 65535)
+                                return -1;
                         any = true;
-                } else if (c == ';' || c == ':') {
-                        if (n < max)
-                                v[n++] = cur;
+                } else if (c == ';' || (c == ':' && fin == 'm')) {
+                        if (n == max)
+                                return -1;
+                        v[n++] = cur;
                         cur = 0;
                         any = false;
+                } else {
+                        return -1; /* a colon, or a marker past the start */
                 }
         }
-        if ((any || n) && n < max)
+        if (any || n) {
+                if (n == max)
+                        return -1;
                 v[n++] = cur;
-        return n;
+        }
+        return (int)n;
 }
 
 static bool has_intermediate(const struct tty_filter *f)
@@ -107,57 +119,71 @@ static bool has_intermediate(const struct tty_filter *f)
         return false;
 }
 
-/* One mode of a DEC private (?) or ANSI set/reset: which TTY_MODE_, and
- * whether "h" turns it on (inverted: "l" does). */
-static unsigned mode_of(unsigned v, char private, bool *inverted)
+/* The modes a TUI may set and reset (h, l): DEC private ones with "?",
+ * ANSI ones without.  Not: VT52 mode (?2), 132 columns (?3), left and
+ * right margins (?69), backspace sending BS (?67), keyboard lock (2),
+ * local echo (12), showing controls (3). */
+static const unsigned dec_modes[] = {
+        1,    5,    6,    7,    8,    9,    12,   25,   47,   66,   1000,
+        1001, 1002, 1003, 1004, 1005, 1006, 1007, 1015, 1016, 1034, 1035,
+        1036, 1037, 1039, 1042, 1047, 1048, 1049, 2004, 2026, 2027, 2031,
+        2048,
+};
+
+static bool mode_allowed(unsigned v, char private)
 {
-        *inverted = false;
-        if (private == '?') {
-                if (v == 1049 || v == 1047 || v == 47)
-                        return TTY_MODE_ALT;
-                if (v == 9 || (v >= 1000 && v <= 1003) || v == 1005 ||
-                    v == 1006 || v == 1015 || v == 1016)
-                        return TTY_MODE_MOUSE;
-                if (v == 25 || v == 7)
-                        *inverted = true;
-                return v == 2004             ? TTY_MODE_PASTE
-                       : v == 1004           ? TTY_MODE_FOCUS
-                       : v == 1 || v == 66   ? TTY_MODE_APPKEYS
-                       : v == 25             ? TTY_MODE_HIDDEN
-                       : v == 7              ? TTY_MODE_NOWRAP
-                       : v == 6              ? TTY_MODE_ORIGIN
-                       : v == 5              ? TTY_MODE_REVERSE
-                                             : 0;
-        }
-        return private ? 0
-               : v == 4  ? TTY_MODE_INSERT
-               : v == 20 ? TTY_MODE_NEWLINE
-                         : 0;
+        if (!private)
+                return v == 4 || v == 20;
+        if (private != '?')
+                return false;
+        for (size_t i = 0; i < sizeof(dec_modes) / sizeof(dec_modes[0]); i++)
+                if (dec_modes[i] == v)
+                        return true;
+        return false;
 }
 
-/* What the box's program turns on that would outlive it. */
-static void track_modes(struct tty_filter *f, unsigned char fin)
+/* Which TTY_MODE_ a set or reset is; *inverted: "l" turns it on. */
+static unsigned mode_of(unsigned v, char private, bool *inverted)
+{
+        *inverted = private == '?' && (v == 25 || v == 7);
+        if (!private)
+                return v == 4 ? TTY_MODE_INSERT : TTY_MODE_NEWLINE;
+        if (v == 1049 || v == 1047 || v == 47)
+                return TTY_MODE_ALT;
+        if (v == 9 || (v >= 1000 && v <= 1003) || v == 1005 || v == 1006 ||
+            v == 1015 || v == 1016)
+                return TTY_MODE_MOUSE;
+        return v == 2004             ? TTY_MODE_PASTE
+               : v == 1004           ? TTY_MODE_FOCUS
+               : v == 1 || v == 66   ? TTY_MODE_APPKEYS
+               : v == 25             ? TTY_MODE_HIDDEN
+               : v == 7              ? TTY_MODE_NOWRAP
+               : v == 6              ? TTY_MODE_ORIGIN
+               : v == 5              ? TTY_MODE_REVERSE
+                                     : 0;
+}
+
+static bool csi_allowed(struct tty_filter *f, unsigned char fin)
 {
         unsigned v[16];
         char private;
-        size_t n = csi_params(f, v, 16, &private);
-        if (has_intermediate(f))
-                return; /* DECRQM ($p), DECSCUSR ( q), ...: not these */
-        if (fin == 'm' && private == '>') {
-                if (n && v[0] == 4) {
-                        if (n > 1 && v[1] > 0)
-                                f->modes |= TTY_MODE_MODKEYS;
-                        else
-                                f->modes &= ~TTY_MODE_MODKEYS;
-                }
-        } else if (fin == 'm' && !private) {
-                f->modes |= TTY_MODE_SGR;
-        } else if (fin == 'u' && private == '>') {
-                f->modes |= TTY_MODE_KITTYKEYS;
-        } else if (fin == 'r' && !private) {
-                f->modes |= TTY_MODE_MARGINS;
-        } else if (fin == 'h' || fin == 'l') {
-                for (size_t i = 0; i < n; i++) {
+        int n = csi_params(f, fin, v, 16, &private);
+        bool inter = has_intermediate(f);
+        if (n < 0 || fin == 'i' || fin == 'g')
+                return false; /* odd forms; media copy; tab stops */
+        if ((fin == 's' || fin == 'r') && private)
+                return false; /* XTSAVE, XTRESTORE: modes back behind us */
+        if (fin == 'p' && inter)
+                return f->seq[f->len - 1] == '$' || f->seq[f->len - 1] == '!';
+        if ((fin == '|' || fin == 'w') && inter)
+                return false; /* columns and lines per page */
+        if ((fin == 'h' || fin == 'l') && !inter) {
+                if (n == 0)
+                        return false;
+                for (int i = 0; i < n; i++)
+                        if (!mode_allowed(v[i], private))
+                                return false;
+                for (int i = 0; i < n; i++) {
                         bool inv;
                         unsigned m = mode_of(v[i], private, &inv);
                         if ((fin == 'h') != inv)
@@ -165,29 +191,26 @@ static void track_modes(struct tty_filter *f, unsigned char fin)
                         else
                                 f->modes &= ~m;
                 }
+        } else if (fin == 'h' || fin == 'l') {
+                return false;
         }
-}
-
-static bool csi_allowed(struct tty_filter *f, unsigned char fin)
-{
-        unsigned v[16];
-        char private;
-        size_t n = csi_params(f, v, 16, &private);
-        if (fin == 'i')
-                return false; /* media copy */
-        if ((fin == 'h' || fin == 'l') && !private && !has_intermediate(f))
-                for (size_t i = 0; i < n; i++)
-                        if (v[i] == 2 || v[i] == 12)
-                                return false; /* keyboard lock; local echo */
-        if (fin != 't') {
-                track_modes(f, fin);
-                if (fin == 'n' || fin == 'c' ||
-                    (fin == 'p' && has_intermediate(f)) ||
-                    (fin == 'u' && private == '?'))
-                        f->queried = true; /* DSR, DA, DECRQM, kitty */
+        if (fin == 'm' && private == '>')
+                f->modes |= TTY_MODE_MODKEYS;
+        else if (fin == 'm' && !private)
+                f->modes |= TTY_MODE_SGR;
+        else if (fin == 'u' && private && private != '?')
+                f->modes |= TTY_MODE_KITTYKEYS;
+        else if (fin == 'r')
+                f->modes |= TTY_MODE_MARGINS;
+        if (fin == 'c' && !private && !inter)
+                f->asked_da = true;
+        if (fin == 'n' || fin == 'c' || (fin == 'p' && inter) ||
+            (fin == 'u' && private == '?') ||
+            (fin == 'q' && private == '>'))
+                f->queried = true;
+        if (fin != 't')
                 return true;
-        }
-        if (private || has_intermediate(f))
+        if (private || inter)
                 return false; /* xterm's title modes and the like */
         unsigned op = n ? v[0] : 0;
         f->queried |= op >= 14 && op <= 19;
@@ -282,46 +305,86 @@ static void c0_inside(struct tty_filter *f, unsigned char b,
                 put(out, o, &b, 1);
 }
 
+/* The bytes a UTF-8 character's second byte may be, after lead b (RFC
+ * 3629: no overlong forms, surrogates or code points past U+10FFFF); 0
+ * for a byte that leads nothing. */
+static unsigned utf8_len(unsigned char b, unsigned char *lo, unsigned char *hi)
+{
+        *lo = 0x80;
+        *hi = 0xbf;
+        if (b >= 0xc2 && b <= 0xdf)
+                return 2;
+        if (b >= 0xe0 && b <= 0xef) {
+                if (b == 0xe0)
+                        *lo = 0xa0;
+                else if (b == 0xed)
+                        *hi = 0x9f;
+                return 3;
+        }
+        if (b >= 0xf0 && b <= 0xf4) {
+                if (b == 0xf0)
+                        *lo = 0x90;
+                else if (b == 0xf4)
+                        *hi = 0x8f;
+                return 4;
+        }
+        return 0;
+}
+
+/* Text of 128 or more, in UTF-8: each character held until whole and
+ * shown only if valid and not a C1 control (U+0080-U+009F, which
+ * WezTerm, among others, obeys); anything else goes.  An invalid byte
+ * ends the character and is looked at again on its own. */
+static void utf8(struct tty_filter *f, unsigned char b, unsigned char *out,
+                 size_t *o)
+{
+        unsigned char lo, hi;
+        if (f->need) {
+                unsigned total = utf8_len(f->uchar[0], &lo, &hi);
+                if (f->ulen > 1)
+                        lo = 0x80, hi = 0xbf;
+                if (b >= lo && b <= hi) {
+                        f->uchar[f->ulen++] = b;
+                        if (--f->need == 0) {
+                                if (!(f->uchar[0] == 0xc2 &&
+                                      f->uchar[1] <= 0x9f))
+                                        put(out, o, f->uchar, total);
+                                else
+                                        f->stripped++;
+                                f->ulen = 0;
+                        }
+                        return;
+                }
+                f->need = f->ulen = 0;
+                f->stripped++; /* cut short: it goes */
+                if (b < 0x80)
+                        return; /* the caller looks at b again */
+        }
+        unsigned n = utf8_len(b, &lo, &hi);
+        if (n) {
+                f->uchar[0] = b;
+                f->ulen = 1;
+                f->need = (uint8_t)(n - 1);
+        } else {
+                f->stripped++; /* a stray continuation, C0/C1 leads, F5+ */
+        }
+}
+
 static void ground(struct tty_filter *f, unsigned char b, unsigned char *out,
                    size_t *o)
 {
-        if (f->c2) {
-                /* C2 80 to C2 9F: U+0080 to U+009F, the C1 controls, which
-                 * some terminals (WezTerm) obey as such */
-                f->c2 = false;
-                if (b >= 0x80 && b <= 0x9f) {
-                        f->utf8 = 0;
-                        f->stripped++;
+        if (f->need || (b >= 0x80 && !f->eight_bit)) {
+                utf8(f, b, out, o);
+                if (b >= 0x80 || f->need)
                         return;
-                }
-                unsigned char c = 0xc2;
-                put(out, o, &c, 1);
-        }
-        if (f->utf8) {
-                if ((b & 0xc0) == 0x80) {
-                        f->utf8--;
-                        put(out, o, &b, 1);
-                        return;
-                }
-                f->utf8 = 0;
         }
         if (b == ESC) {
                 begin(f);
         } else if (b == ENQ || (b >= 0x80 && b <= 0x9f)) {
                 f->stripped++; /* answerback; a C1 control as a byte */
-        } else if (b == SO) {
-                f->modes |= TTY_MODE_CHARSET;
-                put(out, o, &b, 1);
-        } else if (b == 0xc2) {
-                f->c2 = true; /* shown with the next byte, or not */
-                f->utf8 = 1;
         } else {
-                if (b >= 0xc3 && b <= 0xdf)
-                        f->utf8 = 1;
-                else if (b >= 0xe0 && b <= 0xef)
-                        f->utf8 = 2;
-                else if (b >= 0xf0 && b <= 0xf4)
-                        f->utf8 = 3;
+                if (b == SO)
+                        f->modes |= TTY_MODE_CHARSET;
                 put(out, o, &b, 1);
         }
 }
@@ -350,6 +413,23 @@ static bool interrupts(struct tty_filter *f, unsigned char b,
         return true;
 }
 
+/* ESC sequences a TUI uses, and nothing else: save and restore the
+ * cursor, keypad modes, full reset, index, next line, reverse index; the
+ * ASCII, line-drawing and UK sets as G0 and G1; line sizes and the
+ * alignment test.  Not: 8-bit controls (ESC SP G), leaving UTF-8
+ * (ESC % @), G2 and G3 and the shifts to them, tab stops, DECID. */
+static bool esc_allowed(const struct tty_filter *f)
+{
+        unsigned char a = f->seq[1], b = f->seq[f->len - 1];
+        if (f->len == 2)
+                return strchr("78=>cDEM", a) != NULL;
+        if (f->len == 3 && (a == '(' || a == ')'))
+                return b == 'B' || b == '0' || b == 'A';
+        if (f->len == 3 && a == '#')
+                return (b >= '3' && b <= '6') || b == '8';
+        return false;
+}
+
 static void escape(struct tty_filter *f, unsigned char b, unsigned char *out,
                    size_t *o)
 {
@@ -370,15 +450,17 @@ static void escape(struct tty_filter *f, unsigned char b, unsigned char *out,
         } else { /* a final byte */
                 if (f->len == 2 && b == '=')
                         f->modes |= TTY_MODE_APPKEYS;
-                if (f->len == 3 && f->seq[1] >= '(' && f->seq[1] <= '+' &&
+                if (f->len == 3 && (f->seq[1] == '(' || f->seq[1] == ')') &&
                     b != 'B')
-                        f->modes |= TTY_MODE_CHARSET; /* G0-G3 not ASCII */
+                        f->modes |= TTY_MODE_CHARSET; /* G0, G1 not ASCII */
                 if (f->len == 2 && b == '\\')
                         ; /* ST with no string open: nothing to say */
-                else if (f->drop)
+                else if (f->drop || !esc_allowed(f))
                         f->stripped++;
-                else
+                else {
                         put(out, o, f->seq, f->len);
+                        f->any = true;
+                }
                 f->state = GROUND;
                 f->len = 0;
         }
@@ -396,6 +478,7 @@ static void csi(struct tty_filter *f, unsigned char b, unsigned char *out,
         if (!f->drop && csi_allowed(f, b)) {
                 put(out, o, f->seq, f->len);
                 put(out, o, &b, 1);
+                f->any = true;
         } else {
                 f->stripped++;
         }
@@ -410,6 +493,7 @@ static void osc_end(struct tty_filter *f, const char *term, size_t tlen,
         if (!f->drop && osc_allowed(f)) {
                 put(out, o, f->seq, f->len);
                 put(out, o, term, tlen);
+                f->any = true;
         } else {
                 f->stripped++;
         }
@@ -472,7 +556,7 @@ size_t tty_filter_feed(struct tty_filter *f, const unsigned char *in,
                 if (f->state == GROUND) {
                         /* plain text, the common case, in one copy */
                         size_t j = i;
-                        if (!f->utf8)
+                        if (!f->need)
                                 while (j < n && in[j] >= 0x20 && in[j] < 0x7f)
                                         j++;
                         if (j > i) {
@@ -505,31 +589,29 @@ size_t tty_filter_feed(struct tty_filter *f, const unsigned char *in,
 
 size_t tty_filter_reset(const struct tty_filter *f, unsigned char *out)
 {
-        static const struct {
-                unsigned mode;
-                const char *seq;
-        } resets[] = {
-                {TTY_MODE_MOUSE, "\x1b[?1006l\x1b[?1003l\x1b[?1002l\x1b[?1000l"},
-                {TTY_MODE_PASTE, "\x1b[?2004l"},
-                {TTY_MODE_FOCUS, "\x1b[?1004l"},
-                {TTY_MODE_APPKEYS, "\x1b[?1l\x1b[?66l\x1b>"},
-                {TTY_MODE_MODKEYS, "\x1b[>4m"},
-                {TTY_MODE_KITTYKEYS, "\x1b[<99u"},
-                {TTY_MODE_ALT, "\x1b[?1049l"},
-                /* the cursor kept where it is: DECSTBM homes it */
-                {TTY_MODE_MARGINS, "\x1b" "7\x1b[r\x1b" "8"},
-                {TTY_MODE_ORIGIN, "\x1b[?6l"},
-                {TTY_MODE_NOWRAP, "\x1b[?7h"},
-                {TTY_MODE_INSERT, "\x1b[4l"},
-                {TTY_MODE_NEWLINE, "\x1b[20l"},
-                {TTY_MODE_REVERSE, "\x1b[?5l"},
-                {TTY_MODE_CHARSET, "\x0f\x1b(B\x1b)B"},
-                {TTY_MODE_SGR, "\x1b[0m"},
-                {TTY_MODE_HIDDEN, "\x1b[?25h"},
-        };
+        /* A box that wrote any sequence may have set any mode, and a
+         * terminal may track some that this does not (VTE: each mouse
+         * mode apart): each of these is off whether or not it was seen
+         * on; they do nothing to a terminal where it already is.  The
+         * alternate screen only if on: leaving it when not in it moves
+         * the cursor.  kitty keeps a keyboard stack for each screen. */
+        static const char keys[] = "\x1b[=0;1u\x1b[<99u";
+        static const char all[] =
+                "\x1b[?1006l\x1b[?1015l\x1b[?1016l\x1b[?1005l\x1b[?1003l"
+                "\x1b[?1002l\x1b[?1001l\x1b[?1000l\x1b[?9l\x1b[?2004l"
+                "\x1b[?1004l\x1b[?1l\x1b[?66l\x1b>\x1b[>4m";
+        static const char after[] =
+                "\x1b" "7\x1b[r\x1b" "8\x1b[?6l\x1b[?7h\x1b[4l\x1b[20l\x1b[?5l"
+                "\x0f\x1b(B\x1b)B\x1b[0m\x1b[?25h";
         size_t o = 0;
-        for (size_t i = 0; i < sizeof(resets) / sizeof(resets[0]); i++)
-                if (f->modes & resets[i].mode)
-                        put(out, &o, resets[i].seq, strlen(resets[i].seq));
+        if (!f->any)
+                return 0;
+        put(out, &o, all, strlen(all));
+        put(out, &o, keys, strlen(keys));
+        if (f->modes & TTY_MODE_ALT) {
+                put(out, &o, "\x1b[?1049l", 8);
+                put(out, &o, keys, strlen(keys));
+        }
+        put(out, &o, after, strlen(after));
         return o;
 }

@@ -44,17 +44,25 @@ enum {
 struct tty_filter {
         uint8_t state;
         bool drop;       /* this sequence goes nowhere */
-        uint8_t utf8;    /* continuation bytes still expected */
-        bool c2;         /* a 0xC2 held: with 80-9F it is a C1 control */
+        bool eight_bit;  /* the terminal is not UTF-8: 80-9F are C1 */
+        uint8_t need;    /* UTF-8: continuation bytes still to come */
+        uint8_t ulen;    /* of uchar, the character being read */
+        unsigned char uchar[4];
+        bool any;        /* a sequence was passed: modes may be on */
         bool queried;    /* it asked the terminal something: an answer
                           * may come after the box is gone */
+        bool asked_da;   /* primary device attributes (CSI c) among it */
         unsigned modes;  /* TTY_MODE_* on now */
         size_t len;      /* of seq */
         size_t stripped; /* sequences removed, in all */
         unsigned char seq[TTY_OSC_MAX + 8];
 };
 
-void tty_filter_init(struct tty_filter *f);
+/* eight_bit: the caller's locale is not UTF-8, so its terminal most
+ * likely takes bytes 80-9F as C1 controls: they go, whatever they are
+ * part of.  Otherwise a byte of 80 or more passes only as part of a valid
+ * UTF-8 character that is not itself a C1 control. */
+void tty_filter_init(struct tty_filter *f, bool eight_bit);
 
 /* Filter n bytes of the box's output into out (room for n +
  * TTY_FILTER_SLACK); returns how many bytes out holds. */
@@ -64,5 +72,5 @@ size_t tty_filter_feed(struct tty_filter *f, const unsigned char *in,
 /* The sequences that turn off what f->modes says is on, into out (room
  * for TTY_RESET_MAX); returns their length.  For a box that ended inside
  * its TUI, or left the terminal in modes of its own. */
-#define TTY_RESET_MAX 160
+#define TTY_RESET_MAX 320
 size_t tty_filter_reset(const struct tty_filter *f, unsigned char *out);

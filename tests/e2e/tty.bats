@@ -504,3 +504,42 @@ print(n)'
         [[ "$output" == *refused* ]]
         [ "${lines[-1]}" -le 128 ]
 }
+
+@test "in a real terminal (tmux): Ctrl-Z in a TUI gives the shell a terminal out of its modes; fg gives the TUI its screen back" {
+        cat >"$WS/tui.py" <<'PY'
+import os, sys, time, tty
+tty.setraw(0)
+os.write(1, b"\x1b[?1049h\x1b[?1000h\x1b[?1006h\x1b[?2004hIN-THE-TUI")
+time.sleep(60)
+PY
+        CLEANUP+=("tmux -L abtest$$ kill-server")
+        tm new-session -d -x 100 -y 30 -s t "bash --norc --noprofile -i"
+        tm send-keys -t t "$AGENTBOX run --workspace $WS -- python3 $WS/tui.py" Enter
+        tm_wait IN-THE-TUI
+        [ "$(tm display -p -t t '#{alternate_on}#{mouse_any_flag}')" = 11 ]
+        tm send-keys -t t C-z
+        tm_wait Stopped
+        [ "$(tm display -p -t t '#{alternate_on}#{mouse_any_flag}')" = 00 ]
+        tm send-keys -t t fg Enter
+        for _ in $(seq 50); do
+                [ "$(tm display -p -t t '#{alternate_on}')" = 1 ] && break
+                sleep 0.1
+        done
+        [ "$(tm display -p -t t '#{alternate_on}')" = 1 ]
+}
+
+@test "a caller whose locale is not UTF-8 gets no byte of 80 to 9F from the box (C1 controls to its terminal)" {
+        run term '
+import os
+os.environ["LC_ALL"] = "C"
+from ptyharness import Term
+t = Term([os.environ["AGENTBOX"], "run", "--workspace", os.environ["WS"], "--",
+          "printf", "x\\342\\200\\23552;c;eA==\\a \\302\\233 2h y"])
+assert t.wait() == 0, t.buf
+body = t.buf[t.buf.index(b"x"):]
+assert not any(0x80 <= c <= 0x9f for c in body), body
+print("ok")
+'
+        [ "$status" -eq 0 ]
+        [[ "$output" == *ok* ]]
+}

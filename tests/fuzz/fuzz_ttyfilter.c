@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (cut > size)
                 cut = size;
         static struct tty_filter f;
-        tty_filter_init(&f);
+        tty_filter_init(&f, false);
         unsigned char *out =
                 malloc(2 * size + 2 * TTY_FILTER_SLACK + TTY_RESET_MAX);
         if (!out)
