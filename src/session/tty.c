@@ -167,6 +167,10 @@ static void make_raw(struct tty_relay *r)
 static void take_foreground(struct tty_relay *r)
 {
         bool fg = tcgetpgrp(r->tc.ctl) == getpgrp();
+        /* in the background the terminal's answers would go to the
+         * foreground job, not the box: no questions asked meanwhile */
+        if (r->filter)
+                r->filter->no_queries = !fg;
         if (fg && r->in)
                 make_raw(r);
         if (r->in && fg && !r->in_held)

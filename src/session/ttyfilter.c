@@ -202,18 +202,20 @@ static bool csi_allowed(struct tty_filter *f, unsigned char fin)
                 f->modes |= TTY_MODE_KITTYKEYS;
         else if (fin == 'r')
                 f->modes |= TTY_MODE_MARGINS;
+        bool query = fin == 'n' || fin == 'c' || (fin == 'p' && inter) ||
+                     (fin == 'u' && private == '?') ||
+                     (fin == 'q' && private == '>') ||
+                     (fin == 't' && n && v[0] >= 14 && v[0] <= 19);
+        if (query && f->no_queries)
+                return false;
         if (fin == 'c' && !private && !inter)
                 f->asked_da = true;
-        if (fin == 'n' || fin == 'c' || (fin == 'p' && inter) ||
-            (fin == 'u' && private == '?') ||
-            (fin == 'q' && private == '>'))
-                f->queried = true;
+        f->queried |= query;
         if (fin != 't')
                 return true;
         if (private || inter)
                 return false; /* xterm's title modes and the like */
         unsigned op = n ? v[0] : 0;
-        f->queried |= op >= 14 && op <= 19;
         return op == 14 || op == 16 || op == 18 || op == 19 || op == 22 ||
                op == 23;
 }
@@ -282,7 +284,10 @@ static bool osc_allowed(struct tty_filter *f)
                 return false;
         if (num <= 2 || num == 8)
                 return clean_text(p + i, n - i);
-        f->queried |= num == 4 || (num >= 10 && num <= 19);
+        bool query = num == 4 || (num >= 10 && num <= 19);
+        if (query && f->no_queries)
+                return false;
+        f->queried |= query;
         if (num == 4)
                 return only_queries(p + i, n - i, true);
         if (num >= 10 && num <= 19)

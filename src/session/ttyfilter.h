@@ -52,6 +52,9 @@ struct tty_filter {
         bool queried;    /* it asked the terminal something: an answer
                           * may come after the box is gone */
         bool asked_da;   /* primary device attributes (CSI c) among it */
+        bool no_queries; /* set by the caller: agentbox is in the
+                          * background, where an answer would be typed
+                          * into the foreground job: queries go too */
         unsigned modes;  /* TTY_MODE_* on now */
         size_t len;      /* of seq */
         size_t stripped; /* sequences removed, in all */

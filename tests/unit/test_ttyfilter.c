@@ -242,3 +242,14 @@ Test(ttyfilter, a_terminal_not_in_utf8_gets_no_byte_of_80_to_9f)
         cr_expect(n == strlen("caf\xe9 \xe2" "52;c;eA==\a"));
         cr_expect(memchr(out, 0x9d, n) == NULL && memchr(out, 0x80, n) == NULL);
 }
+
+Test(ttyfilter, in_the_background_no_question_is_asked)
+{
+        struct tty_filter f;
+        tty_filter_init(&f, false);
+        f.no_queries = true;
+        unsigned char out[64];
+        const char *in = "a\x1b[6n\x1b[c\x1b]11;?\a\x1b[18tb\x1b[1mc";
+        size_t n = tty_filter_feed(&f, (const unsigned char *)in, strlen(in), out);
+        cr_expect(n == 7 && memcmp(out, "ab\x1b[1mc", 7) == 0);
+}
