@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -633,6 +634,30 @@ static void flush_out(struct tty_relay *r)
  * too; the answers come in order, so all up to that one's are the box's,
  * read and dropped (for SWALLOW_MS at most, if the terminal says
  * nothing). */
+/* Our question's answer is in acc: ESC [ ? digits c (device
+ * attributes), or want then digits then "$y" (a mode report). */
+static bool answered(const char *acc, size_t len, bool da, const char *want)
+{
+        for (size_t i = 0; i + 3 <= len; i++) {
+                if (memcmp(acc + i, "\x1b[?", 3) != 0)
+                        continue;
+                size_t j = i + 3;
+                if (!da) {
+                        size_t w = strlen(want);
+                        if (len - i < w || memcmp(acc + i, want, w) != 0)
+                                continue;
+                        j = i + w;
+                }
+                while (j < len && ((acc[j] >= '0' && acc[j] <= '9') ||
+                                   acc[j] == ';'))
+                        j++;
+                if (da ? (j < len && acc[j] == 'c')
+                       : (j + 1 < len && acc[j] == '$' && acc[j + 1] == 'y'))
+                        return true;
+        }
+        return false;
+}
+
 #define SWALLOW_MS 300
 static void swallow_answers(struct tty_relay *r)
 {
@@ -645,16 +670,28 @@ static void swallow_answers(struct tty_relay *r)
         if (fstat(in, &a) < 0 || fstat(out, &b) < 0 || a.st_rdev != b.st_rdev)
                 return; /* the answer would come elsewhere */
         /* a question the box did not ask, so no late answer of the box's
-         * is taken for ours: device attributes, or else a status report */
+         * is taken for ours: device attributes, or else a report of a
+         * mode whose number the box could not know (random) */
         bool da = !r->filter->asked_da;
-        const char *q = da ? "\x1b[c" : "\x1b[5n";
+        unsigned mode = 0;
+        char q[32], want[24] = "";
+        if (da) {
+                snprintf(q, sizeof(q), "\x1b[c");
+        } else {
+                if (getrandom(&mode, sizeof(mode), 0) != sizeof(mode))
+                        return;
+                mode = 40000 + mode % 20000;
+                snprintf(q, sizeof(q), "\x1b[?%u$p", mode);
+                snprintf(want, sizeof(want), "\x1b[?%u;", mode);
+        }
         if (write(out, q, strlen(q)) != (ssize_t)strlen(q))
                 return;
         struct evbuffer *held = bufferevent_get_input(r->in);
         evbuffer_drain(held, evbuffer_get_length(held));
         struct timespec t0;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        int state = 0; /* 0, ESC seen, "ESC [", "ESC [ ?" */
+        char acc[1024];
+        size_t len = 0;
         for (long left; (left = SWALLOW_MS - ms_since(&t0)) > 0;) {
                 struct pollfd p = {.fd = in, .events = POLLIN};
                 char buf[256];
@@ -662,20 +699,15 @@ static void swallow_answers(struct tty_relay *r)
                 if (poll(&p, 1, (int)left) <= 0 ||
                     (n = read(in, buf, sizeof(buf))) <= 0)
                         return;
-                /* ESC [ ? digits ; c  or  ESC [ 0 n */
-                for (ssize_t i = 0; i < n; i++) {
-                        char c = buf[i];
-                        bool digit = (c >= '0' && c <= '9') || c == ';';
-                        state = c == '\x1b'                      ? 1
-                                : state == 1 && c == '['         ? 2
-                                : state == 2 && da && c == '?'   ? 3
-                                : state == 2 && !da && c == '0'  ? 3
-                                : state == 3 && da && digit      ? 3
-                                : state == 3 && c == (da ? 'c' : 'n') ? 4
-                                                                 : 0;
-                        if (state == 4)
-                                return; /* ours: the last answer */
+                if (len + (size_t)n > sizeof(acc)) { /* keep the tail */
+                        size_t keep = sizeof(acc) / 2;
+                        memmove(acc, acc + len - keep, keep);
+                        len = keep;
                 }
+                memcpy(acc + len, buf, (size_t)n);
+                len += (size_t)n;
+                if (answered(acc, len, da, want))
+                        return; /* ours: the last answer */
         }
 }
 

@@ -124,10 +124,9 @@ static bool has_intermediate(const struct tty_filter *f)
  * right margins (?69), backspace sending BS (?67), keyboard lock (2),
  * local echo (12), showing controls (3). */
 static const unsigned dec_modes[] = {
-        1,    5,    6,    7,    8,    9,    12,   25,   47,   66,   1000,
-        1001, 1002, 1003, 1004, 1005, 1006, 1007, 1015, 1016, 1034, 1035,
-        1036, 1037, 1039, 1042, 1047, 1048, 1049, 2004, 2026, 2027, 2031,
-        2048,
+        1,    5,    6,    7,    8,    9,    12,   25,   47,   66,
+        1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1015, 1016,
+        1047, 1048, 1049, 2004, 2026, 2027, 2031, 2048,
 };
 
 static bool mode_allowed(unsigned v, char private)
@@ -173,10 +172,19 @@ static bool csi_allowed(struct tty_filter *f, unsigned char fin)
                 return false; /* odd forms; media copy; tab stops */
         if ((fin == 's' || fin == 'r') && private)
                 return false; /* XTSAVE, XTRESTORE: modes back behind us */
-        if (fin == 'p' && inter)
-                return f->seq[f->len - 1] == '$' || f->seq[f->len - 1] == '!';
-        if ((fin == '|' || fin == 'w') && inter)
-                return false; /* columns and lines per page */
+        if (inter) {
+                /* with an intermediate, only: DECSCUSR (SP q), DECRQM
+                 * ($ p), DECSTR (! p), DECSCA (" q).  Not: reading the
+                 * screen back (DECRQCRA * y, XTCHECKSUM # y), the status
+                 * line ($ ~, $ }), the locator (' z, ' {), page sizes,
+                 * the conformance level, reports of colours (# R) */
+                char i1 = (char)f->seq[f->len - 1];
+                if (!((fin == 'q' && (i1 == ' ' || i1 == '"')) ||
+                      (fin == 'p' && (i1 == '$' || i1 == '!'))))
+                        return false;
+        }
+        if ((fin == 'p' && private == '>') || (fin == 'S' && private))
+                return false; /* the pointer's mode; graphics attributes */
         if ((fin == 'h' || fin == 'l') && !inter) {
                 if (n == 0)
                         return false;
@@ -202,9 +210,11 @@ static bool csi_allowed(struct tty_filter *f, unsigned char fin)
                 f->modes |= TTY_MODE_KITTYKEYS;
         else if (fin == 'r')
                 f->modes |= TTY_MODE_MARGINS;
-        bool query = fin == 'n' || fin == 'c' || (fin == 'p' && inter) ||
+        bool query = fin == 'n' || fin == 'c' || fin == 'x' ||
+                     (fin == 'p' && inter) ||
                      (fin == 'u' && private == '?') ||
                      (fin == 'q' && private == '>') ||
+                     (fin == 'm' && private == '?') ||
                      (fin == 't' && n && v[0] >= 14 && v[0] <= 19);
         if (query && f->no_queries)
                 return false;
@@ -223,8 +233,13 @@ static bool csi_allowed(struct tty_filter *f, unsigned char fin)
 /* A title's or link's text: valid UTF-8 with no control in it, C0 or C1
  * (a raw byte 80 to 9F ends or begins a string for some terminals,
  * WezTerm's among them; C2 80 to C2 9F is C1 for them too). */
-static bool clean_text(const unsigned char *p, size_t n)
+static bool clean_text(const unsigned char *p, size_t n, bool eight_bit)
 {
+        /* 8-bit: any byte 80-9F, whatever it is part of, is C1 there
+         * (9C ends the string, 9B begins a CSI) */
+        for (size_t i = 0; eight_bit && i < n; i++)
+                if (p[i] >= 0x80 && p[i] <= 0x9f)
+                        return false;
         for (size_t i = 0; i < n; i++) {
                 unsigned char b = p[i];
                 if (b < 0x20 || b == 0x7f)
@@ -283,7 +298,7 @@ static bool osc_allowed(struct tty_filter *f)
         if (i == 0 || (i < n && p[i] != ';'))
                 return false;
         if (num <= 2 || num == 8)
-                return clean_text(p + i, n - i);
+                return clean_text(p + i, n - i, f->eight_bit);
         bool query = num == 4 || (num >= 10 && num <= 19);
         if (query && f->no_queries)
                 return false;
@@ -293,7 +308,7 @@ static bool osc_allowed(struct tty_filter *f)
         if (num >= 10 && num <= 19)
                 return only_queries(p + i, n - i, false);
         if (num == 104 || (num >= 110 && num <= 119))
-                return i == n || clean_text(p + i, n - i);
+                return i == n || clean_text(p + i, n - i, f->eight_bit);
         return false;
 }
 
@@ -604,7 +619,9 @@ size_t tty_filter_reset(const struct tty_filter *f, unsigned char *out)
         static const char all[] =
                 "\x1b[?1006l\x1b[?1015l\x1b[?1016l\x1b[?1005l\x1b[?1003l"
                 "\x1b[?1002l\x1b[?1001l\x1b[?1000l\x1b[?9l\x1b[?2004l"
-                "\x1b[?1004l\x1b[?1l\x1b[?66l\x1b>\x1b[>4m";
+                "\x1b[?1004l\x1b[?1l\x1b[?66l\x1b>\x1b[>0m\x1b[>1m"
+                "\x1b[>2m\x1b[>4m\x1b[?2048l\x1b[?2031l\x1b[?2026l"
+                "\x1b[?1007l\x1b[?8h\x1b[0 q";
         static const char after[] =
                 "\x1b" "7\x1b[r\x1b" "8\x1b[?6l\x1b[?7h\x1b[4l\x1b[20l\x1b[?5l"
                 "\x0f\x1b(B\x1b)B\x1b[0m\x1b[?25h";

@@ -75,5 +75,5 @@ size_t tty_filter_feed(struct tty_filter *f, const unsigned char *in,
 /* The sequences that turn off what f->modes says is on, into out (room
  * for TTY_RESET_MAX); returns their length.  For a box that ended inside
  * its TUI, or left the terminal in modes of its own. */
-#define TTY_RESET_MAX 320
+#define TTY_RESET_MAX 384
 size_t tty_filter_reset(const struct tty_filter *f, unsigned char *out);

@@ -253,3 +253,32 @@ Test(ttyfilter, in_the_background_no_question_is_asked)
         size_t n = tty_filter_feed(&f, (const unsigned char *)in, strlen(in), out);
         cr_expect(n == 7 && memcmp(out, "ab\x1b[1mc", 7) == 0);
 }
+
+Test(ttyfilter, a_third_pass)
+{
+        /* 8-bit: a title's UTF-8 carrying 9C (ST) and 9B (CSI) */
+        struct tty_filter f;
+        tty_filter_init(&f, true);
+        unsigned char out[128];
+        const char *in = "a\x1b]0;\xe2\x9c\x9b" "2h\ab";
+        size_t n = tty_filter_feed(&f, (const unsigned char *)in, strlen(in), out);
+        cr_expect(n == 2 && !memcmp(out, "ab", 2));
+        /* reading the screen back, the status line, the locator, colour
+         * reports, graphics attributes, the pointer mode */
+        check("a\x1b[1;0;1;1;1;1*yb\x1b[1#yc\x1b[2$~d\x1b[1$}e\x1b[1'zf"
+              "\x1b[1'{g\x1b[#Rh\x1b[?1;1Si\x1b[>2pj",
+              "abcdefghij");
+        /* kept with intermediates: cursor style, mode reports, soft reset */
+        check("\x1b[2 q\x1b[?25$p\x1b[!p", "\x1b[2 q\x1b[?25$p\x1b[!p");
+        /* a key-modifier query counts as a question */
+        tty_filter_init(&f, false);
+        tty_filter_feed(&f, (const unsigned char *)"\x1b[?4m", 5, out);
+        cr_expect(f.queried);
+        /* and what outlived the box is turned off */
+        unsigned char big[TTY_RESET_MAX + 1];
+        size_t k = tty_filter_reset(&f, big);
+        cr_assert(k <= TTY_RESET_MAX);
+        big[k] = 0;
+        cr_expect(strstr((char *)big, "\x1b[?2048l") && strstr((char *)big, "\x1b[?2031l") &&
+                  strstr((char *)big, "\x1b[>1m") && strstr((char *)big, "\x1b[?8h"));
+}
