@@ -141,25 +141,17 @@ static bool mode_allowed(unsigned v, char private)
         return false;
 }
 
-/* Which TTY_MODE_ a set or reset is; *inverted: "l" turns it on. */
-static unsigned mode_of(unsigned v, char private, bool *inverted)
+/* Which TTY_MODE_ a set or reset is, if one followed. */
+static unsigned mode_of(unsigned v, char private)
 {
-        *inverted = private == '?' && (v == 25 || v == 7);
-        if (!private)
-                return v == 4 ? TTY_MODE_INSERT : TTY_MODE_NEWLINE;
+        if (private != '?')
+                return 0;
         if (v == 1049 || v == 1047 || v == 47)
                 return TTY_MODE_ALT;
         if (v == 9 || (v >= 1000 && v <= 1003) || v == 1005 || v == 1006 ||
             v == 1015 || v == 1016)
                 return TTY_MODE_MOUSE;
-        return v == 2004             ? TTY_MODE_PASTE
-               : v == 1004           ? TTY_MODE_FOCUS
-               : v == 1 || v == 66   ? TTY_MODE_APPKEYS
-               : v == 25             ? TTY_MODE_HIDDEN
-               : v == 7              ? TTY_MODE_NOWRAP
-               : v == 6              ? TTY_MODE_ORIGIN
-               : v == 5              ? TTY_MODE_REVERSE
-                                     : 0;
+        return 0;
 }
 
 static bool csi_allowed(struct tty_filter *f, unsigned char fin)
@@ -192,9 +184,8 @@ static bool csi_allowed(struct tty_filter *f, unsigned char fin)
                         if (!mode_allowed(v[i], private))
                                 return false;
                 for (int i = 0; i < n; i++) {
-                        bool inv;
-                        unsigned m = mode_of(v[i], private, &inv);
-                        if ((fin == 'h') != inv)
+                        unsigned m = mode_of(v[i], private);
+                        if (fin == 'h')
                                 f->modes |= m;
                         else
                                 f->modes &= ~m;
@@ -202,14 +193,6 @@ static bool csi_allowed(struct tty_filter *f, unsigned char fin)
         } else if (fin == 'h' || fin == 'l') {
                 return false;
         }
-        if (fin == 'm' && private == '>')
-                f->modes |= TTY_MODE_MODKEYS;
-        else if (fin == 'm' && !private)
-                f->modes |= TTY_MODE_SGR;
-        else if (fin == 'u' && private && private != '?')
-                f->modes |= TTY_MODE_KITTYKEYS;
-        else if (fin == 'r')
-                f->modes |= TTY_MODE_MARGINS;
         bool query = fin == 'n' || fin == 'c' || fin == 'x' ||
                      (fin == 'p' && inter) ||
                      (fin == 'u' && private == '?') ||
@@ -468,8 +451,6 @@ static void escape(struct tty_filter *f, unsigned char b, unsigned char *out,
         } else if (b >= 0x20 && b <= 0x2f) {
                 f->state = ESC_INT;
         } else { /* a final byte */
-                if (f->len == 2 && b == '=')
-                        f->modes |= TTY_MODE_APPKEYS;
                 if (f->len == 3 && (f->seq[1] == '(' || f->seq[1] == ')') &&
                     b != 'B')
                         f->modes |= TTY_MODE_CHARSET; /* G0, G1 not ASCII */

@@ -19,26 +19,15 @@
  * calls held (a sequence not yet finished): room for n + this. */
 #define TTY_FILTER_SLACK (TTY_OSC_MAX + 16)
 
-/* Terminal modes the box's program turned on that would outlive it if it
- * died without turning them off (tty_filter_reset). */
+/* What the filter follows of the terminal's state: the box's program has
+ * the screen (the alternate screen: kept on by tty_filter_reset, held
+ * messages), takes mouse reports, or has put another character set in
+ * (agentbox's own lines switch back first).  The rest is turned off at
+ * the end whether seen or not (tty_filter_reset). */
 enum {
         TTY_MODE_ALT = 1u << 0,     /* alternate screen (1049, 1047, 47) */
         TTY_MODE_MOUSE = 1u << 1,   /* mouse reports (9, 1000-1006, 1015) */
-        TTY_MODE_PASTE = 1u << 2,   /* bracketed paste (2004) */
-        TTY_MODE_FOCUS = 1u << 3,   /* focus reports (1004) */
-        TTY_MODE_HIDDEN = 1u << 4,  /* cursor hidden (25 l) */
-        TTY_MODE_APPKEYS = 1u << 5, /* application cursor keys (1), keypad
-                                     * (ESC =, 66) */
-        TTY_MODE_INSERT = 1u << 6,  /* insert mode (4 h) */
-        TTY_MODE_NOWRAP = 1u << 7,  /* no autowrap (?7 l) */
-        TTY_MODE_ORIGIN = 1u << 8,  /* origin mode (?6 h) */
-        TTY_MODE_MARGINS = 1u << 9, /* a scrolling region (r) */
-        TTY_MODE_CHARSET = 1u << 10, /* another character set (ESC ( x, SO) */
-        TTY_MODE_SGR = 1u << 11,    /* colours, attributes (m), conceal too */
-        TTY_MODE_MODKEYS = 1u << 12, /* modifyOtherKeys (> 4 m) */
-        TTY_MODE_KITTYKEYS = 1u << 13, /* kitty's keyboard protocol (> u) */
-        TTY_MODE_REVERSE = 1u << 14, /* reverse video (?5 h) */
-        TTY_MODE_NEWLINE = 1u << 15, /* newline mode (20 h) */
+        TTY_MODE_CHARSET = 1u << 2, /* another character set (ESC ( x, SO) */
 };
 
 struct tty_filter {
@@ -72,8 +61,9 @@ void tty_filter_init(struct tty_filter *f, bool eight_bit);
 size_t tty_filter_feed(struct tty_filter *f, const unsigned char *in,
                        size_t n, unsigned char *out);
 
-/* The sequences that turn off what f->modes says is on, into out (room
- * for TTY_RESET_MAX); returns their length.  For a box that ended inside
- * its TUI, or left the terminal in modes of its own. */
+/* When the box wrote any sequence, those that turn every mode a TUI may
+ * leave on off (the alternate screen only if f->modes says it is in it),
+ * into out (room for TTY_RESET_MAX); returns their length.  For a box
+ * that ended inside its TUI, or left the terminal in modes of its own. */
 #define TTY_RESET_MAX 384
 size_t tty_filter_reset(const struct tty_filter *f, unsigned char *out);
