@@ -28,10 +28,14 @@ int box_caps_drop(struct ab_err *err)
                           SECBIT_NO_CAP_AMBIENT_RAISE |
                           SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED) < 0)
                 return err_setx(err, -errno, "PR_SET_SECUREBITS");
+        /* The kernel's capabilities are 0 to its last one: the first
+         * EINVAL is past the end (the check below reads one back). */
         for (int c = 0; c <= 63; c++) {
-                if (prctl(PR_CAPBSET_DROP, c) < 0 && errno != EINVAL)
-                        return err_setx(err, -errno,
-                                        "dropping capability %d", c);
+                if (prctl(PR_CAPBSET_DROP, c) == 0)
+                        continue;
+                if (errno == EINVAL && c > CAP_SYS_ADMIN)
+                        break;
+                return err_setx(err, -errno, "dropping capability %d", c);
         }
         if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
                 return err_setx(err, -errno, "clearing ambient capabilities");

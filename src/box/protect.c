@@ -673,6 +673,21 @@ void box_protect_finish(struct box_protect *bp)
  * fails the start (ELOOP), never redirects the mount. */
 static void bind_self(int ws, char op, const char *rel, int *ro_src)
 {
+        /* A placeholder right in the directory: one clone of the first,
+         * moved onto the name itself.  move_mount follows no link in a
+         * last component (no MOVE_MOUNT_T_SYMLINKS) and there is no other
+         * component, so this resolves as safely as openat2 below, in two
+         * system calls instead of five (a fresh repository holds ~20). */
+        if (op == OP_HELD && *ro_src >= 0 && !strchr(rel, '/') &&
+            strcmp(rel, "..") != 0 && strcmp(rel, ".") != 0) {
+                _cleanup_close_ int m = open_tree(
+                        *ro_src, "",
+                        OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+                if (m < 0 || move_mount(m, "", ws, rel,
+                                        MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                        box_die_errno(errno, "cannot protect %s", rel);
+                return;
+        }
         struct open_how oh = {.flags = O_PATH | O_CLOEXEC,
                               .resolve = RESOLVE_BENEATH |
                                          RESOLVE_NO_SYMLINKS |

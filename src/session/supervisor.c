@@ -156,7 +156,7 @@ static int check_homes(const char *ws, uid_t owner, struct ab_err *err)
         const char *homes[3] = {getenv("HOME")};
         char *dup[2] = {NULL, NULL};
         uid_t uids[2] = {getuid(), owner};
-        for (int i = 0; i < 2; i++) {
+        for (int i = 0; i < 2 && (i == 0 || uids[1] != uids[0]); i++) {
                 struct passwd *pw = getpwuid(uids[i]);
                 if (pw && pw->pw_dir)
                         homes[i + 1] = dup[i] = strdup(pw->pw_dir);
