@@ -89,6 +89,11 @@ struct box_driver {
                      struct ab_err *err);
         /* Deliver a signal to the box's command (through its init). */
         int (*signal)(struct box *b, int sig);
+        /* Once b->quiet_fd is readable: true when nothing of the box runs
+         * any more but its init, which is ending (its mounts may still be
+         * going away); what the workspace held for it may go then.  False
+         * when that cannot be told: wait for pidfd. */
+        bool (*quiet)(struct box *b);
         /* Collect the exit status once box_pidfd() is readable; returns the
          * exit code agentbox should exit with. */
         int (*reap)(struct box *b, struct ab_err *err);
@@ -101,6 +106,7 @@ struct box {
         pid_t pid;
         char *note;      /* what the driver chose, for --verbose */
         int pty_master;  /* the box's pseudo-terminal, ours, or -1 */
+        int quiet_fd;    /* see quiet(); -1 when the driver has none */
 };
 
 const struct box_driver *box_driver_for(enum policy_isolation iso);

@@ -223,7 +223,7 @@ void box_child_main(const struct box_spec *given, int sync_fd)
         box_protect_apply(spec->policy->workspace, plan);
         free(plan);
         box_limits_apply(&spec->limits);
-        close(sync_fd);
+        /* kept by init alone (close-on-exec) to say when the box is done */
         struct ab_err err = {0};
         if (box_caps_drop(&err) < 0 ||
             box_landlock_apply(spec->policy->workspace, spec->repo_path,

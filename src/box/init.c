@@ -6,6 +6,7 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -100,6 +101,24 @@ static pid_t start_command(const struct box_spec *spec, const sigset_t *old,
         return cmd;
 }
 
+/* The command is done: end what is left of the box (the kernel would, as
+ * init exits), reap it all, and tell the supervisor that nothing of the
+ * box runs any more.  It may then clear up (the placeholders) while this
+ * process's exit tears the box's mounts down.  Only init holds the
+ * socket; the supervisor checks what it is told all the same. */
+static void tell_quiet(int sync_fd, int code)
+{
+        if (sync_fd < 0)
+                return;
+        (void)kill(-1, SIGKILL);
+        while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
+                ;
+        if (errno != ECHILD)
+                return;
+        char msg[2] = {'X', (char)code};
+        (void)send(sync_fd, msg, sizeof(msg), MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
 void box_init_run(const struct box_spec *spec)
 {
         sigset_t set, old;
@@ -135,5 +154,7 @@ void box_init_run(const struct box_spec *spec)
                 if (p < 0 && errno == ECHILD)
                         done = true;
         }
-        _exit(failed ? failed : status);
+        int code = failed ? failed : status;
+        tell_quiet(spec->sync_fd, code);
+        _exit(code);
 }

@@ -187,6 +187,7 @@ static int process_spawn(const struct box_spec *given, struct box **out,
                 return err_set(err, -ENOMEM, "out of memory");
         b->mnt = b->mnt2 = -1;
         b->pub.pty_master = -1;
+        b->pub.quiet_fd = -1;
         b->pty = spec->pty;
         int pidfd = -1;
         fflush(NULL);
@@ -225,6 +226,7 @@ static int process_spawn(const struct box_spec *given, struct box **out,
         }
         b->pub.driver = &process_driver;
         b->life_fd = steal_fd(&mine);
+        b->pub.quiet_fd = b->life_fd;
         b->pub.pidfd = pidfd;
         char ids[96] = "";
         if (spec->id.idmapped)
@@ -258,6 +260,24 @@ static int process_reap(struct box *b, struct ab_err *err)
         return 128 + si.si_status;
 }
 
+/* init says it is done ("X" and the status) only after it killed and
+ * reaped everything else; it alone holds the socket, and we check: it
+ * must have no child left (every process of the box but init descends
+ * from it, orphans reparented to it).  Not yet reaped, its pid is its. */
+static bool process_quiet(struct box *pub)
+{
+        struct process_box *b = (struct process_box *)pub;
+        char msg[8];
+        ssize_t n = recv(b->life_fd, msg, sizeof(msg), MSG_DONTWAIT);
+        if (n != 2 || msg[0] != 'X')
+                return false;
+        char path[64], kids[16];
+        snprintf(path, sizeof(path), "/proc/%d/task/%d/children",
+                 (int)pub->pid, (int)pub->pid);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        return fd >= 0 && read(fd, kids, sizeof(kids)) == 0;
+}
+
 static void process_destroy(struct box *pub)
 {
         struct process_box *b = (struct process_box *)pub;
@@ -286,6 +306,7 @@ static const struct box_driver process_driver = {
         .spawn = process_spawn,
         .start = process_start,
         .signal = process_signal,
+        .quiet = process_quiet,
         .reap = process_reap,
         .destroy = process_destroy,
 };

@@ -35,6 +35,7 @@ struct supervisor {
         int handoff_fd;
         struct event *handoff_ev;
         struct tty_relay *tty; /* the box's terminal, relayed, or NULL */
+        struct box_protect *prot, *repo_prot; /* swept when the box ends */
 };
 
 static const int forwarded[] = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT, SIGWINCH,
@@ -74,6 +75,19 @@ static void on_box_exit(evutil_socket_t fd, short what, void *arg)
         int r = s->box->driver->reap(s->box, s->err);
         s->status = r < 0 ? EXIT_AGENTBOX : r;
         event_base_loopbreak(s->base);
+}
+
+/* Nothing of the box runs any more (its init is ending): the placeholders
+ * can go while the kernel takes the box's mounts down, not after. */
+static void on_box_quiet(evutil_socket_t fd, short what, void *arg)
+{
+        (void)fd;
+        (void)what;
+        struct supervisor *s = arg;
+        if (!s->box->driver->quiet(s->box))
+                return; /* then at the box's exit */
+        box_protect_finish(s->prot);
+        box_protect_finish(s->repo_prot);
 }
 
 /* The box's listeners arrive once, right after it starts.  Anything wrong
@@ -401,9 +415,11 @@ int supervisor_run(struct policy *p, char *const *argv, struct ab_err *err)
                 spec.net_fd = sv[1];
                 s.handoff_fd = sv[0];
         }
-        struct event *evs[ARRAY_SIZE(forwarded) + 1] = {0};
+        struct event *evs[ARRAY_SIZE(forwarded) + 2] = {0};
         struct box_protect prot = {.lock_fd = -1, .ws_fd = -1};
         struct box_protect repo_prot = prot;
+        s.prot = &prot;
+        s.repo_prot = &repo_prot;
         char *plan = NULL;
         bool started = false;
         struct timespec since = {0}, t_start = {0};
@@ -465,6 +481,14 @@ int supervisor_run(struct policy *p, char *const *argv, struct ab_err *err)
         struct event *exit_ev = event_new(s.base, s.box->pidfd, EV_READ,
                                           on_box_exit, &s);
         evs[ARRAY_SIZE(forwarded)] = exit_ev;
+        struct event *quiet_ev =
+                s.box->quiet_fd >= 0
+                        ? event_new(s.base, s.box->quiet_fd, EV_READ,
+                                    on_box_quiet, &s)
+                        : NULL;
+        evs[ARRAY_SIZE(forwarded) + 1] = quiet_ev;
+        if (quiet_ev)
+                (void)event_add(quiet_ev, NULL); /* else at the exit */
         if (!exit_ev || event_add(exit_ev, NULL) < 0) {
                 err_set(err, -ENOMEM, "cannot watch the box");
                 drv->signal(s.box, SIGKILL);
