@@ -67,9 +67,10 @@ static int setup_ids(pid_t pid, const struct box_identity *id,
 static int clone_box(int *pidfd, struct ab_err *err)
 {
         struct clone_args args = {
+                /* the network and IPC namespaces: made by the box while
+                 * it builds its root (child.c, start_ns) */
                 .flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID |
-                         CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
-                         CLONE_PIDFD,
+                         CLONE_NEWUTS | CLONE_PIDFD,
                 .pidfd = (uint64_t)(uintptr_t)pidfd,
                 .exit_signal = SIGCHLD,
         };
@@ -80,7 +81,7 @@ static int clone_box(int *pidfd, struct ab_err *err)
                         return err_setx(
                                 err, -e,
                                 "cannot create the box's namespaces (clone3 "
-                                "with new user, mount, pid, net, ipc and uts "
+                                "with new user, mount, pid and uts "
                                 "namespaces); this host may forbid "
                                 "unprivileged user namespaces (check sysctl "
                                 "kernel.unprivileged_userns_clone, "
