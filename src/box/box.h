@@ -30,6 +30,8 @@ struct box_identity {
 struct box_limits {
         uint32_t quota[BOX_QUOTAS];
         struct rlimit rlim[BOX_RLIMITS];
+        rlim_t data; /* RLIMIT_DATA and _FSIZE where no cgroup holds the
+                      * memory (RLIM_INFINITY: not set) */
 };
 
 /* Plan them from the host's own limits (the supervisor, before the box is
@@ -37,6 +39,16 @@ struct box_limits {
 void box_limits_plan(struct box_limits *l);
 const char *box_limits_describe(const struct box_limits *l, char *buf,
                                 size_t size);
+
+/* The box's memory budget and what holds it (the driver decides, before
+ * the box is made): a memory cgroup holds all of it, or else only each
+ * process (RLIMIT_DATA) and each tmpfs by its size. */
+struct box_memory {
+        uint64_t max;    /* bytes; UINT64_MAX: none */
+        bool by_cgroup;
+        uint64_t tmp_size, shm_size;     /* /tmp, /var/tmp, home; /dev/shm */
+        uint64_t tmp_inodes, shm_inodes; /* their nr_inodes */
+};
 
 /* Everything a driver needs, prepared on the host side. */
 struct box_spec {
@@ -71,6 +83,7 @@ struct box_spec {
         struct winsize winsz;
         int pty_slave;     /* child side: the box's end, or -1 */
         struct box_limits limits;
+        struct box_memory mem;
 };
 
 struct box;

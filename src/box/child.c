@@ -274,17 +274,17 @@ void box_child_main(const struct box_spec *given, int sync_fd)
         if (setrlimit(RLIMIT_NPROC, &rl) < 0)
                 box_die_errno(errno, "RLIMIT_NPROC");
 
-        /* in the pids cgroup before anything is forked */
         box_child_ready(spec);
+        box_pty_make(spec, sync_fd);
+        /* the go: the protected paths held on the host, and the box in
+         * its cgroups, before anything is forked */
+        char tag = 0, *plan = NULL;
+        if (box_sync_recv_data(sync_fd, &tag, &plan) < 0 || tag != 'P')
+                _exit(EXIT_AGENTBOX); /* the supervisor reports why */
         /* and only then a cgroup namespace: the box sees its cgroup as
          * "/", never the host's name for it */
         if (unshare(CLONE_NEWCGROUP) < 0)
                 box_die_errno(errno, "new cgroup namespace");
-        box_pty_make(spec, sync_fd);
-        /* the protected paths: held on the host by now */
-        char tag = 0, *plan = NULL;
-        if (box_sync_recv_data(sync_fd, &tag, &plan) < 0 || tag != 'P')
-                _exit(EXIT_AGENTBOX); /* the supervisor reports why */
         box_protect_apply(spec->policy->workspace, plan);
         free(plan);
         box_limits_apply(&spec->limits);

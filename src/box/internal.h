@@ -68,10 +68,41 @@ int box_sync_recv(int sock, char *tag, int *fd);
 int box_sync_send_data(int sock, char tag, const char *buf, size_t len);
 int box_sync_recv_data(int sock, char *tag, char **buf);
 
-/* Child: wait for "C" (cgroup joined, prepared workspace mount if any). */
+/* Child: wait for "C" (the prepared workspace mount, if any). */
 void box_child_ready(struct box_spec *spec);
 
-/* Process cap (pids.c).  Host side, root only: a pids cgroup holding pid.
- * Returns 0 and sets *path (to remove later) or -errno. */
-int box_pids_cgroup_create(pid_t pid, unsigned max, char **path);
-void box_pids_cgroup_remove(const char *path);
+/* The box's cgroups (cgroup.c), host side: where each controller can be
+ * had (probe, before the box is made), then made and joined by its init,
+ * read, removed. */
+enum { BOX_CG_PIDS, BOX_CG_MEMORY, BOX_CG_CPU, BOX_CG_N };
+#define BOX_CG_PATH_MAX 512
+struct box_cgroup {
+        char parent[BOX_CG_PATH_MAX];      /* ours in that hierarchy, or "" */
+        char path[BOX_CG_PATH_MAX + 40];   /* the box's, below it */
+        bool v2, made, joined, memsw;
+};
+struct box_cgroups {
+        struct box_cgroup v[BOX_CG_N];
+};
+struct box_cgroup_caps {
+        unsigned pids;
+        uint64_t memory;     /* UINT64_MAX: no memory cgroup */
+        unsigned cpus_milli; /* 0: no cpu cgroup */
+};
+void box_cgroups_probe(struct box_cgroups *cg);
+/* 0, or -errno with *failed the controller that could not be had. */
+int box_cgroups_create(struct box_cgroups *cg, pid_t pid,
+                       const struct box_cgroup_caps *caps, int *failed);
+/* Processes of the box the kernel killed for its memory cap. */
+uint64_t box_cgroups_oom_kills(const struct box_cgroups *cg);
+void box_cgroups_remove(struct box_cgroups *cg);
+
+/* The box's memory budget: asked (0: the default, half the host's), held
+ * by a memory cgroup where cg has one; the tmpfs sizes and inode caps
+ * that follow from it. */
+#define BOX_TMP_SIZE (2ull << 30)
+#define BOX_SHM_SIZE (512ull << 20)
+#define BOX_TMP_INODES 1048576ull
+#define BOX_SHM_INODES 65536ull
+void box_memory_plan(uint64_t asked, const struct box_cgroups *cg,
+                     struct box_memory *m);

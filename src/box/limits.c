@@ -95,6 +95,8 @@ void box_limits_plan(struct box_limits *l)
                  * one when it needs more; keep the caller's soft one */
                 l->rlim[i] = (struct rlimit){soft, hard};
         }
+        /* the driver's, with the memory budget */
+        l->data = RLIM_INFINITY;
 }
 
 void box_limits_apply(const struct box_limits *l)
@@ -119,6 +121,21 @@ void box_limits_apply(const struct box_limits *l)
         for (size_t i = 0; i < BOX_RLIMITS; i++)
                 if (setrlimit(rlims[i].resource, &l->rlim[i]) < 0)
                         box_die_errno(errno, "%s", rlims[i].name);
+        /* the memory budget, per process and per file (a memfd is one),
+         * where no cgroup holds it all (never above a lower limit of the
+         * caller's) */
+        static const int per[] = {RLIMIT_DATA, RLIMIT_FSIZE};
+        for (size_t i = 0; l->data != RLIM_INFINITY && i < 2; i++) {
+                struct rlimit r;
+                if (getrlimit(per[i], &r) < 0)
+                        box_die_errno(errno, "getrlimit");
+                if (r.rlim_max > l->data)
+                        r.rlim_max = l->data;
+                if (r.rlim_cur > r.rlim_max)
+                        r.rlim_cur = r.rlim_max;
+                if (setrlimit(per[i], &r) < 0)
+                        box_die_errno(errno, "RLIMIT_DATA/FSIZE");
+        }
 }
 
 const char *box_limits_describe(const struct box_limits *l, char *buf,

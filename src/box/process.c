@@ -23,7 +23,8 @@ static const struct box_driver process_driver;
 
 struct process_box {
         struct box pub;
-        char *cgroup;
+        struct box_cgroups cg;
+        uint64_t memory; /* the cap the memory cgroup holds */
         pid_t helper; /* idmap's killed helper, reaped at the end */
         int mnt;      /* the prepared workspace mount until start() */
         int mnt2;     /* and the linked worktree's repository's */
@@ -102,39 +103,78 @@ static void kill_box(struct process_box *b, pid_t pid, int pidfd)
                 waitpid(b->helper, NULL, 0);
         if (b->mnt >= 0)
                 close(b->mnt);
-        if (b->cgroup)
-                box_pids_cgroup_remove(b->cgroup);
-        free(b->cgroup);
+        box_cgroups_remove(&b->cg);
         close(pidfd);
 }
 
-/* After "G": join the pids cap and prepare the idmapped workspace while
- * the box builds its root; start() sends them on. */
-static int finish_setup(struct process_box *b, const struct box_spec *spec,
-                        uid_t owner, gid_t group, struct ab_err *err)
+/* After "G": the idmapped workspace, which the box needs to build its
+ * root; sent as "C" as soon as it is ready. */
+static int prepare_workspace(struct process_box *b,
+                             const struct box_spec *spec, uid_t owner,
+                             gid_t group, struct ab_err *err)
 {
-        int r = box_pids_cgroup_create(b->pub.pid, spec->policy->pids_max,
-                                       &b->cgroup);
-        if (r < 0 && spec->id.invoker_root && spec->policy->verbose)
-                fprintf(stderr,
-                        "agentbox: no pids cgroup (%s); the process cap is "
-                        "RLIMIT_NPROC in the box's user namespace\n",
-                        strerror(-r));
-        if (spec->id.idmapped) {
-                struct ab_err why = {0};
-                b->mnt = box_idmap_prepare(spec, owner, group, &b->helper,
-                                           &b->mnt2, &why);
-                if (b->mnt < 0)
-                        return err_set(err, why.code,
-                                       "%s; the workspace is owned by root, "
-                                       "and without an idmapped mount the "
-                                       "agent would be host root by "
-                                       "ownership. Run agentbox as the user "
-                                       "who should own the agent's files, or "
-                                       "chown the workspace to that user",
-                                       why.msg);
-        }
+        if (!spec->id.idmapped)
+                return 0;
+        struct ab_err why = {0};
+        b->mnt = box_idmap_prepare(spec, owner, group, &b->helper, &b->mnt2,
+                                   &why);
+        if (b->mnt < 0)
+                return err_set(err, why.code,
+                               "%s; the workspace is owned by root, and "
+                               "without an idmapped mount the agent would be "
+                               "host root by ownership. Run agentbox as the "
+                               "user who should own the agent's files, or "
+                               "chown the workspace to that user",
+                               why.msg);
         return 0;
+}
+
+/* Then the box's cgroups, while it builds its root: it waits for them (in
+ * "P", the go) before it forks anything.  A pids cgroup that cannot be had
+ * leaves RLIMIT_NPROC; a memory or cpu cgroup that the probe promised and
+ * that cannot be had fails the start (the box would hold less than it was
+ * told). */
+static int join_cgroups(struct process_box *b, const struct box_spec *spec,
+                        struct ab_err *err)
+{
+        const struct policy *p = spec->policy;
+        struct box_cgroup_caps caps = {
+                .pids = p->pids_max,
+                .memory = spec->mem.by_cgroup ? spec->mem.max : UINT64_MAX,
+                .cpus_milli = p->cpus_milli,
+        };
+        b->memory = caps.memory;
+        int failed = -1;
+        int r = box_cgroups_create(&b->cg, b->pub.pid, &caps, &failed);
+        if (r == 0)
+                return 0;
+        const struct box_cgroup *c = &b->cg.v[failed];
+        if (failed == BOX_CG_PIDS) {
+                if (p->verbose)
+                        fprintf(stderr,
+                                "agentbox: no pids cgroup (%s: %s); the "
+                                "process cap is RLIMIT_NPROC in the box's "
+                                "user namespace\n",
+                                c->path, strerror(-r));
+                /* go on without it: the others may still be had */
+                b->cg.v[BOX_CG_PIDS].parent[0] = 0;
+                box_cgroups_remove(&b->cg);
+                failed = -1;
+                r = box_cgroups_create(&b->cg, b->pub.pid, &caps, &failed);
+                if (r == 0)
+                        return 0;
+                c = &b->cg.v[failed];
+        }
+        if (failed == BOX_CG_MEMORY)
+                return err_setx(err, r,
+                                "cannot make the box's memory cgroup %s "
+                                "(--memory unlimited runs it without a "
+                                "memory cap)",
+                                c->path);
+        return err_setx(err, r,
+                        "cannot make the box's cpu cgroup %s (without "
+                        "--cpus it needs none)",
+                        c->path);
 }
 
 static int process_start(struct box *pub, const struct box_protect *prot,
@@ -166,6 +206,81 @@ static int process_start(struct box *pub, const struct box_protect *prot,
         return r < 0 ? err_setx(err, r, "cannot start the box") : 0;
 }
 
+static void format_size(uint64_t v, char *buf, size_t size)
+{
+        if (v >= (1ull << 30))
+                snprintf(buf, size, "%.1f GiB", (double)v / (1ull << 30));
+        else
+                snprintf(buf, size, "%llu MiB",
+                         (unsigned long long)(v >> 20));
+}
+
+static void describe_memory(const struct box_spec *spec,
+                            const struct box_cgroups *cg, char *buf,
+                            size_t size)
+{
+        const struct box_memory *m = &spec->mem;
+        char max[32], tmp[32], shm[32];
+        format_size(m->tmp_size, tmp, sizeof(tmp));
+        format_size(m->shm_size, shm, sizeof(shm));
+        if (m->max == UINT64_MAX) {
+                snprintf(buf, size,
+                         "no memory cap (--memory unlimited); /tmp, /var/tmp "
+                         "and home %s each, /dev/shm %s",
+                         tmp, shm);
+                return;
+        }
+        format_size(m->max, max, sizeof(max));
+        const struct box_cgroup *c = &cg->v[BOX_CG_MEMORY];
+        if (m->by_cgroup)
+                snprintf(buf, size,
+                         "memory cap %s on all the box holds by %s (%s%s); "
+                         "/tmp, /var/tmp and home %s each, /dev/shm %s",
+                         max, c->joined ? c->path : c->parent,
+                         c->v2 ? "memory.max, no swap"
+                               : "memory.limit_in_bytes",
+                         !c->v2 && c->memsw ? " and memsw" : "", tmp, shm);
+        else
+                snprintf(buf, size,
+                         "memory cap %s per process and per file only "
+                         "(RLIMIT_DATA, RLIMIT_FSIZE; no memory cgroup "
+                         "here); /tmp, /var/tmp and home %s "
+                         "each, /dev/shm %s, so that together they stay "
+                         "below it",
+                         max, tmp, shm);
+}
+
+/* The caps that hold less than asked, said once at the start: a memory
+ * cap without a memory cgroup holds per process and per tmpfs only (said
+ * when asked for, with --verbose, or to a person at a terminal), and
+ * --cpus without a cpu cgroup holds nothing (always said). */
+static void say_weaker_caps(const struct box_spec *spec,
+                            const struct box_cgroups *cg)
+{
+        const struct policy *p = spec->policy;
+        const char *why = geteuid() == 0
+                                  ? "this host has no cgroup controller for "
+                                    "it that agentbox can use"
+                                  : "cgroup v1 needs root, and no cgroup v2 "
+                                    "with it is delegated to you";
+        if (!spec->mem.by_cgroup && spec->mem.max != UINT64_MAX &&
+            (p->memory_given || p->verbose || isatty(STDERR_FILENO))) {
+                char max[32];
+                format_size(spec->mem.max, max, sizeof(max));
+                fprintf(stderr,
+                        "agentbox: memory: no memory cgroup (%s), so the "
+                        "%s cap holds per process and on the box's tmpfs, "
+                        "not on the box as a whole; see agentbox(1), "
+                        "Resources\n",
+                        why, max);
+        }
+        if (p->cpus_milli && !cg->v[BOX_CG_CPU].parent[0])
+                fprintf(stderr,
+                        "agentbox: --cpus: no cpu cgroup (%s), so the box's "
+                        "CPU time is not capped\n",
+                        why);
+}
+
 static int process_spawn(const struct box_spec *given, struct box **out,
                          struct ab_err *err)
 {
@@ -190,6 +305,13 @@ static int process_spawn(const struct box_spec *given, struct box **out,
         b->pub.pty_master = -1;
         b->pub.quiet_fd = -1;
         b->pty = spec->pty;
+        /* what holds the memory budget decides the box's tmpfs sizes and
+         * rlimits: known before it is made */
+        box_cgroups_probe(&b->cg);
+        box_memory_plan(spec->policy->memory_max, &b->cg, &spec->mem);
+        if (!spec->mem.by_cgroup && spec->mem.max != UINT64_MAX)
+                spec->limits.data = spec->mem.max;
+        say_weaker_caps(spec, &b->cg);
         int pidfd = -1;
         fflush(NULL);
         int pid = clone_box(&pidfd, err);
@@ -205,9 +327,9 @@ static int process_spawn(const struct box_spec *given, struct box **out,
         if (r == 0 && box_sync_send(mine, 'G', -1) < 0)
                 r = err_setx(err, -errno, "cannot start the box");
         if (r == 0)
-                r = finish_setup(b, spec, owner, group, err);
+                r = prepare_workspace(b, spec, owner, group, err);
         /* The box may go on building its root with what it needs from us
-         * (the cgroup joined, the idmapped workspace); it waits for the
+         * (the idmapped workspace); it waits for its cgroups and the
          * protected paths, our go, only at the very end. */
         if (r == 0 && box_sync_send(mine, 'C', b->mnt) < 0)
                 r = err_setx(err, -errno, "cannot start the box");
@@ -221,6 +343,8 @@ static int process_spawn(const struct box_spec *given, struct box **out,
                 close(b->mnt2);
                 b->mnt2 = -1;
         }
+        if (r == 0)
+                r = join_cgroups(b, spec, err);
         if (r < 0) {
                 kill_box(b, pid, pidfd);
                 return r;
@@ -234,11 +358,20 @@ static int process_spawn(const struct box_spec *given, struct box **out,
                 snprintf(ids, sizeof(ids),
                          "; agent is host uid %u gid %u, workspace idmapped",
                          (unsigned)spec->id.uid, (unsigned)spec->id.gid);
-        if (asprintf(&b->pub.note, "process tier; pids cap %u by %s%s",
+        char mem[1024], cpu[64] = "";
+        describe_memory(spec, &b->cg, mem, sizeof(mem));
+        if (spec->policy->cpus_milli)
+                snprintf(cpu, sizeof(cpu), "; cpu cap %u.%03u CPUs by %s",
+                         spec->policy->cpus_milli / 1000,
+                         spec->policy->cpus_milli % 1000,
+                         b->cg.v[BOX_CG_CPU].joined ? "cpu.max / cfs quota"
+                                                    : "nothing (no cgroup)");
+        const struct box_cgroup *pc = &b->cg.v[BOX_CG_PIDS];
+        if (asprintf(&b->pub.note, "process tier; pids cap %u by %s; %s%s%s",
                      spec->policy->pids_max,
-                     b->cgroup ? b->cgroup
-                               : "RLIMIT_NPROC in the box's user namespace",
-                     ids) < 0)
+                     pc->joined ? pc->path
+                                : "RLIMIT_NPROC in the box's user namespace",
+                     mem, cpu, ids) < 0)
                 b->pub.note = NULL;
         *out = &((struct process_box *)steal_ptr(&b))->pub;
         return 0;
@@ -284,10 +417,17 @@ static void process_destroy(struct box *pub)
         struct process_box *b = (struct process_box *)pub;
         if (!b)
                 return;
-        if (b->cgroup) {
-                box_pids_cgroup_remove(b->cgroup);
-                free(b->cgroup);
+        uint64_t oom = box_cgroups_oom_kills(&b->cg);
+        if (oom) {
+                char max[32];
+                format_size(b->memory, max, sizeof(max));
+                fprintf(stderr,
+                        "agentbox: the box reached its memory cap of %s: "
+                        "the kernel ended %llu of its processes (--memory "
+                        "raises the cap)\n",
+                        max, (unsigned long long)oom);
         }
+        box_cgroups_remove(&b->cg);
         if (pub->pidfd >= 0)
                 close(pub->pidfd);
         if (pub->pty_master >= 0)

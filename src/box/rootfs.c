@@ -20,7 +20,6 @@
 #include "internal.h"
 
 #define NEWROOT "/tmp"
-#define BOX_TMPFS_CAP "size=2g,nr_inodes=1048576"
 #define STAGE "/.agentbox-stage"
 
 enum src_kind { SRC_RO, SRC_RW, SRC_DEV };
@@ -548,16 +547,28 @@ void box_rootfs_setup(struct box_spec *spec)
                 clone_src(&plan.s[i]);
 
         if (mount("tmpfs", NEWROOT, "tmpfs", MS_NOSUID | MS_NODEV,
-                  "mode=0755,size=1m") < 0)
+                  "mode=0755,size=1m,nr_inodes=4096") < 0)
                 box_die_errno(errno, "cannot mount the box's root tmpfs");
-        mount_tmpfs("/dev", "mode=0755,size=64k", MS_NOEXEC);
-        /* Capped: the box's scratch space is memory, and a box must not be
-         * able to fill the host's (resources.tmp will make this a policy). */
-        mount_tmpfs("/tmp", "mode=1777," BOX_TMPFS_CAP, 0);
-        mount_tmpfs("/var/tmp", "mode=1777," BOX_TMPFS_CAP, 0);
-        mount_tmpfs(BOX_HOME, "mode=0700,uid=1000,gid=1000," BOX_TMPFS_CAP, 0);
-        mount_tmpfs("/dev/shm", "mode=1777,size=512m,nr_inodes=65536",
-                    MS_NOEXEC);
+        mount_tmpfs("/dev", "mode=0755,size=64k,nr_inodes=1024", MS_NOEXEC);
+        /* Capped, in bytes and in inodes: the box's scratch space is
+         * memory, and a box must not be able to fill the host's.  The
+         * sizes follow the memory budget (box_memory_plan). */
+        const struct box_memory *m = &spec->mem;
+        char tmp[96], home[128], shm[96];
+        snprintf(tmp, sizeof(tmp), "mode=1777,size=%llu,nr_inodes=%llu",
+                 (unsigned long long)m->tmp_size,
+                 (unsigned long long)m->tmp_inodes);
+        snprintf(home, sizeof(home),
+                 "mode=0700,uid=1000,gid=1000,size=%llu,nr_inodes=%llu",
+                 (unsigned long long)m->tmp_size,
+                 (unsigned long long)m->tmp_inodes);
+        snprintf(shm, sizeof(shm), "mode=1777,size=%llu,nr_inodes=%llu",
+                 (unsigned long long)m->shm_size,
+                 (unsigned long long)m->shm_inodes);
+        mount_tmpfs("/tmp", tmp, 0);
+        mount_tmpfs("/var/tmp", tmp, 0);
+        mount_tmpfs(BOX_HOME, home, 0);
+        mount_tmpfs("/dev/shm", shm, MS_NOEXEC);
 
         mkdir_p(NEWROOT "/dev/pts", 0755);
         if (mount("devpts", NEWROOT "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,

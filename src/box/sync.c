@@ -1,9 +1,11 @@
 /* The supervisor's few messages to the box's setup code, over a
- * SOCK_SEQPACKET pair: "G" (ids mapped, go), then "C" (cgroup joined; with
- * the prepared workspace mount when there is one), then, once the host is
- * ready, "P" and the plan of protected paths: the last word before the
- * command runs.  Trusted both ways: it
- * is our own code on each end until the command is executed. */
+ * SOCK_SEQPACKET pair: "G" (ids mapped, go), then "C" (with the prepared
+ * workspace mount when there is one), then, once the host is ready (the
+ * box in its cgroups, the protected paths held), "P" and the plan of
+ * protected paths: the last word before the command runs.  The box's
+ * setup code sends "T" (its terminal's master); its init, at the end,
+ * "X" (nothing of the box runs any more).  Trusted both ways: it is our
+ * own code on each end (init keeps its end from the command). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

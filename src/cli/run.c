@@ -34,6 +34,10 @@ const char cli_run_usage[] =
         "      --audit FILE      the JSON-lines audit log (default:\n"
         "                        $XDG_STATE_HOME/agentbox/audit.jsonl)\n"
         "      --pids N          at most N processes and threads (default 2048)\n"
+        "      --memory SIZE     a cap on all the memory the box holds (its\n"
+        "                        processes, tmpfs, kernel memory), e.g. 4G;\n"
+        "                        default half the host's; or unlimited\n"
+        "      --cpus N          at most N CPUs' worth of time (e.g. 1.5)\n"
         "      --protect PATH    keep PATH (relative to the workspace) read-only\n"
         "                        and impossible to create, remove or replace\n"
         "      --unprotect PATH  drop PATH, and what is below it, from the\n"
@@ -50,13 +54,15 @@ const char cli_run_usage[] =
         "COMMAND cannot be executed, 127 when it is not found in the box.\n";
 
 enum { OPT_NET = 256, OPT_PIDS, OPT_DENY, OPT_AUDIT, OPT_PROTECT,
-       OPT_UNPROTECT, OPT_TTY_PASSTHROUGH };
+       OPT_UNPROTECT, OPT_TTY_PASSTHROUGH, OPT_MEMORY, OPT_CPUS };
 
 static const struct option run_opts[] = {
         {"workspace", required_argument, NULL, 'w'},
         {"env", required_argument, NULL, 'e'},
         {"net", required_argument, NULL, OPT_NET},
         {"pids", required_argument, NULL, OPT_PIDS},
+        {"memory", required_argument, NULL, OPT_MEMORY},
+        {"cpus", required_argument, NULL, OPT_CPUS},
         {"allow", required_argument, NULL, 'a'},
         {"deny", required_argument, NULL, OPT_DENY},
         {"audit", required_argument, NULL, OPT_AUDIT},
@@ -122,6 +128,13 @@ int cli_run_parse(int argc, char **argv, struct policy *p, char ***cmd,
                         break;
                 case OPT_PIDS:
                         r = policy_pids_parse(optarg, &p->pids_max, err);
+                        break;
+                case OPT_MEMORY:
+                        r = policy_memory_parse(optarg, &p->memory_max, err);
+                        p->memory_given = r == 0;
+                        break;
+                case OPT_CPUS:
+                        r = policy_cpus_parse(optarg, &p->cpus_milli, err);
                         break;
                 case OPT_TTY_PASSTHROUGH:
                         p->tty_passthrough = true;

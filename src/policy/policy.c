@@ -187,6 +187,68 @@ int policy_pids_parse(const char *s, unsigned *out, struct ab_err *err)
         return 0;
 }
 
+int policy_memory_parse(const char *s, uint64_t *out, struct ab_err *err)
+{
+        if (strcmp(s, "unlimited") == 0) {
+                *out = POLICY_MEMORY_UNLIMITED;
+                return 0;
+        }
+        char *end = NULL;
+        errno = 0;
+        unsigned long long v = isdigit((unsigned char)s[0])
+                                       ? strtoull(s, &end, 10)
+                                       : 0;
+        unsigned shift = 0;
+        if (end && *end) {
+                const char *units = "KMGT";
+                const char *u = strchr(units, toupper((unsigned char)*end));
+                if (u && *u) {
+                        shift = 10 * (unsigned)(u - units + 1);
+                        end++;
+                        if (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0 ||
+                            strcmp(end, "ib") == 0 || strcmp(end, "b") == 0)
+                                end += strlen(end);
+                }
+        }
+        if (!end || *end || errno || v == 0 || (v << shift >> shift) != v ||
+            (v << shift) < POLICY_MEMORY_MIN ||
+            (v << shift) == POLICY_MEMORY_UNLIMITED)
+                return err_set(err, -EINVAL,
+                               "--memory %s: expected a size of at least "
+                               "32M, such as 512M, 4G or 1T (K, M, G and T "
+                               "are powers of 1024), or \"unlimited\"",
+                               s);
+        *out = (uint64_t)v << shift;
+        return 0;
+}
+
+int policy_cpus_parse(const char *s, unsigned *out, struct ab_err *err)
+{
+        unsigned long whole = 0, milli = 0;
+        const char *c = s;
+        size_t digits = 0;
+        for (; isdigit((unsigned char)*c) && whole <= POLICY_CPUS_MAX; c++)
+                whole = whole * 10 + (unsigned long)(*c - '0'), digits++;
+        if (*c == '.' && isdigit((unsigned char)c[1])) {
+                unsigned scale = 100;
+                for (c++; isdigit((unsigned char)*c); c++, scale /= 10) {
+                        if (!scale)
+                                break; /* more than thousandths */
+                        milli += (unsigned long)(*c - '0') * scale;
+                }
+        }
+        unsigned long total = whole * 1000 + milli;
+        if (!digits || *c || whole > POLICY_CPUS_MAX || total < 10 ||
+            total > POLICY_CPUS_MAX * 1000ul)
+                return err_set(err, -EINVAL,
+                               "--cpus %s: expected a number of CPUs from "
+                               "0.01 to %u, such as 2 or 0.5 (thousandths "
+                               "at most)",
+                               s, POLICY_CPUS_MAX);
+        *out = (unsigned)total;
+        return 0;
+}
+
 /* Where the box puts its own system view; a workspace there would be
  * hidden by or would hide the system directories. */
 static const char *const system_dirs[] = {

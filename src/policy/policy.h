@@ -26,6 +26,11 @@ struct policy_env {
         char *value;
 };
 
+/* memory_max: 0 is the default (half the host's memory, agentbox(1)),
+ * POLICY_MEMORY_UNLIMITED none at all. */
+#define POLICY_MEMORY_UNLIMITED UINT64_MAX
+#define POLICY_MEMORY_MIN (32ull << 20)
+#define POLICY_CPUS_MAX 4096u
 #define POLICY_PIDS_DEFAULT 2048u
 #define POLICY_PIDS_MAX 4194304u
 #define POLICY_ENV_MAX 256u
@@ -35,6 +40,9 @@ struct policy {
         char *workspace;        /* as given; resolved by policy_resolve */
         enum policy_net net;
         unsigned pids_max;
+        uint64_t memory_max;    /* resources.memory / --memory (bytes) */
+        bool memory_given;      /* said by the user, not the default */
+        unsigned cpus_milli;    /* resources.cpus / --cpus; 0: no cap */
         struct policy_env *env;
         size_t n_env;
         struct netpat_list allow; /* network.allow / --allow */
@@ -75,6 +83,15 @@ int policy_transparent_ports(const struct policy *p, uint16_t *out,
 #define POLICY_MAPPED_BASE 0x7f640000u /* 127.100.0.0 */
 #define POLICY_PREMAPPED_MAX 256
 size_t policy_premapped_names(const struct policy *p, const char **out);
+
+/* Parse a --memory value: a size in bytes with an optional K, M, G or T
+ * (binary: KiB ...; "MiB" and "MB" are read alike), at least
+ * POLICY_MEMORY_MIN, or "unlimited". */
+int policy_memory_parse(const char *s, uint64_t *out, struct ab_err *err);
+
+/* Parse a --cpus value: how many CPUs' worth of time, e.g. "2" or "0.5"
+ * (thousandths at most), from 0.01 to POLICY_CPUS_MAX; into thousandths. */
+int policy_cpus_parse(const char *s, unsigned *out, struct ab_err *err);
 
 /* Parse a --pids value (1..POLICY_PIDS_MAX). */
 int policy_pids_parse(const char *s, unsigned *out, struct ab_err *err);

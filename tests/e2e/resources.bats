@@ -132,7 +132,7 @@ PY
         # on the machine have theirs)
         local cg="" c
         for c in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
-                cg+=" $(ls -d /sys/fs/cgroup/pids/agentbox-"$c" /sys/fs/cgroup/agentbox-"$c" 2>/dev/null || true)"
+                cg+=" $(find /sys/fs/cgroup -maxdepth 8 -type d -name "agentbox-$c" 2>/dev/null || true)"
         done
         cg=$(echo $cg)
         if [ "$(id -u)" -ne 0 ]; then
@@ -143,6 +143,9 @@ PY
                 return 0
         fi
         [ -n "$cg" ]
+        # the pids cgroup and the memory cgroup (the default memory cap)
+        [[ "$cg" == */pids/* ]]
+        [[ "$cg" == */memory/* ]]
         kill -9 "$pid"
         wait "$pid" 2>/dev/null || true
         sleep 0.5
@@ -150,4 +153,164 @@ PY
         for d in $cg; do
                 [ ! -d "$d" ]
         done
+}
+
+# memhog: in the box, each attack in a process of its own (the biggest, so
+# the one the OOM killer takes), one line each: what it got before it was
+# stopped.
+memhog() {
+        cat >"$WS/memhog.py" <<'PY'
+import os, subprocess, sys
+MiB = 1 << 20
+ATTACKS = {
+    "anon": """
+chunks = []
+while len(chunks) < 1024:
+    chunks.append(bytearray(16 << 20))   # zero-filled: touched
+    got(len(chunks) * 16)
+""",
+    "tmpfs": """
+with open("/tmp/fill", "wb") as f:
+    for i in range(1024):
+        f.write(b"x" * (1 << 20)); f.flush(); got(i + 1)
+""",
+    "shm": """
+with open("/dev/shm/fill", "wb") as f:
+    for i in range(1024):
+        f.write(b"x" * (1 << 20)); f.flush(); got(i + 1)
+""",
+    "memfd": """
+import mmap
+fd = os.memfd_create("fill")
+os.ftruncate(fd, 1 << 30)
+m = mmap.mmap(fd, 1 << 30)          # mapped: the OOM killer sees it
+for i in range(1024):
+    m[i << 20:(i + 1) << 20] = b"x" * (1 << 20); got(i + 1)
+""",
+    "files": """
+os.makedirs("/tmp/many", exist_ok=True)
+for i in range(1000000):
+    open("/tmp/many/%d" % i, "w").close()
+    if i % 1000 == 0: got(i)
+""",
+}
+PRELUDE = """
+import os, sys
+def got(n):
+    os.pwrite(3, str(n).encode().ljust(16), 0)
+"""
+for name, body in ATTACKS.items():
+    rd = os.open("/tmp/got", os.O_RDWR | os.O_CREAT | os.O_TRUNC)
+    p = subprocess.run([sys.executable, "-c", PRELUDE + body], pass_fds=(rd,) if rd == 3 else (),
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, preexec_fn=lambda: os.dup2(rd, 3))
+    n = os.pread(rd, 16, 0).decode().strip() or "0"
+    os.close(rd)
+    why = p.stderr.decode().strip().splitlines()[-1:] or ["killed by signal %d" % -p.returncode]
+    print("%s: got %s, ended with %d (%s)" % (name, n, p.returncode, why[0][:80]), flush=True)
+    for f in ("/tmp/fill", "/dev/shm/fill"):
+        try: os.unlink(f)
+        except OSError: pass
+    subprocess.run(["rm", "-rf", "/tmp/many"])
+PY
+}
+
+@test "--memory 256M: anonymous memory, tmpfs, /dev/shm, memfd and a million files are stopped; a host process of the same user keeps its memory" {
+        memhog
+        # the host process, started before the box: 64 MiB of a pattern
+        python3 -c '
+import hashlib, os, signal, sys, time
+buf = bytearray(os.urandom(1 << 16)) * 1024
+want = hashlib.sha256(buf).hexdigest()
+open(sys.argv[1] + ".ready", "w").close()
+def check(*_):
+    ok = hashlib.sha256(buf).hexdigest() == want
+    open(sys.argv[1], "w").write("intact" if ok else "changed")
+    sys.exit(0)
+signal.signal(signal.SIGUSR1, check)
+while True: time.sleep(1)
+' "$BATS_TEST_TMPDIR/host" &
+        local host=$!
+        CLEANUP+=("kill $host")
+        for _ in $(seq 100); do [ -e "$BATS_TEST_TMPDIR/host.ready" ] && break; sleep 0.1; done
+        run box --net off --memory 256M -- python3 memhog.py
+        echo "$output"
+        [ "$status" -eq 0 ]
+        local mib
+        for a in anon tmpfs shm memfd; do
+                [[ "$output" == *"$a: got "* ]]
+                mib=$(sed -n "s/^$a: got \([0-9]*\),.*/\1/p" <<<"$output")
+                # stopped at or below the cap, never at the attack's own end
+                [ "$mib" -le 256 ]
+        done
+        local files; files=$(sed -n 's/^files: got \([0-9]*\),.*/\1/p' <<<"$output")
+        [ "$files" -lt 100000 ]
+        if [ "$(id -u)" -eq 0 ]; then
+                # held by a memory cgroup: the box paid, and was told so
+                [[ "$output" == *"the box reached its memory cap of 256 MiB"* ]]
+        else
+                [[ "$output" == *"no memory cgroup"*"holds per process and on the box's tmpfs"* ]]
+        fi
+        kill -0 "$host"
+        kill -USR1 "$host"
+        for _ in $(seq 50); do [ -s "$BATS_TEST_TMPDIR/host" ] && break; sleep 0.1; done
+        [ "$(cat "$BATS_TEST_TMPDIR/host")" = intact ]
+}
+
+@test "--cpus 0.2 holds two busy processes to a fifth of a CPU (root: a cpu cgroup), or says it cannot" {
+        run box --net off --cpus 0.2 -- python3 -c '
+import os, time
+kids = []
+for _ in range(2):
+    pid = os.fork()
+    if pid == 0:
+        end = time.monotonic() + 1.5
+        while time.monotonic() < end: pass
+        os._exit(0)
+    kids.append(pid)
+for k in kids: os.waitpid(k, 0)
+t = os.times()
+print("cpu %.2f" % (t.children_user + t.children_system))
+'
+        echo "$output"
+        [ "$status" -eq 0 ]
+        local cpu; cpu=$(sed -n 's/^cpu //p' <<<"$output")
+        if [ "$(id -u)" -eq 0 ]; then
+                # 0.2 of a CPU for ~1.5 s (and a little slack); uncapped
+                # the two would take about 3 s
+                python3 -c "import sys; sys.exit(0 if $cpu < 0.8 else 1)"
+                run box --net off --cpus 0.2 --verbose -- true
+                [[ "$output" == *"cpu cap 0.200 CPUs by cpu.max / cfs quota"* ]]
+        else
+                [[ "$output" == *"--cpus: no cpu cgroup"*"not capped"* ]]
+        fi
+}
+
+@test "--memory and --cpus refuse what they cannot mean" {
+        local v
+        for v in 0 31M 1.5G -1 12X "" 18446744073709551615; do
+                run box --net off --memory "$v" -- true
+                [ "$status" -eq 125 ]
+                [[ "$output" == *"--memory"*"expected a size"* ]]
+        done
+        for v in 0 0.001 -1 1e3 1,5 4097 ""; do
+                run box --net off --cpus "$v" -- true
+                [ "$status" -eq 125 ]
+                [[ "$output" == *"--cpus"*"expected a number of CPUs"* ]]
+        done
+        run box --net off --memory unlimited --verbose -- true
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"no memory cap (--memory unlimited)"* ]]
+        run box --net off --memory 1g --cpus 1.5 -- true
+        [ "$status" -eq 0 ]
+}
+
+@test "the default memory cap is half the host's memory, and the box's tmpfs follow it" {
+        run box --net off --verbose -- sh -c 'grep -E " /tmp | /dev/shm " /proc/mounts'
+        echo "$output"
+        [ "$status" -eq 0 ]
+        local half; half=$(awk '/^MemTotal:/ {printf "%.1f", $2 / 1048576 / 2}' /proc/meminfo)
+        [[ "$output" == *"memory cap $half GiB"* ]]
+        [[ "$output" == *"/tmp tmpfs"*"nr_inodes="* ]]
+        [[ "$output" == *"/dev/shm tmpfs"*"nr_inodes="* ]]
 }

@@ -59,6 +59,59 @@ Test(policy, pids)
                              "%s", bad[i]);
 }
 
+Test(policy, memory)
+{
+        uint64_t v = 0;
+        struct ab_err err = {0};
+        const struct {
+                const char *s;
+                uint64_t v;
+        } good[] = {
+                {"32M", 32ull << 20},      {"512m", 512ull << 20},
+                {"4G", 4ull << 30},        {"4GiB", 4ull << 30},
+                {"4GB", 4ull << 30},       {"1T", 1ull << 40},
+                {"33554432", 33554432ull}, {"65536K", 64ull << 20},
+                {"unlimited", POLICY_MEMORY_UNLIMITED},
+        };
+        for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+                cr_assert_eq(policy_memory_parse(good[i].s, &v, &err), 0,
+                             "%s", good[i].s);
+                cr_assert_eq(v, good[i].v, "%s", good[i].s);
+        }
+        const char *bad[] = {"0",    "31M",  "1.5G", "-1G", "+1G", " 1G",
+                             "1GG",  "1Gx",  "G",    "",    "1P",
+                             "16777216T", "18446744073709551615",
+                             "99999999999999999999", "Unlimited"};
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+                cr_assert_eq(policy_memory_parse(bad[i], &v, &err), -EINVAL,
+                             "%s", bad[i]);
+}
+
+Test(policy, cpus)
+{
+        unsigned v = 0;
+        struct ab_err err = {0};
+        const struct {
+                const char *s;
+                unsigned v;
+        } good[] = {{"1", 1000},     {"0.5", 500},   {"1.25", 1250},
+                    {"0.01", 10},    {"2.", 0},      {"4096", 4096000},
+                    {"0.125", 125},  {"12", 12000}};
+        for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+                if (!good[i].v)
+                        continue;
+                cr_assert_eq(policy_cpus_parse(good[i].s, &v, &err), 0,
+                             "%s", good[i].s);
+                cr_assert_eq(v, good[i].v, "%s", good[i].s);
+        }
+        const char *bad[] = {"0",   "0.001", "0.0001", "-1", "+1", "",
+                             ".5",  "2.",    "1e3",    "1,5", "4097",
+                             "4096.001", "99999999999", " 1", "1 "};
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+                cr_assert_eq(policy_cpus_parse(bad[i], &v, &err), -EINVAL,
+                             "%s", bad[i]);
+}
+
 Test(policy, net)
 {
         enum policy_net n;
