@@ -36,7 +36,7 @@ struct box_limits {
 
 /* Plan them from the host's own limits (the supervisor, before the box is
  * made); describe them for --verbose. */
-void box_limits_plan(struct box_limits *l);
+void box_limits_plan(struct box_limits *l, unsigned pids_max);
 const char *box_limits_describe(const struct box_limits *l, char *buf,
                                 size_t size);
 

@@ -66,7 +66,20 @@ static int read_ulong(const char *path, unsigned long *v)
         return errno || end == buf ? -1 : 0;
 }
 
-void box_limits_plan(struct box_limits *l)
+/* Open files a process may have: at most 8192, and few enough that the
+ * box's pids_max processes together hold at most half of the system's
+ * fs.file-max (past which the host's unprivileged programs get ENFILE),
+ * but never below 1024, what programs are written for. */
+static rlim_t nofile_most(unsigned pids_max)
+{
+        unsigned long file_max;
+        if (read_ulong("/proc/sys/fs/file-max", &file_max) < 0 || !pids_max)
+                return 8192;
+        unsigned long share = file_max / 2 / pids_max;
+        return share < 1024 ? 1024 : share > 8192 ? 8192 : share;
+}
+
+void box_limits_plan(struct box_limits *l, unsigned pids_max)
 {
         for (size_t i = 0; i < BOX_QUOTAS; i++) {
                 char path[96];
@@ -88,8 +101,11 @@ void box_limits_plan(struct box_limits *l)
                 if (rlims[i].resource != RLIMIT_NOFILE &&
                     hard != RLIM_INFINITY)
                         hard = hard / 4 ? hard / 4 : hard;
-                if (hard > rlims[i].most)
-                        hard = rlims[i].most;
+                rlim_t most = rlims[i].resource == RLIMIT_NOFILE
+                                      ? nofile_most(pids_max)
+                                      : rlims[i].most;
+                if (hard > most)
+                        hard = most;
                 rlim_t soft = host.rlim_cur < hard ? host.rlim_cur : hard;
                 /* open files: a program raises its soft limit to the hard
                  * one when it needs more; keep the caller's soft one */

@@ -385,7 +385,7 @@ int supervisor_run(struct policy *p, char *const *argv, struct ab_err *err)
                 return EXIT_AGENTBOX;
         }
         /* the box's share of the invoker's per-user kernel quotas */
-        box_limits_plan(&spec.limits);
+        box_limits_plan(&spec.limits, p->pids_max);
         if (p->verbose) {
                 char d[256];
                 fprintf(stderr, "agentbox: limits: %s\n",
