@@ -194,6 +194,14 @@ static int set_limits(struct box_cgroup *c, int which,
                     write_at(c->path, "memory.memsw.limit_in_bytes", val) ==
                             0)
                         c->memsw = true;
+                /* v1 charges TCP buffers to a cgroup only once it has a
+                 * limit of their own (v2 always does) */
+                if (r == 0) {
+                        int t = write_at(c->path,
+                                         "memory.kmem.tcp.limit_in_bytes",
+                                         val);
+                        r = t == -ENOENT ? 0 : t; /* a kernel without it */
+                }
                 return r;
         case BOX_CG_CPU:
                 if (c->v2) {

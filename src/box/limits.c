@@ -68,15 +68,15 @@ static int read_ulong(const char *path, unsigned long *v)
 
 /* Open files a process may have: at most 8192, and few enough that the
  * box's pids_max processes together hold at most half of the system's
- * fs.file-max (past which the host's unprivileged programs get ENFILE),
- * but never below 1024, what programs are written for. */
+ * fs.file-max (past which the host's unprivileged programs get ENFILE);
+ * at least 256, for hosts whose fs.file-max is tiny. */
 static rlim_t nofile_most(unsigned pids_max)
 {
         unsigned long file_max;
         if (read_ulong("/proc/sys/fs/file-max", &file_max) < 0 || !pids_max)
                 return 8192;
         unsigned long share = file_max / 2 / pids_max;
-        return share < 1024 ? 1024 : share > 8192 ? 8192 : share;
+        return share < 256 ? 256 : share > 8192 ? 8192 : share;
 }
 
 void box_limits_plan(struct box_limits *l, unsigned pids_max)

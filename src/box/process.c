@@ -269,9 +269,9 @@ static void say_weaker_caps(const struct box_spec *spec,
                 format_size(spec->mem.max, max, sizeof(max));
                 fprintf(stderr,
                         "agentbox: memory: no memory cgroup (%s), so the "
-                        "%s cap holds per process and on the box's tmpfs, "
-                        "not on the box as a whole; see agentbox(1), "
-                        "Resources\n",
+                        "%s cap holds for each process's own data, each file "
+                        "and the box's tmpfs, not for shared memory or the "
+                        "box as a whole; see agentbox(1), Resources\n",
                         why, max);
         }
         if (p->cpus_milli && !cg->v[BOX_CG_CPU].parent[0])

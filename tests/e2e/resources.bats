@@ -249,7 +249,7 @@ while True: time.sleep(1)
                 # held by a memory cgroup: the box paid, and was told so
                 [[ "$output" == *"the box reached its memory cap of 256 MiB"* ]]
         else
-                [[ "$output" == *"no memory cgroup"*"holds per process and on the box's tmpfs"* ]]
+                [[ "$output" == *"no memory cgroup"*"holds for each process's own data, each file and the box's tmpfs"* ]]
         fi
         kill -0 "$host"
         kill -USR1 "$host"
@@ -313,4 +313,34 @@ print("cpu %.2f" % (t.children_user + t.children_system))
         [[ "$output" == *"memory cap $half GiB"* ]]
         [[ "$output" == *"/tmp tmpfs"*"nr_inodes="* ]]
         [[ "$output" == *"/dev/shm tmpfs"*"nr_inodes="* ]]
+}
+
+@test "--memory 128M holds what a box queues in TCP buffers too (root: the memory cgroup's TCP limit)" {
+        [ "$(id -u)" -eq 0 ] || return 0 # no cgroup unprivileged: the host's tcp_mem holds it
+        run box --net off --memory 128M -- python3 -c '
+import socket
+srv = socket.create_server(("127.0.0.1", 0)); srv.listen(512)
+port = srv.getsockname()[1]
+held, total = [], 0
+for i in range(300):
+    try:
+        c = socket.create_connection(("127.0.0.1", port)); a, _ = srv.accept()
+    except OSError:
+        break
+    a.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+    c.setblocking(False)
+    held += [c, a]
+    while True:
+        try:
+            total += c.send(b"x" * 65536)
+        except (BlockingIOError, OSError):
+            break
+print("queued %d MiB" % (total >> 20))
+'
+        echo "$output"
+        local mib; mib=$(sed -n 's/^queued \([0-9]*\) MiB/\1/p' <<<"$output")
+        [ -n "$mib" ]
+        # without the TCP limit this queued over 2 GiB (the host's tcp_mem)
+        [ "$mib" -le 400 ]
 }
