@@ -323,6 +323,61 @@ bool http_tchar(unsigned char ch)
                (ch >= 'A' && ch <= 'Z') || (ch && strchr("!#$%&'*+-.^_`|~", ch));
 }
 
+/* Whitespace to Python's str.split() on a Latin-1 decoded line (the most
+ * lenient of the servers); LF ends the line. */
+static bool lenient_space(unsigned char ch)
+{
+        return ch == ' ' || ch == '\t' || ch == '\v' || ch == '\f' ||
+               ch == '\r' || (ch >= 0x1c && ch <= 0x1f) || ch == 0x85 ||
+               ch == 0xa0;
+}
+
+enum http_first http_classify_first(const char *p, size_t len, size_t max)
+{
+        const unsigned char *u = (const unsigned char *)p;
+        size_t i = 0;
+        /* blank lines and leading whitespace */
+        while (i < len && (u[i] == '\n' || lenient_space(u[i])))
+                i++;
+        size_t method = i;
+        while (i < len && u[i] != '\n' && !lenient_space(u[i])) {
+                if (!http_tchar(u[i]))
+                        return HTTP_NOT; /* no method any server serves */
+                i++;
+        }
+        if (i == len)
+                return len >= max ? HTTP_YES : HTTP_MORE;
+        size_t mlen = i - method;
+        /* the rest of the line: count the words, keep the last */
+        size_t words = 1, last = method, last_len = mlen;
+        while (i < len && u[i] != '\n') {
+                while (i < len && lenient_space(u[i]))
+                        i++;
+                if (i == len || u[i] == '\n')
+                        break;
+                size_t w = i;
+                while (i < len && u[i] != '\n' && !lenient_space(u[i])) {
+                        /* no server that routes by Host takes a NUL in a
+                         * request line; binary protocols have them early */
+                        if (!u[i])
+                                return HTTP_NOT;
+                        i++;
+                }
+                words++;
+                last = w;
+                last_len = i - w;
+        }
+        if (i == len)
+                return len >= max ? HTTP_YES : HTTP_MORE;
+        if (words < 2)
+                return HTTP_NOT;
+        if (last_len >= 5 && strncasecmp(p + last, "HTTP/", 5) == 0)
+                return HTTP_YES;
+        if (mlen == 3 && strncasecmp(p + method, "GET", 3) == 0)
+                return HTTP_YES; /* HTTP/0.9, spaces in its target too */
+        return HTTP_NOT;
+}
+
 size_t http_head_length(const char *buf, size_t len)
 {
         for (size_t i = 3; i < len; i++)

@@ -60,6 +60,24 @@ ssize_t http_req_feed(struct http_req *r, const char *buf, size_t len);
  * if out of memory. */
 char *http_req_render(const struct http_req *r, size_t *len);
 
+/* The first bytes of a tunnel to a name: might an HTTP/1 server take
+ * them for a request?  Decided as the most lenient real servers parse a
+ * request line (docs/internals/tunnels.md has the cases): leading blank
+ * lines and whitespace skipped; words split on runs of any byte Python's
+ * str.split() takes for whitespace in Latin-1 (space, tab, VT, FF, CR,
+ * 0x1c-0x1f, 0x85, 0xa0); the first word a token (a method some server
+ * would serve); then, at the line's LF, HTTP when the last of two or more
+ * words starts with "HTTP/" (any case; nginx takes spaces inside the
+ * target) or the first is GET (HTTP/0.9).  A first word with any other
+ * byte, or a NUL in the line (which nginx, Apache, Go, llhttp, HAProxy and
+ * Envoy all refuse; Python's http.server takes it, but routes by no Host),
+ * is no request a server of virtual hosts would serve: not HTTP at once,
+ * without waiting for a line end (binary protocols).  HTTP_MORE: too few bytes to
+ * tell (a line longer than max bytes is HTTP: the caller's parser then
+ * refuses it). */
+enum http_first { HTTP_NOT, HTTP_YES, HTTP_MORE };
+enum http_first http_classify_first(const char *p, size_t len, size_t max);
+
 /* Is ch one of an HTTP token's characters (RFC 9110 5.6.2)? */
 bool http_tchar(unsigned char ch);
 

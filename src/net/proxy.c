@@ -263,38 +263,6 @@ static void pressure(struct bufferevent *from, struct bufferevent *to)
         }
 }
 
-/* Do the first bytes start an HTTP/1 request line, "TOKEN SP TARGET SP
- * HTTP/" (leading CR LF skipped, as servers do; any method, any case, so
- * that nothing a server might take for a request slips past the check)?
- * 1 yes, 0 no, -1 too few to tell. */
-static int looks_like_http(const char *p, size_t len)
-{
-        size_t i = 0;
-        while (i < len && (p[i] == '\r' || p[i] == '\n'))
-                i++;
-        size_t start = i;
-        while (i < len && http_tchar((unsigned char)p[i]))
-                i++;
-        if (i == len)
-                return len < HTTP_HEAD_MAX ? -1 : 0;
-        if (i == start || p[i++] != ' ')
-                return 0;
-        size_t target = i;
-        while (i < len && p[i] > ' ' && p[i] < 0x7f)
-                i++;
-        if (i == len)
-                return len < HTTP_HEAD_MAX ? -1 : 0;
-        if (i == target || p[i++] != ' ')
-                return 0;
-        for (const char *v = "HTTP/"; *v; v++, i++) {
-                if (i == len)
-                        return -1;
-                if ((p[i] & ~0x20) != (*v & ~0x20) && p[i] != *v)
-                        return 0;
-        }
-        return 1;
-}
-
 /* Read one request head from the start of in into c->req and drain it.
  * true when it is read; false when more is needed or it was refused (and
  * c may be gone). */
@@ -373,9 +341,12 @@ static bool transparent_head(struct conn *c, struct evbuffer *in)
 }
 
 /* A tunnel's first bytes.  In a tunnel to a name, a TLS ClientHello must
- * ask for that name, and an HTTP request must name it in Host.  Anything
- * else goes through as it is.  true when the bytes in the buffer may go
- * on. */
+ * ask for that name, and whatever an HTTP server might take for a request
+ * (http_classify_first) is read as HTTP, each request of it, and must name
+ * that host.  Anything else goes through as it is on the ports a pattern
+ * names, and is refused on 80 and 443, the HTTP ports, where a server may
+ * read what no classifier knows.  true when the bytes in the buffer may
+ * go on. */
 static bool check_first(struct conn *c, struct evbuffer *in, size_t len)
 {
         char sni[254], why[160], sentence[1024];
@@ -391,10 +362,11 @@ static bool check_first(struct conn *c, struct evbuffer *in, size_t len)
         if (!c->req.ip_literal) {
                 /* plain HTTP in any tunnel to a name (transparent, CONNECT,
                  * SOCKS5) must name that host */
-                int h = looks_like_http((const char *)p, look);
-                if (h < 0)
+                enum http_first h = http_classify_first(
+                        (const char *)p, look, HTTP_HEAD_MAX);
+                if (h == HTTP_MORE)
                         return false;
-                if (h > 0) {
+                if (h == HTTP_YES) {
                         c->hello = false;
                         expect_http(c);
                         return transparent_head(c, in);
@@ -405,6 +377,17 @@ static bool check_first(struct conn *c, struct evbuffer *in, size_t len)
         if (r == TLS_MORE)
                 return false; /* wait (TLS_RECORD_MAX bounds the wait) */
         c->hello = false;
+        if (r == TLS_NOT_TLS && !c->req.ip_literal &&
+            (c->req.port == 80 || c->req.port == 443)) {
+                snprintf(sentence, sizeof(sentence),
+                         "agentbox: blocked a connection to %s:%u: its first "
+                         "bytes are neither HTTP nor TLS, and on ports 80 "
+                         "and 443 agentbox relays nothing else (see "
+                         "agentbox(1), Network)",
+                         c->req.host, c->req.port);
+                reject(c, 403, "not-http-or-tls", sentence);
+                return false;
+        }
         if (r == TLS_NOT_TLS || c->req.ip_literal)
                 return true;
         if (r == TLS_BAD) {

@@ -421,7 +421,8 @@ PY
 
 @test "a box trickling bytes to a server that does not read holds agentbox's memory to its caps" {
         # A sink that accepts and never reads: what the box sends piles up
-        # in agentbox, one byte per write, up to the 256 KiB per direction.
+        # in agentbox, one byte per write (NULs: not HTTP, so relayed as they
+        # are), up to the 256 KiB per direction.
         local sport
         sport=$(free_port)
         python3 -c "
@@ -446,7 +447,7 @@ s.setblocking(False)
 end = time.time() + 8
 while time.time() < end:
     try:
-        s.send(b'x')
+        s.send(b'\\0')
     except BlockingIOError:
         time.sleep(0.001)
 open('done', 'w').close()

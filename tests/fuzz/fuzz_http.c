@@ -44,6 +44,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (size > 65536 || size == 0)
                 return 0;
         response(data, size, data[0] & 1);
+        /* the tunnel classifier: a verdict for every prefix, and never
+         * "not HTTP" for a prefix of what it calls HTTP */
+        enum http_first all = http_classify_first((const char *)data, size,
+                                                  HTTP_HEAD_MAX);
+        for (size_t k = 0; all == HTTP_YES && k < size && k < 512; k++)
+                if (http_classify_first((const char *)data, k,
+                                        HTTP_HEAD_MAX) == HTTP_NOT)
+                        abort();
         bool transparent = data[0] & 2;
         struct http_req r;
         if (transparent)
