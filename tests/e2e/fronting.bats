@@ -12,7 +12,9 @@ load helpers
 # so a request with no Host, HTTP/0.9, would land there too), each with a
 # log of its own.  NGX_EVIL is the evil host's log.
 start_nginx() {
-        command -v nginx >/dev/null || { echo "nginx is not installed (scripts/install-deps installs nginx-light)" >&2; return 1; }
+        # /usr/sbin is not on an ordinary user's PATH on Debian
+        local nginx; nginx=$(PATH=$PATH:/usr/sbin command -v nginx) ||
+                { echo "nginx is not installed (scripts/install-deps installs nginx-light)" >&2; return 1; }
         PORT=$(free_port)
         local d="$BATS_TEST_TMPDIR/nginx"
         mkdir -p "$d/logs"
@@ -43,7 +45,7 @@ http {
         }
 }
 CONF
-        nginx -p "$d" -c "$d/nginx.conf" &
+        "$nginx" -p "$d" -c "$d/nginx.conf" &
         CLEANUP+=("kill $!")
         wait_port 127.0.0.1 "$PORT"
 }
