@@ -1,6 +1,7 @@
 #include "audit.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <limits.h>
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -17,10 +18,26 @@
 #include "common/util.h"
 #include "net.h"
 
+/* A refusal recently written, to count the same one again within a
+ * second instead of writing it (a flood of one denial is one line a
+ * second and a count). */
+#define AGG_SLOTS 256
+struct agg {
+        uint64_t key; /* 0: empty */
+        struct timespec first;
+        uint64_t again;
+        char proto[16], host[256], verdict[8], reason[32];
+        uint16_t port;
+};
+
 struct audit {
         FILE *f;
-        long written;
-        bool capped;
+        int dir;          /* the log's directory, for rotating */
+        char *name;       /* the log's name in it */
+        long size;        /* of the current file */
+        long refusals;    /* bytes of refusals' lines this run */
+        bool capped;      /* refusals no longer logged */
+        struct agg agg[AGG_SLOTS];
         char *seen[NET_DENIALS_REPORTED];
         size_t nseen;
         bool seen_full;
@@ -57,6 +74,48 @@ char *audit_default_path(void)
         return out;
 }
 
+static int open_log(struct audit *a)
+{
+        int fd = openat(a->dir, a->name,
+                        O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
+                        0600);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                int e = fd < 0 ? errno : EINVAL;
+                if (fd >= 0)
+                        close(fd);
+                return -e;
+        }
+        a->f = fdopen(fd, "a");
+        if (!a->f) {
+                close(fd);
+                return -errno;
+        }
+        setvbuf(a->f, NULL, _IOLBF, 0);
+        a->size = (long)st.st_size;
+        return 0;
+}
+
+/* name.KEEP goes, name.N becomes name.N+1, name name.1, and a new name is
+ * begun.  Names, in the directory opened at the start. */
+static int rotate(struct audit *a)
+{
+        if (a->f)
+                fclose(a->f);
+        a->f = NULL;
+        char from[PATH_MAX], to[PATH_MAX];
+        for (int i = NET_AUDIT_KEEP; i >= 1; i--) {
+                snprintf(to, sizeof(to), "%s.%d", a->name, i);
+                if (i > 1)
+                        snprintf(from, sizeof(from), "%s.%d", a->name, i - 1);
+                else
+                        snprintf(from, sizeof(from), "%s", a->name);
+                if (renameat(a->dir, from, a->dir, to) < 0 && errno != ENOENT)
+                        return -errno;
+        }
+        return open_log(a);
+}
+
 int audit_new(const char *path, struct audit **out, struct ab_err *err)
 {
         struct audit *a = calloc(1, sizeof(*a));
@@ -71,33 +130,59 @@ int audit_new(const char *path, struct audit **out, struct ab_err *err)
                                         "directory",
                                         path);
                 }
-                int fd = open(path,
-                              O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
-                                      O_NOFOLLOW,
-                              0600);
-                a->f = fd >= 0 ? fdopen(fd, "a") : NULL;
-                if (!a->f) {
-                        int e = errno;
-                        if (fd >= 0)
-                                close(fd);
-                        free(a);
-                        return err_setx(err, -e,
+                char *slash = strrchr(dup, '/');
+                const char *dirname = slash == dup ? "/" : slash ? dup : ".";
+                if (slash)
+                        *slash = 0;
+                a->name = strdup(slash ? slash + 1 : path);
+                a->dir = open(dirname, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                int r = a->dir < 0 || !a->name ? -errno : open_log(a);
+                if (r == 0 && a->size >= NET_AUDIT_ROTATE)
+                        r = rotate(a);
+                if (r < 0) {
+                        audit_free(a);
+                        return err_setx(err, r ? r : -ENOMEM,
                                         "audit log %s: cannot open it (use "
                                         "--audit FILE elsewhere)",
                                         path);
                 }
-                setvbuf(a->f, NULL, _IOLBF, 0);
+        } else {
+                a->dir = -1;
         }
         *out = a;
         return 0;
+}
+
+static void write_rec(struct audit *a, const struct audit_rec *r,
+                      uint64_t again);
+
+/* The counts of refusals repeated since their line. */
+static void flush_agg(struct audit *a, struct agg *g)
+{
+        if (!g->key || !g->again)
+                return;
+        char msg[128];
+        snprintf(msg, sizeof(msg),
+                 "%llu more of the same within a second of the line before",
+                 (unsigned long long)g->again);
+        struct audit_rec r = {.proto = g->proto, .host = g->host,
+                              .port = g->port, .verdict = g->verdict,
+                              .reason = g->reason, .message = msg};
+        write_rec(a, &r, g->again);
+        g->again = 0;
 }
 
 void audit_free(struct audit *a)
 {
         if (!a)
                 return;
+        for (size_t i = 0; i < AGG_SLOTS; i++)
+                flush_agg(a, &a->agg[i]);
         if (a->f)
                 fclose(a->f);
+        if (a->dir >= 0)
+                close(a->dir);
+        free(a->name);
         for (size_t i = 0; i < a->nseen; i++)
                 free(a->seen[i]);
         free(a);
@@ -109,10 +194,30 @@ static void add_str(json_object *o, const char *k, const char *v)
                 json_object_object_add(o, k, json_object_new_string(v));
 }
 
-void audit_log(struct audit *a, const struct audit_rec *r)
+static uint64_t rec_key(const struct audit_rec *r)
 {
-        if (!a || !a->f || a->capped)
-                return;
+        /* FNV-1a over what makes two refusals the same */
+        uint64_t h = 1469598103934665603ull;
+        const char *parts[] = {r->proto, r->host, r->verdict, r->reason};
+        for (size_t i = 0; i < ARRAY_SIZE(parts); i++) {
+                for (const char *p = parts[i] ? parts[i] : ""; *p; p++)
+                        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+                h = (h ^ 0xff) * 1099511628211ull;
+        }
+        h = (h ^ r->port) * 1099511628211ull;
+        return h ? h : 1;
+}
+
+static double secs_between(const struct timespec *a, const struct timespec *b)
+{
+        return (double)(b->tv_sec - a->tv_sec) +
+               (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static void write_rec(struct audit *a, const struct audit_rec *r,
+                      uint64_t again)
+{
+        bool allowed = r->verdict && strcmp(r->verdict, "allow") == 0;
         char ts[40];
         struct timespec now;
         struct tm tm;
@@ -125,6 +230,7 @@ void audit_log(struct audit *a, const struct audit_rec *r)
         if (!o)
                 return;
         add_str(o, "time", ts);
+        add_str(o, "event", r->event);
         add_str(o, "proto", r->proto);
         add_str(o, "host", r->host);
         json_object_object_add(o, "port", json_object_new_int(r->port));
@@ -139,19 +245,72 @@ void audit_log(struct audit *a, const struct audit_rec *r)
         char ms[32];
         snprintf(ms, sizeof(ms), "%.3f", r->ms);
         json_object_object_add(o, "ms", json_object_new_double_s(r->ms, ms));
+        if (again)
+                json_object_object_add(o, "repeated",
+                                       json_object_new_int64((int64_t)again));
         add_str(o, "message", r->message);
         const char *s = json_object_to_json_string_ext(
                 o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-        size_t len = strlen(s);
-        if (a->written + (long)len + 1 > NET_AUDIT_MAX) {
+        long len = (long)strlen(s) + 1;
+        if (!allowed && a->refusals + len > NET_AUDIT_MAX) {
+                /* refusals have a share of their own: what allows is
+                 * always written, whatever the box floods */
                 a->capped = true;
-                say("agentbox: the audit log reached its cap of %ld bytes "
-                    "for this run; further decisions are not logged",
-                    NET_AUDIT_MAX);
-        } else if (fprintf(a->f, "%s\n", s) > 0) {
-                a->written += (long)len + 1;
+                json_object_put(o);
+                static const char m[] =
+                        "agentbox: the audit log reached its share for "
+                        "refusals this run; further refusals are not logged "
+                        "(what is allowed still is)";
+                struct audit_rec c = {.proto = "audit", .host = "*",
+                                      .verdict = "error",
+                                      .reason = "denials-capped",
+                                      .message = m};
+                a->refusals = 0; /* room for this one line */
+                write_rec(a, &c, 0);
+                a->refusals = NET_AUDIT_MAX;
+                say("%s", m);
+                return;
+        }
+        if (a->size + len > NET_AUDIT_ROTATE && rotate(a) < 0) {
+                json_object_put(o);
+                return;
+        }
+        if (a->f && fprintf(a->f, "%s\n", s) > 0) {
+                a->size += len;
+                if (!allowed)
+                        a->refusals += len;
         }
         json_object_put(o);
+}
+
+void audit_log(struct audit *a, const struct audit_rec *r)
+{
+        if (!a || !a->f)
+                return;
+        bool allowed = r->verdict && strcmp(r->verdict, "allow") == 0;
+        if (!allowed) {
+                if (a->capped)
+                        return;
+                struct timespec now;
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                uint64_t key = rec_key(r);
+                struct agg *g = &a->agg[key % AGG_SLOTS];
+                if (g->key == key && secs_between(&g->first, &now) < 1.0) {
+                        g->again++;
+                        return;
+                }
+                flush_agg(a, g);
+                *g = (struct agg){.key = key, .first = now, .port = r->port};
+                snprintf(g->proto, sizeof(g->proto), "%s",
+                         r->proto ? r->proto : "");
+                snprintf(g->host, sizeof(g->host), "%s",
+                         r->host ? r->host : "");
+                snprintf(g->verdict, sizeof(g->verdict), "%s",
+                         r->verdict ? r->verdict : "");
+                snprintf(g->reason, sizeof(g->reason), "%s",
+                         r->reason ? r->reason : "");
+        }
+        write_rec(a, r, 0);
 }
 
 void audit_report_denial(struct audit *a, const char *sentence)

@@ -21,9 +21,15 @@ struct audit_rec {
         uint64_t bytes_up, bytes_down;
         double ms;
         const char *message; /* for denials: the sentence shown */
+        const char *event;   /* "open" when a connection opens; NULL: a
+                              * decision or the end of one */
 };
 
-/* path NULL: no log file, only stderr reporting. */
+/* path NULL: no log file, only stderr reporting.  The log rotates at
+ * NET_AUDIT_ROTATE bytes (path.1 .. path.NET_AUDIT_KEEP); records that
+ * allow are always written, the others up to a share of NET_AUDIT_MAX a
+ * run, and the same refusal again within a second is counted, not
+ * repeated (a line with its count follows). */
 int audit_new(const char *path, struct audit **out, struct ab_err *err);
 void audit_free(struct audit *a);
 void audit_log(struct audit *a, const struct audit_rec *r);

@@ -21,7 +21,9 @@
 #define NET_IDLE_TIMEOUT_S 600      /* a tunnel with no traffic either way */
 #define NET_BUF_MAX (256 * 1024)    /* per direction before reading pauses */
 #define NET_DENIALS_REPORTED 64     /* distinct denials printed on stderr */
-#define NET_AUDIT_MAX (64L << 20)   /* bytes of audit log per run */
+#define NET_AUDIT_MAX (48L << 20)   /* bytes of refusals' lines per run */
+#define NET_AUDIT_ROTATE (64L << 20) /* an audit log file at most */
+#define NET_AUDIT_KEEP 3             /* rotated audit logs kept */
 /* The DNS stub */
 #define NET_DNS_NAMES 4096          /* distinct names given an address */
 #define NET_DNS_BASE POLICY_MAPPED_BASE /* 127.100.0.0: mapped from .0.1 */

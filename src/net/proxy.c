@@ -106,6 +106,25 @@ static void log_conn(struct conn *c, const char *verdict, const char *reason,
         audit_log(c->n->audit, &r);
 }
 
+/* A connection the policy let through has opened: a line now, so that
+ * even an agentbox killed with SIGKILL leaves a trace of it (its line
+ * with the bytes follows when it ends). */
+static void log_open(struct conn *c)
+{
+        struct audit_rec r = {
+                .event = "open",
+                .proto = c->proto ? c->proto : proto_of(c),
+                .host = c->req.host,
+                .port = c->req.port,
+                .verdict = "allow",
+                .reason = "allowed",
+                .rule = c->rule,
+                .upstream = c->upstream[0] ? c->upstream : NULL,
+                .ms = ms_since(&c->start),
+        };
+        audit_log(c->n->audit, &r);
+}
+
 static void conn_free(struct conn *c)
 {
         if (c->connected)
@@ -827,6 +846,7 @@ static void on_dialled(void *arg, struct bufferevent *up, const char *addr,
         c->up = up;
         c->connected = true;
         snprintf(c->upstream, sizeof(c->upstream), "%s", addr);
+        log_open(c);
         if (c->kind == PROXY_SOCKS) {
                 uint8_t rep[10];
                 socks_reply(rep, SOCKS_OK);
@@ -1088,8 +1108,11 @@ struct evconnlistener *proxy_listen(struct net *n, int fd)
 
 void proxy_free_all(struct net *n)
 {
+        /* the box has ended: what was still open is logged with its bytes
+         * so far */
         while (n->conns) {
-                n->conns->connected = false; /* not an answer: no record */
+                if (n->conns->connected)
+                        log_conn(n->conns, "allow", "box-exited", NULL);
                 conn_free(n->conns);
         }
 }

@@ -26,7 +26,11 @@ CURL='curl -sS -m 10 --noproxy ""'
         # both decisions are in the audit log, as JSON
         python3 - "$BATS_TEST_TMPDIR/audit.jsonl" <<'PY'
 import json, sys
-recs = [json.loads(l) for l in open(sys.argv[1])]
+every = [json.loads(l) for l in open(sys.argv[1])]
+# a line when each connection opened, and one when it ended
+opens = [r for r in every if r.get("event") == "open"]
+recs = [r for r in every if "event" not in r]
+assert len(opens) == 2 and all(r["bytes_up"] == 0 for r in opens), every
 assert [r["verdict"] for r in recs] == ["allow", "allow"], recs
 assert {r["proto"] for r in recs} == {"http", "connect"}, recs
 assert all(r["host"] == "localhost" and r["bytes_down"] > 0 for r in recs), recs
@@ -210,7 +214,7 @@ PY
         touch "$WS/finish"
         wait "$pid"
         echo "supervisor RSS: ${base} kB idle, ${one} kB after 100 connections, ${after} kB after 500"
-        [ "$(grep -c '"verdict":"allow"' "$BATS_TEST_TMPDIR/audit.jsonl")" -eq 500 ]
+        [ "$(grep -v '"event":"open"' "$BATS_TEST_TMPDIR/audit.jsonl" | grep -c '"verdict":"allow"')" -eq 500 ]
         [ "$after" -lt $((one + 2048)) ]
         [ "$after" -lt $((base + 16384)) ]
 }
@@ -294,7 +298,7 @@ PY
         [ "$(grep -cE ' (GET|HEAD) /(one|two|three|four|five|six) ' "$HLOG")" -eq 6 ]
         [ "$(grep -E ' /(one|two|three|four|five|six) ' "$HLOG" | cut -d' ' -f1 | sort -u | wc -l)" -eq 1 ]
         ! grep -q nine "$HLOG"
-        [ "$(grep -c '"verdict":"allow"' "$BATS_TEST_TMPDIR/audit.jsonl")" -eq 7 ]
+        [ "$(grep -v '"event":"open"' "$BATS_TEST_TMPDIR/audit.jsonl" | grep -c '"verdict":"allow"')" -eq 7 ]
 }
 
 @test "large bodies arrive whole through every path (spliced), and a kept-alive connection goes on after one" {
@@ -466,4 +470,94 @@ time.sleep(1)
         # the 256 KiB cap each way, and slack; without copying small reads
         # it grew by ~32 MB here
         [ "$rss" -lt $((base + 8192)) ]
+}
+
+@test "the audit log cannot be blinded: a flood of refusals leaves an allowed fetch made after it in the log; one refusal repeated is counted" {
+        start_http
+        local log="$BATS_TEST_TMPDIR/audit.jsonl"
+        run --separate-stderr nbox --allow localhost --allow 127.0.0.1 -- python3 - "$PORT" <<'PY'
+import os, socket, sys
+port = int(sys.argv[1])
+def connect(name):
+    s = socket.create_connection(("127.0.0.1", 3128), 10)
+    s.sendall(b"CONNECT %s:443 HTTP/1.1\r\n\r\n" % name)
+    s.recv(300)
+    s.close()
+# long distinct names: past the refusals' share of the log
+for i in range(80000):
+    connect(b"%d-%s.%s.%s.flood.example" % (i, b"x" * 50, b"y" * 60, b"z" * 60))
+# the same refusal, again and again
+for i in range(2000):
+    connect(b"same.example")
+s = socket.create_connection(("127.0.0.1", 3128), 10)
+s.sendall(b"GET http://localhost:%d/ HTTP/1.1\r\nHost: localhost:%d\r\nConnection: close\r\n\r\n" % (port, port))
+print(s.recv(100).split(b"\r\n")[0].decode())
+PY
+        echo "$output"
+        [ "$status" -eq 0 ]
+        [[ "$output" == "HTTP/1."?" 200"* ]]
+        [[ "$stderr" == *"the audit log reached its share for refusals this run"* ]]
+        grep -q '"reason":"denials-capped"' "$log"
+        # the allowed fetch after the flood is there
+        grep -v '"event":"open"' "$log" | grep -q '"proto":"http","host":"localhost","port":'"$PORT"',"verdict":"allow"'
+        [ "$(stat -c %s "$log")" -lt $((64 << 20)) ]
+}
+
+@test "the audit log: one refusal repeated within a second is one line and a count; a connection open when the box ends is logged with its bytes" {
+        start_http
+        local sport; sport=$(free_port)
+        python3 -c "
+import socket, time
+s = socket.create_server(('127.0.0.1', $sport))
+c, _ = s.accept()
+time.sleep(30)
+" &
+        CLEANUP+=("kill $!")
+        wait_port 127.0.0.1 "$sport"
+        local log="$BATS_TEST_TMPDIR/audit.jsonl"
+        run --separate-stderr nbox --allow localhost --allow 127.0.0.1 -- python3 - "$sport" <<'PY'
+import socket, sys
+port = int(sys.argv[1])
+for i in range(500):
+    s = socket.create_connection(("127.0.0.1", 3128), 10)
+    s.sendall(b"CONNECT same.example:443 HTTP/1.1\r\n\r\n"); s.recv(300); s.close()
+s = socket.create_connection(("127.0.0.1", 3128), 10)
+s.sendall(b"CONNECT localhost:%d HTTP/1.1\r\n\r\n" % port); s.recv(100)
+s.sendall(b"\0" * 5000)  # binary: relayed as it is
+import time; time.sleep(0.5)   # relayed, not yet closed
+print("left open")
+PY
+        [ "$status" -eq 0 ]
+        local lines; lines=$(grep -c '"host":"same.example"' "$log")
+        echo "lines $lines"
+        [ "$lines" -lt 20 ]
+        # the counts add up to every refusal
+        python3 - "$log" <<'PY'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+same = [r for r in recs if r.get("host") == "same.example"]
+total = sum(r.get("repeated", 1) for r in same)
+assert total == 500, (total, same[:3])
+ends = [r for r in recs if r.get("reason") == "box-exited"]
+assert len(ends) == 1 and ends[0]["bytes_up"] == 5000, ends
+opens = [r for r in recs if r.get("event") == "open" and r["proto"] == "connect"]
+assert len(opens) == 1, opens
+PY
+}
+
+@test "the audit log rotates: a log past 64 MiB becomes audit.jsonl.1, and three old ones are kept" {
+        local log="$BATS_TEST_TMPDIR/audit.jsonl"
+        echo old3 >"$log.2"; echo old2 >"$log.1"
+        truncate -s 65M "$log"
+        run nbox --allow localhost -- true
+        [ "$status" -eq 0 ]
+        [ "$(stat -c %s "$log.1")" -eq $((65 << 20)) ]
+        [ "$(cat "$log.2")" = old2 ]
+        [ "$(cat "$log.3")" = old3 ]
+        [ "$(stat -c %s "$log")" -lt 4096 ]
+        # a further rotation drops the oldest
+        truncate -s 65M "$log"
+        run nbox --allow localhost -- true
+        [ "$(cat "$log.3")" = old2 ]
+        [ ! -e "$log.4" ]
 }
