@@ -13,7 +13,7 @@
 
 #define DNS_MSG_MAX 1232  /* bytes of query read (UDP or TCP) */
 #define DNS_REPLY_MAX 512 /* every reply fits: one question, one A */
-#define DNS_TTL 300
+#define DNS_TTL 30
 
 enum dns_rcode {
         DNS_NOERROR = 0,

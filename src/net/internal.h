@@ -1,6 +1,8 @@
 /* Shared between the files of src/net/. */
 #pragma once
 
+#include <time.h>
+
 #include <event2/bufferevent.h>
 #include <event2/dns.h>
 #include <event2/listener.h>
@@ -26,16 +28,22 @@ struct net {
         int pipe[2];  /* shared by every relay for splice(2); empty between
                        * calls (-1 until first needed, or if unavailable) */
         bool overload_reported, names_full_reported;
-        /* the DNS stub's answers: names[i] is at NET_DNS_BASE + 1 + i */
+        /* the DNS stub's answers: names[i] is at NET_DNS_BASE + 1 + i;
+         * found by a hash of the name (head[], next) */
         struct mapped {
                 char name[254];
-                bool asked; /* looked up (and logged) at least once */
+                bool asked;  /* looked up (and logged) at least once */
+                bool pinned; /* listed in the box's /etc/hosts: kept */
+                int32_t next; /* the hash chain, -1: end */
+                time_t used;  /* last looked up or connected to */
         } *names;
+        int32_t *head; /* NET_DNS_HASH chains */
         size_t nnames;
 };
 
-/* The name the DNS stub gave addr (IPv4, network order), or NULL. */
-const char *net_mapped_name(const struct net *n, uint32_t addr);
+/* The name the DNS stub gave addr (IPv4, network order), or NULL; a use
+ * of it (it is kept the longer). */
+const char *net_mapped_name(struct net *n, uint32_t addr);
 
 /* Serve DNS on the box's UDP socket / TCP listener (stub.c). */
 int stub_serve_udp(struct net *n, int fd);

@@ -47,6 +47,7 @@ int net_new(struct event_base *base, const struct policy *p, struct net **out,
         if (r < 0) {
                 evdns_base_free(n->dns, 0);
                 free(n->names);
+                free(n->head);
                 free(n);
                 return r;
         }
@@ -166,12 +167,18 @@ int net_serve(struct net *n, unsigned kind, unsigned port, int fd,
         return 0;
 }
 
-const char *net_mapped_name(const struct net *n, uint32_t addr)
+const char *net_mapped_name(struct net *n, uint32_t addr)
 {
         uint32_t a = ntohl(addr);
         if (a <= NET_DNS_BASE || a - NET_DNS_BASE - 1 >= n->nnames)
                 return NULL;
-        return n->names[a - NET_DNS_BASE - 1].name;
+        struct mapped *m = &n->names[a - NET_DNS_BASE - 1];
+        if (!m->name[0])
+                return NULL;
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+        m->used = now.tv_sec;
+        return m->name;
 }
 
 void net_note_overload(struct net *n)

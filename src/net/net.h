@@ -25,7 +25,11 @@
 #define NET_AUDIT_ROTATE (64L << 20) /* an audit log file at most */
 #define NET_AUDIT_KEEP 3             /* rotated audit logs kept */
 /* The DNS stub */
-#define NET_DNS_NAMES 4096          /* distinct names given an address */
+#define NET_DNS_NAMES 4096          /* names holding an address at once */
+#define NET_DNS_HASH 8192           /* chains of the name table */
+/* a name unused this long gives its address to a new one when all are
+ * taken (twice the answers' time to live, dns.h) */
+#define NET_DNS_IDLE_S 60
 #define NET_DNS_BASE POLICY_MAPPED_BASE /* 127.100.0.0: mapped from .0.1 */
 #define NET_DNS_TCP_CONNS 32        /* concurrent DNS-over-TCP clients */
 #define NET_DNS_TCP_IDLE_S 10       /* a DNS-over-TCP client that is quiet */

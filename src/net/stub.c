@@ -36,25 +36,74 @@ static void log_lookup(struct net *n, const char *host, const char *verdict,
         audit_log(n->audit, &r);
 }
 
-/* The address for name, giving it one the first time.  Its index, or
- * -ENOSPC. */
-static int map_name(struct net *n, const char *name, uint8_t addr[4])
+static uint32_t name_hash(const char *s)
 {
-        size_t i = 0;
-        while (i < n->nnames && strcmp(n->names[i].name, name) != 0)
-                i++;
-        if (i == n->nnames) {
-                if (n->nnames == NET_DNS_NAMES)
-                        return -ENOSPC;
-                if (!n->names) {
-                        n->names = calloc(NET_DNS_NAMES, sizeof(*n->names));
-                        if (!n->names)
-                                return -ENOSPC;
-                }
-                snprintf(n->names[i].name, sizeof(n->names[i].name), "%s",
-                         name);
-                n->nnames++;
+        uint32_t h = 2166136261u; /* FNV-1a */
+        for (; *s; s++)
+                h = (h ^ (unsigned char)*s) * 16777619u;
+        return h % NET_DNS_HASH;
+}
+
+static void unchain(struct net *n, int32_t i)
+{
+        int32_t *p = &n->head[name_hash(n->names[i].name)];
+        while (*p >= 0 && *p != i)
+                p = &n->names[*p].next;
+        if (*p == i)
+                *p = n->names[i].next;
+}
+
+/* When every address is taken: the name unused longest, if unused for
+ * NET_DNS_IDLE_S (a client may still hold its address from an answer
+ * before), and not one the box's /etc/hosts lists; or -1. */
+static int32_t evictable(struct net *n, time_t now)
+{
+        int32_t best = -1;
+        for (size_t i = 0; i < n->nnames; i++) {
+                const struct mapped *m = &n->names[i];
+                if (m->pinned || now - m->used < NET_DNS_IDLE_S)
+                        continue;
+                if (best < 0 || m->used < n->names[best].used)
+                        best = (int32_t)i;
         }
+        return best;
+}
+
+/* The address for name, giving it one the first time (the address of a
+ * name long unused when all are taken).  Its index, or -ENOSPC. */
+static int map_name(struct net *n, const char *name, uint8_t addr[4],
+                    bool pin)
+{
+        if (!n->names) {
+                n->names = calloc(NET_DNS_NAMES, sizeof(*n->names));
+                n->head = malloc(NET_DNS_HASH * sizeof(*n->head));
+                if (!n->names || !n->head)
+                        return -ENOSPC;
+                for (size_t k = 0; k < NET_DNS_HASH; k++)
+                        n->head[k] = -1;
+        }
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+        uint32_t h = name_hash(name);
+        int32_t i = n->head[h];
+        while (i >= 0 && strcmp(n->names[i].name, name) != 0)
+                i = n->names[i].next;
+        if (i < 0) {
+                if (n->nnames < NET_DNS_NAMES) {
+                        i = (int32_t)n->nnames++;
+                } else {
+                        i = evictable(n, now.tv_sec);
+                        if (i < 0)
+                                return -ENOSPC;
+                        unchain(n, i);
+                }
+                struct mapped *m = &n->names[i];
+                *m = (struct mapped){.next = n->head[h]};
+                snprintf(m->name, sizeof(m->name), "%s", name);
+                n->head[h] = i;
+        }
+        n->names[i].used = now.tv_sec;
+        n->names[i].pinned |= pin;
         uint32_t a = htonl(NET_DNS_BASE + 1 + (uint32_t)i);
         memcpy(addr, &a, 4);
         return (int)i;
@@ -66,7 +115,7 @@ int stub_premap(struct net *n)
         size_t k = policy_premapped_names(n->policy, names);
         for (size_t i = 0; i < k; i++) {
                 uint8_t addr[4];
-                if (map_name(n, names[i], addr) < 0)
+                if (map_name(n, names[i], addr, true) < 0)
                         return -ENOMEM;
         }
         return 0;
@@ -98,14 +147,15 @@ static size_t answer(struct net *n, const uint8_t *msg, size_t len,
                 return dns_build_reply(msg, &q, DNS_NXDOMAIN, NULL, out);
         }
         uint8_t addr[4];
-        int i = map_name(n, q.name, addr);
+        int i = map_name(n, q.name, addr, false);
         if (i < 0) {
                 if (!n->names_full_reported) {
                         n->names_full_reported = true;
-                        say("agentbox: the box's DNS has given addresses to "
-                            "%d different names, the most it gives; lookups "
-                            "of further new names fail (SERVFAIL)",
-                            NET_DNS_NAMES);
+                        say("agentbox: the box's DNS holds addresses for "
+                            "%d names, the most it holds, all used within "
+                            "%d s; lookups of further new names fail "
+                            "(SERVFAIL) until some go unused",
+                            NET_DNS_NAMES, NET_DNS_IDLE_S);
                 }
                 log_lookup(n, q.name, "error", "names-full", rule, NULL, NULL);
                 return dns_build_reply(msg, &q, DNS_SERVFAIL, NULL, out);
