@@ -20,6 +20,14 @@ int net_new(struct event_base *base, const struct policy *p, struct net **out,
                 return err_set(err, -ENOMEM, "out of memory");
         n->base = base;
         n->policy = p;
+        /* the host's own addresses and networks are internal too */
+        size_t host = netpat_internal_add_host();
+        if (p->verbose)
+                fprintf(stderr,
+                        "agentbox: network: %zu of this host's own address "
+                        "ranges (its interfaces' addresses and networks, its "
+                        "gateways) are internal\n",
+                        host);
         n->pipe[0] = n->pipe[1] = -1;
         n->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
                                               EVDNS_BASE_DISABLE_WHEN_INACTIVE);
@@ -270,7 +278,7 @@ int net_decide(struct net *n, const char *host, uint16_t port, bool ip,
                 if (p->net == POLICY_NET_OPEN)
                         snprintf(sentence, len,
                                  "agentbox: blocked %s (an internal address: "
-                                 "loopback, private or link-local); allow it "
+                                 "loopback, private, link-local or this host's own); allow it "
                                  "with --allow %s",
                                  what, host);
                 else

@@ -124,7 +124,7 @@ static int check_addr(struct upstream *u, const struct sockaddr *sa)
                 fmt_ip(sa, bare);
                 snprintf(u->sentence, sizeof(u->sentence),
                          "agentbox: blocked %s:%u: it resolves to %s, an "
-                         "internal address (loopback, private or link-local) "
+                         "internal address (loopback, private, link-local or this host's own) "
                          "the box may not reach by name; allow it with "
                          "--allow %s",
                          u->host, u->port, bare, bare);

@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <ifaddrs.h>
 #include <string.h>
 
 int netpat_host_normalise(const char *in, char *out, size_t outlen)
@@ -296,18 +297,29 @@ static const struct range internal[] = {
         {AF_INET, {169, 254}, 16},             /* link-local, cloud metadata */
         {AF_INET, {172, 16}, 12},              /* private */
         {AF_INET, {192, 0, 0}, 24},            /* IETF protocol assignments */
+        {AF_INET, {192, 0, 2}, 24},            /* documentation (TEST-NET-1) */
+        {AF_INET, {198, 51, 100}, 24},         /* documentation (TEST-NET-2) */
+        {AF_INET, {203, 0, 113}, 24},          /* documentation (TEST-NET-3) */
         {AF_INET, {192, 168}, 16},             /* private */
         {AF_INET, {198, 18}, 15},              /* benchmarking */
         {AF_INET, {224}, 4},                   /* multicast */
         {AF_INET, {240}, 4},                   /* reserved, broadcast */
-        {AF_INET6, {0}, 127},                  /* :: and ::1 */
+        {AF_INET6, {0}, 96},                   /* ::, ::1, IPv4-compatible */
         {AF_INET6, {0x00, 0x64, 0xff, 0x9b}, 96}, /* NAT64 (embeds IPv4) */
+        {AF_INET6, {0x00, 0x64, 0xff, 0x9b, 0x00, 0x01}, 48}, /* local NAT64 */
+        {AF_INET6, {0x20, 0x01, 0x0d, 0xb8}, 32}, /* documentation */
+        {AF_INET6, {0x01, 0x00}, 64},          /* discard-only */
         {AF_INET6, {0xfc}, 7},                 /* unique-local */
         {AF_INET6, {0xfe, 0x80}, 10},          /* link-local */
         {AF_INET6, {0xfe, 0xc0}, 10},          /* site-local (deprecated) */
         {AF_INET6, {0xff}, 8},                 /* multicast */
         {AF_INET6, {0x20, 0x02}, 16},          /* 6to4 (embeds IPv4) */
 };
+
+/* The host's own, added at the start (netpat_internal_add_host). */
+#define HOST_RANGES 256
+static struct range host_ranges[HOST_RANGES];
+static size_t n_host_ranges;
 
 bool netpat_addr_is_internal(const struct sockaddr *sa)
 {
@@ -320,5 +332,123 @@ bool netpat_addr_is_internal(const struct sockaddr *sa)
                 if (internal[i].family == fam &&
                     prefix_match(internal[i].addr, a, internal[i].prefix))
                         return true;
+        for (size_t i = 0; i < n_host_ranges; i++)
+                if (host_ranges[i].family == fam &&
+                    prefix_match(host_ranges[i].addr, a,
+                                 host_ranges[i].prefix))
+                        return true;
         return false;
+}
+
+static void add_host_range(int fam, const uint8_t *addr, unsigned prefix)
+{
+        if (n_host_ranges == HOST_RANGES)
+                return;
+        struct range *r = &host_ranges[n_host_ranges];
+        *r = (struct range){.family = fam, .prefix = prefix};
+        memcpy(r->addr, addr, fam == AF_INET ? 4 : 16);
+        /* the network: the address with the host bits cleared */
+        unsigned bytes = fam == AF_INET ? 4 : 16;
+        for (unsigned b = 0; b < bytes; b++) {
+                unsigned keep = prefix >= 8 * (b + 1) ? 8
+                                : prefix > 8 * b      ? prefix - 8 * b
+                                                      : 0;
+                r->addr[b] &= (uint8_t)(0xff << (8 - keep));
+        }
+        for (size_t i = 0; i < n_host_ranges; i++)
+                if (host_ranges[i].family == fam &&
+                    host_ranges[i].prefix == prefix &&
+                    !memcmp(host_ranges[i].addr, r->addr, bytes))
+                        return; /* already there */
+        n_host_ranges++;
+}
+
+static unsigned mask_prefix(const uint8_t *m, unsigned bytes)
+{
+        unsigned n = 0;
+        for (unsigned b = 0; b < bytes; b++)
+                for (int bit = 7; bit >= 0 && (m[b] >> bit) & 1; bit--)
+                        n++;
+        return n;
+}
+
+/* Gateways from /proc/net/route (IPv4, hex in host order) and
+ * /proc/net/ipv6_route (hex). */
+static void add_gateways(void)
+{
+        char line[512];
+        FILE *f = fopen("/proc/net/route", "re");
+        while (f && fgets(line, sizeof(line), f)) {
+                char ifname[64];
+                unsigned dst, gw, flags;
+                if (sscanf(line, "%63s %x %x %x", ifname, &dst, &gw,
+                           &flags) == 4 && gw && (flags & 0x2)) {
+                        uint8_t a[4];
+                        memcpy(a, &gw, 4); /* the file has network order */
+                        add_host_range(AF_INET, a, 32);
+                }
+        }
+        if (f)
+                fclose(f);
+        f = fopen("/proc/net/ipv6_route", "re");
+        while (f && fgets(line, sizeof(line), f)) {
+                char hex[8][40];
+                if (sscanf(line, "%39s %39s %39s %39s %39s", hex[0], hex[1],
+                           hex[2], hex[3], hex[4]) != 5 ||
+                    strlen(hex[4]) != 32 || !strcmp(hex[4], "00000000000000000000000000000000"))
+                        continue;
+                uint8_t a[16];
+                for (int b = 0; b < 16; b++) {
+                        unsigned v;
+                        if (sscanf(hex[4] + 2 * b, "%2x", &v) != 1)
+                                goto next;
+                        a[b] = (uint8_t)v;
+                }
+                add_host_range(AF_INET6, a, 128);
+        next:;
+        }
+        if (f)
+                fclose(f);
+}
+
+size_t netpat_internal_add_host(void)
+{
+        struct ifaddrs *ifs = NULL;
+        if (getifaddrs(&ifs) == 0) {
+                for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+                        if (!i->ifa_addr)
+                                continue;
+                        int fam = i->ifa_addr->sa_family;
+                        if (fam == AF_INET) {
+                                const struct sockaddr_in *a =
+                                        (const void *)i->ifa_addr;
+                                const struct sockaddr_in *m =
+                                        (const void *)i->ifa_netmask;
+                                uint8_t ad[4], mk[4] = {255, 255, 255, 255};
+                                memcpy(ad, &a->sin_addr, 4);
+                                if (m)
+                                        memcpy(mk, &m->sin_addr, 4);
+                                add_host_range(AF_INET, ad, 32);
+                                add_host_range(AF_INET, ad,
+                                               mask_prefix(mk, 4));
+                        } else if (fam == AF_INET6) {
+                                const struct sockaddr_in6 *a =
+                                        (const void *)i->ifa_addr;
+                                const struct sockaddr_in6 *m =
+                                        (const void *)i->ifa_netmask;
+                                uint8_t mk[16];
+                                memset(mk, 0xff, sizeof(mk));
+                                if (m)
+                                        memcpy(mk, &m->sin6_addr, 16);
+                                add_host_range(AF_INET6,
+                                               a->sin6_addr.s6_addr, 128);
+                                add_host_range(AF_INET6,
+                                               a->sin6_addr.s6_addr,
+                                               mask_prefix(mk, 16));
+                        }
+                }
+                freeifaddrs(ifs);
+        }
+        add_gateways();
+        return n_host_ranges;
 }

@@ -60,5 +60,11 @@ const struct netpat *netpat_match_addr(const struct netpat_list *l,
                                        const struct sockaddr *sa);
 
 /* Loopback, private, link-local (cloud metadata), CGNAT, unique-local,
- * multicast, unspecified and the like: never dialled unless named. */
+ * multicast, unspecified, documentation and the like, and the host's own
+ * (netpat_internal_add_host): never dialled unless named. */
 bool netpat_addr_is_internal(const struct sockaddr *sa);
+
+/* Add this host's own addresses, the networks its interfaces are on and
+ * the gateways of its routes to what is internal, IPv4 and IPv6; how many
+ * ranges were added. */
+size_t netpat_internal_add_host(void);

@@ -561,3 +561,69 @@ PY
         [ "$(cat "$log.3")" = old2 ]
         [ ! -e "$log.4" ]
 }
+
+# in a network namespace of the test's own, with an interface on a public
+# address and a route through a gateway: what agentbox dials is the host's
+nsrun() {
+        if [ "$(id -u)" -eq 0 ]; then
+                unshare -n "$@"
+        else
+                # keep the user's own uid: agentbox runs unprivileged
+                unshare --user --map-user="$(id -u)" --map-group="$(id -g)" --net --keep-caps "$@"
+        fi
+}
+
+@test "--net open cannot reach the host's own addresses or the networks it is on (an interface on a public address, its gateway)" {
+        local port; port=$(free_port)
+        cat >"$BATS_TEST_TMPDIR/ns.sh" <<EOF2
+set -e
+ip link add v0 type veth peer name v1
+ip addr add 11.22.33.44/24 dev v0
+ip -6 addr add 2a00:1450:4001::44/64 dev v0 nodad
+ip link set v0 up; ip link set v1 up; ip link set lo up
+ip route add default via 11.22.33.1 dev v0
+python3 -c "
+import socket, threading
+def serve(fam, addr):
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if fam == socket.AF_INET6:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    s.bind((addr, $port)); s.listen(16)
+    while True:
+        c, a = s.accept(); open('$BATS_TEST_TMPDIR/reached', 'a').write(str(a) + '\n'); c.close()
+threading.Thread(target=serve, args=(socket.AF_INET6, '::'), daemon=True).start()
+serve(socket.AF_INET, '0.0.0.0')
+" &
+srv=\$!
+sleep 0.5
+# the service answers on both addresses, from outside a box
+python3 -c "
+import socket
+for a in ('11.22.33.44', '2a00:1450:4001::44'):
+    socket.create_connection((a, $port), 5).close()
+print('direct ok')
+"
+sleep 0.2
+mv "$BATS_TEST_TMPDIR/reached" "$BATS_TEST_TMPDIR/direct"
+cd "$WS"
+"$AGENTBOX" run --net open --verbose -- python3 -c "
+import socket
+for a in ('11.22.33.44', '11.22.33.99', '11.22.33.1', '2a00:1450:4001::44', '2a00:1450:4001::99'):
+    s = socket.create_connection(('127.0.0.1', 3128), 10)
+    host = '[%s]' % a if ':' in a else a
+    s.sendall(b'CONNECT %s:$port HTTP/1.1\r\n\r\n' % host.encode())
+    print(a, s.recv(200).split(b'\r\n')[0].decode())
+" 2>&1
+kill \$srv
+EOF2
+        run nsrun sh "$BATS_TEST_TMPDIR/ns.sh"
+        echo "$output"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"of this host's own address ranges"*"are internal"* ]]
+        [ "$(grep -c ' HTTP/1.1 403 Forbidden' <<<"$output")" -eq 5 ]
+        [[ "$output" == *"11.22.33.44:$port (an internal address: loopback, private, link-local or this host's own); allow it with --allow 11.22.33.44"* ]]
+        [[ "$output" == *"direct ok"* ]]
+        [ "$(wc -l <"$BATS_TEST_TMPDIR/direct")" -eq 2 ]
+        [ ! -e "$BATS_TEST_TMPDIR/reached" ]
+}

@@ -118,13 +118,17 @@ Test(netpat, internal_ranges)
                                   "255.255.255.255", "::1", "::", "fd00::1",
                                   "fe80::1", "::ffff:127.0.0.1",
                                   "::ffff:169.254.169.254", "64:ff9b::a9fe:a9fe",
-                                  "2002:7f00:1::", NULL};
+                                  "2002:7f00:1::", "::7f00:1", "::a9fe:a9fe",
+                                  "64:ff9b:1::a00:1", "192.0.2.2",
+                                  "198.51.100.7", "203.0.113.9",
+                                  "2001:db8::1", "100::1", NULL};
         for (const char *const *i = internal; *i; i++) {
                 struct sockaddr_storage a = sa(*i, 80);
                 cr_assert(netpat_addr_is_internal((void *)&a), "%s", *i);
         }
         const char *external[] = {"93.184.216.34", "172.32.0.1", "1.1.1.1",
-                                  "2606:4700::1111", "8.8.8.8", NULL};
+                                  "2606:4700::1111", "8.8.8.8",
+                                  "64:ff9b:2::1", "192.0.3.1", NULL};
         for (const char *const *e = external; *e; e++) {
                 struct sockaddr_storage a = sa(*e, 80);
                 cr_assert_not(netpat_addr_is_internal((void *)&a), "%s", *e);
