@@ -5,6 +5,7 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,6 +216,16 @@ static void format_size(uint64_t v, char *buf, size_t size)
                          (unsigned long long)(v >> 20));
 }
 
+/* A description, cut where it does not fit (it is only shown). */
+__attribute__((format(printf, 3, 4))) static void
+describe(char *buf, size_t size, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(buf, size, fmt, ap);
+        va_end(ap);
+}
+
 static void describe_memory(const struct box_spec *spec,
                             const struct box_cgroups *cg, char *buf,
                             size_t size)
@@ -224,7 +235,7 @@ static void describe_memory(const struct box_spec *spec,
         format_size(m->tmp_size, tmp, sizeof(tmp));
         format_size(m->shm_size, shm, sizeof(shm));
         if (m->max == UINT64_MAX) {
-                snprintf(buf, size,
+                describe(buf, size,
                          "no memory cap (--memory unlimited); /tmp, /var/tmp "
                          "and home %s each, /dev/shm %s",
                          tmp, shm);
@@ -233,7 +244,7 @@ static void describe_memory(const struct box_spec *spec,
         format_size(m->max, max, sizeof(max));
         const struct box_cgroup *c = &cg->v[BOX_CG_MEMORY];
         if (m->by_cgroup)
-                snprintf(buf, size,
+                describe(buf, size,
                          "memory cap %s on all the box holds by %s (%s%s); "
                          "/tmp, /var/tmp and home %s each, /dev/shm %s",
                          max, c->joined ? c->path : c->parent,
@@ -241,7 +252,7 @@ static void describe_memory(const struct box_spec *spec,
                                : "memory.limit_in_bytes",
                          !c->v2 && c->memsw ? " and memsw" : "", tmp, shm);
         else
-                snprintf(buf, size,
+                describe(buf, size,
                          "memory cap %s per process and per file only "
                          "(RLIMIT_DATA, RLIMIT_FSIZE; no memory cgroup "
                          "here); /tmp, /var/tmp and home %s "
