@@ -302,4 +302,7 @@ void stub_free(struct net *n)
         if (n->dns_tcp)
                 evconnlistener_free(n->dns_tcp);
         free(n->names);
+        free(n->head);
+        n->names = NULL;
+        n->head = NULL;
 }
