@@ -37,6 +37,14 @@ struct box_limits {
 /* Plan them from the host's own limits (the supervisor, before the box is
  * made); describe them for --verbose. */
 void box_limits_plan(struct box_limits *l, unsigned pids_max);
+/* Sanitizer builds only: RLIMIT_DATA on the command once it is spawned
+ * (see limits.c); a no-op otherwise. */
+#if defined(__SANITIZE_ADDRESS__)
+#define BOX_DATA_LATE 1
+#else
+#define BOX_DATA_LATE 0
+#endif
+void box_limits_data_late(const struct box_limits *l, pid_t pid);
 const char *box_limits_describe(const struct box_limits *l, char *buf,
                                 size_t size);
 

@@ -131,6 +131,8 @@ void box_init_run(const struct box_spec *spec)
 
         int failed = 0;
         pid_t cmd = start_command(spec, &old, &failed);
+        if (cmd > 0)
+                box_limits_data_late(&spec->limits, cmd);
         int status = EXIT_AGENTBOX;
         bool done = cmd < 0;
         while (!done) {

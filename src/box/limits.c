@@ -140,8 +140,13 @@ void box_limits_apply(const struct box_limits *l)
         /* the memory budget, per process and per file (a memfd is one),
          * where no cgroup holds it all (never above a lower limit of the
          * caller's) */
-        static const int per[] = {RLIMIT_DATA, RLIMIT_FSIZE};
-        for (size_t i = 0; l->data != RLIM_INFINITY && i < 2; i++) {
+        static const int per[] = {RLIMIT_FSIZE, RLIMIT_DATA};
+        /* AddressSanitizer's shadow memory is data far beyond any cap: an
+         * instrumented init could not even spawn the command under one,
+         * so there the command gets it right after its exec
+         * (box_limits_data_late) */
+        size_t n = BOX_DATA_LATE ? 1 : 2;
+        for (size_t i = 0; l->data != RLIM_INFINITY && i < n; i++) {
                 struct rlimit r;
                 if (getrlimit(per[i], &r) < 0)
                         box_die_errno(errno, "getrlimit");
@@ -164,4 +169,12 @@ const char *box_limits_describe(const struct box_limits *l, char *buf,
                  l->quota[0], l->quota[1], (unsigned long)l->rlim[0].rlim_max,
                  (unsigned long)l->rlim[1].rlim_max);
         return buf;
+}
+
+void box_limits_data_late(const struct box_limits *l, pid_t pid)
+{
+        if (!BOX_DATA_LATE || l->data == RLIM_INFINITY)
+                return;
+        struct rlimit r = {l->data, l->data};
+        (void)prlimit(pid, RLIMIT_DATA, &r, NULL);
 }
