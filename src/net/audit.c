@@ -36,6 +36,7 @@ struct audit {
         char *name;       /* the log's name in it */
         long size;        /* of the current file */
         long refusals;    /* bytes of refusals' lines this run */
+        int rotations;    /* made this run: their files are kept */
         bool capped;      /* refusals no longer logged */
         struct agg agg[AGG_SLOTS];
         char *seen[NET_DENIALS_REPORTED];
@@ -104,7 +105,18 @@ static int rotate(struct audit *a)
                 fclose(a->f);
         a->f = NULL;
         char from[PATH_MAX], to[PATH_MAX];
-        for (int i = NET_AUDIT_KEEP; i >= 1; i--) {
+        /* the files of earlier runs go; this run's are kept, so that a
+         * box cannot push what it was allowed out of the log by making
+         * more, up to NET_AUDIT_RUN_FILES of them */
+        int keep = NET_AUDIT_KEEP + (a->rotations < NET_AUDIT_RUN_FILES
+                                             ? a->rotations
+                                             : NET_AUDIT_RUN_FILES);
+        if (++a->rotations == NET_AUDIT_RUN_FILES + 1)
+                say("agentbox: the audit log has rotated %d times in this "
+                    "run; from now on its oldest files of this run go as "
+                    "new ones are begun",
+                    NET_AUDIT_RUN_FILES);
+        for (int i = keep; i >= 1; i--) {
                 snprintf(to, sizeof(to), "%s.%d", a->name, i);
                 if (i > 1)
                         snprintf(from, sizeof(from), "%s.%d", a->name, i - 1);
@@ -139,6 +151,7 @@ int audit_new(const char *path, struct audit **out, struct ab_err *err)
                 int r = a->dir < 0 || !a->name ? -errno : open_log(a);
                 if (r == 0 && a->size >= NET_AUDIT_ROTATE)
                         r = rotate(a);
+                a->rotations = 0; /* that one was an earlier run's */
                 if (r < 0) {
                         audit_free(a);
                         return err_setx(err, r ? r : -ENOMEM,

@@ -103,11 +103,16 @@ static bool host_matches(const struct http_req *r, const char *hv)
         char *port = NULL;
         char *h = buf;
         if (buf[0] == '[') {
+                /* an IPv6 literal only: nginx takes "[name]" for one too,
+                 * and serves it from its default server */
                 char *close = strchr(buf, ']');
-                if (!close)
+                if (!close || !r->ip_literal)
                         return false;
                 *close = 0;
                 h = buf + 1;
+                struct in6_addr a6;
+                if (inet_pton(AF_INET6, h, &a6) != 1)
+                        return false;
                 if (close[1] == ':')
                         port = close + 2;
                 else if (close[1])
@@ -177,10 +182,15 @@ static int on_headers_complete(http_parser *p)
                  http_method_str((enum http_method)p->method));
         r->connect = p->method == HTTP_CONNECT;
         /* A chunked body is passed on as it came, and servers differ on
-         * where its chunks end (extensions, bare LF): after one, nothing
-         * more goes on that upstream connection. */
+         * where its chunks end (extensions, bare LF); and a server that
+         * does not read a body (many do not, for GET; Python's
+         * http.server handlers need not, for any method) takes it for the
+         * next request, one the proxy never saw.  So after any body,
+         * nothing more goes on that upstream connection. */
         r->keep_alive = !r->connect && http_should_keep_alive(p) &&
-                        !(p->flags & F_CHUNKED);
+                        !(p->flags & F_CHUNKED) &&
+                        !(p->content_length > 0 &&
+                          p->content_length != ULLONG_MAX);
         for (size_t i = 0; i < r->nh; i++) {
                 const char *nm = r->h[i].name ? r->h[i].name : "";
                 bool token = *nm != 0;

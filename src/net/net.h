@@ -23,7 +23,8 @@
 #define NET_DENIALS_REPORTED 64     /* distinct denials printed on stderr */
 #define NET_AUDIT_MAX (48L << 20)   /* bytes of refusals' lines per run */
 #define NET_AUDIT_ROTATE (64L << 20) /* an audit log file at most */
-#define NET_AUDIT_KEEP 3             /* rotated audit logs kept */
+#define NET_AUDIT_KEEP 3             /* rotated audit logs of earlier runs */
+#define NET_AUDIT_RUN_FILES 16       /* and of this run, at most (1 GiB) */
 /* The DNS stub */
 #define NET_DNS_NAMES 4096          /* names holding an address at once */
 #define NET_DNS_HASH 8192           /* chains of the name table */

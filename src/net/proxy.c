@@ -649,6 +649,19 @@ static bool relay(struct conn *c, struct bufferevent *from,
                 pressure(from, to);
                 return true;
         }
+        if (c->st == ST_THEAD && from == c->up) {
+                /* HTTP in a tunnel, between requests: an upstream that
+                 * speaks unasked is no HTTP server, and what it sends
+                 * would go to the box outside any record */
+                c->bytes_down = len;
+                c->bytes_up = 0;
+                c->logged = false;
+                log_conn(c, "error", "upstream-unasked",
+                         "agentbox: the server sent data with no request "
+                         "outstanding; the connection was closed");
+                finish(c);
+                return false;
+        }
         if (from == c->down)
                 c->bytes_up += len;
         else

@@ -59,11 +59,13 @@ start_pyvhost() {
         python3 -c "
 import http.server as h, sys
 class H(h.BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'   # kept alive, and bodies left unread
     def answer(self):
         host = (self.headers.get('Host') or '') if self.headers else ''
         if 'evil' in host.lower() or not host:
             open('$PY_EVIL', 'a').write(repr(self.raw_requestline) + '\n')
-        self.send_response(200); self.end_headers(); self.wfile.write(b'ok\n')
+        self.send_response(200); self.send_header('Content-Length', '3')
+        self.end_headers(); self.wfile.write(b'ok\n')
     do_GET = do_HEAD = do_POST = do_PROPFIND = do_PURGE = do_get = answer
     def log_message(self, *a): pass
 h.ThreadingHTTPServer(('127.0.0.1', $PYPORT), H).serve_forever()
@@ -204,4 +206,78 @@ print('after', s.recv(100))
         echo "$stderr"
         [[ "$stderr" == *"blocked a connection to localhost:443: its first bytes are neither HTTP nor TLS"* ]]
         grep -q '"reason":"not-http-or-tls"' "$BATS_TEST_TMPDIR/audit.jsonl"
+}
+
+@test "no request hidden in a body, no bracketed Host, no bytes a server sends unasked get past the proxy or out of the log" {
+        loop_name
+        start_nginx
+        start_pyvhost
+        # a server that answers, then goes on sending unasked
+        local pport; pport=$(free_port)
+        python3 -c "
+import socket, time
+s = socket.create_server(('127.0.0.1', $pport))
+while True:
+    c, _ = s.accept(); c.recv(1000)
+    c.sendall(b'HTTP/1.1 200 OK\\r\\nContent-Length: 3\\r\\n\\r\\nok\\n')
+    time.sleep(0.3)
+    try: c.sendall(b'x' * 1000000)
+    except OSError: pass
+    c.close()
+" &
+        CLEANUP+=("kill $!")
+        wait_port 127.0.0.1 "$pport"
+        run --separate-stderr nbox --allow localhost --allow 127.0.0.1 --allow "$NAME:$PORT" --allow "$NAME:$PYPORT" --allow "$NAME:$pport" -- python3 - "$NAME" "$PORT" "$PYPORT" "$pport" <<'PY'
+import socket, struct, sys, time
+name, nport, pyport, pport = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+def drain(s):
+    out = b""
+    s.settimeout(3)
+    try:
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            out += d
+    except OSError:
+        pass
+    return out
+def paths(port, make):
+    # make(host) gives the bytes, for the name the tunnel was opened to
+    s = socket.create_connection((name, port), 10); s.sendall(make(name.encode()))
+    yield "transparent", s
+    s = socket.create_connection(("127.0.0.1", 3128), 10)
+    s.sendall(b"CONNECT localhost:%d HTTP/1.1\r\n\r\n" % port); s.recv(100); s.sendall(make(b"localhost"))
+    yield "connect", s
+    s = socket.create_connection(("127.0.0.1", 1080), 10)
+    s.sendall(b"\x05\x01\x00"); s.recv(2)
+    s.sendall(b"\x05\x01\x00\x03\x09localhost" + struct.pack(">H", port)); s.recv(10); s.sendall(make(b"localhost"))
+    yield "socks", s
+hidden = b"POST /smuggled HTTP/1.1\r\nHost: evil.example\r\nContent-Length: 0\r\n\r\n"
+for port in (nport, pyport):
+    smuggle = lambda h: (b"GET / HTTP/1.1\r\nHost: %s:%d\r\nContent-Length: %d\r\n\r\n" % (h, port, len(hidden))) + hidden
+    for path, s in paths(port, smuggle):
+        out = drain(s)
+        print("smuggle", port, path, out.split(b"\r\n")[0].decode(), out.count(b"HTTP/1."), b"evil" in out)
+    for path, s in paths(port, lambda h: b"GET / HTTP/1.1\r\nHost: [%s]:%d\r\n\r\n" % (h, port)):
+        print("brackets", port, path, drain(s).split(b"\r\n")[0].decode())
+    # the proxy's own forwarding
+    s = socket.create_connection(("127.0.0.1", 3128), 10)
+    s.sendall(smuggle(b"localhost").replace(b"GET / ", b"GET http://localhost:%d/ " % port, 1))
+    out = drain(s)
+    print("smuggle", port, "forward", out.split(b"\r\n")[0].decode(), out.count(b"HTTP/1."), b"evil" in out)
+for path, s in paths(pport, lambda h: b"GET / HTTP/1.1\r\nHost: %s:%d\r\n\r\n" % (h, pport)):
+    print("unasked", path, len(drain(s)))
+PY
+        echo "$output"
+        echo "$stderr"
+        [ "$status" -eq 0 ]
+        # one answer each, never the other host's
+        [ "$(grep -c '^smuggle .* HTTP/1.[01] 200 OK 1 False$' <<<"$output")" -eq 8 ]
+        [ "$(grep -c '^brackets .* HTTP/1.1 403 Forbidden$' <<<"$output")" -eq 6 ]
+        [ ! -s "$NGX_EVIL" ] || { cat "$NGX_EVIL"; false; }
+        [ ! -s "$PY_EVIL" ] || { cat "$PY_EVIL"; false; }
+        # what the server sent unasked did not reach the box, and is logged
+        [ "$(grep -c '^unasked [a-z]* 4[0-9]$' <<<"$output")" -eq 3 ]
+        [ "$(grep -c '"reason":"upstream-unasked"' "$BATS_TEST_TMPDIR/audit.jsonl")" -eq 3 ]
 }
