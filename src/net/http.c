@@ -342,6 +342,16 @@ static bool lenient_space(unsigned char ch)
                ch == 0xa0;
 }
 
+static bool is_git_service(const char *w, size_t n)
+{
+        static const char *const services[] = {
+                "git-upload-pack", "git-receive-pack", "git-upload-archive"};
+        for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++)
+                if (n == strlen(services[i]) && !memcmp(w, services[i], n))
+                        return true;
+        return false;
+}
+
 enum http_first http_classify_first(const char *p, size_t len, size_t max)
 {
         const unsigned char *u = (const unsigned char *)p;
@@ -358,6 +368,12 @@ enum http_first http_classify_first(const char *p, size_t len, size_t max)
         if (i == len)
                 return len >= max ? HTTP_YES : HTTP_MORE;
         size_t mlen = i - method;
+        /* git's own protocol: a pkt-line, four hex digits of length and
+         * the service as the "method", then a NUL before any line end.
+         * Python's http.server would not serve that method (no do_ of
+         * it), and every other server refuses a NUL in a request line */
+        bool git = mlen > 4 && strspn(p + method, "0123456789abcdef") >= 4 &&
+                   is_git_service(p + method + 4, mlen - 4);
         /* the rest of the line: count the words, keep the last */
         size_t words = 1, last = method, last_len = mlen;
         while (i < len && u[i] != '\n') {
@@ -367,9 +383,7 @@ enum http_first http_classify_first(const char *p, size_t len, size_t max)
                         break;
                 size_t w = i;
                 while (i < len && u[i] != '\n' && !lenient_space(u[i])) {
-                        /* no server that routes by Host takes a NUL in a
-                         * request line; binary protocols have them early */
-                        if (!u[i])
+                        if (git && !u[i])
                                 return HTTP_NOT;
                         i++;
                 }
@@ -477,16 +491,16 @@ char *http_req_render(const struct http_req *r, size_t *len)
                 return NULL;
         fprintf(f, "%s %s HTTP/%u.%u\r\n", r->method, r->target,
                 r->parser.http_major, r->parser.http_minor);
-        if (!header(r, "Host")) {
-                bool v6 = strchr(r->host, ':') != NULL;
-                fprintf(f, "Host: %s%s%s", v6 ? "[" : "", r->host,
-                        v6 ? "]" : "");
-                if (r->port != 80)
-                        fprintf(f, ":%u", r->port);
-                fputs("\r\n", f);
-        }
+        /* the host as checked, never the box's spelling of it (a server
+         * may route "VM" or "vm." elsewhere than the name allowed) */
+        bool v6 = strchr(r->host, ':') != NULL;
+        fprintf(f, "Host: %s%s%s", v6 ? "[" : "", r->host, v6 ? "]" : "");
+        if (r->port != 80)
+                fprintf(f, ":%u", r->port);
+        fputs("\r\n", f);
         for (size_t i = 0; i < r->nh; i++)
-                if (r->h[i].name && !hop_by_hop(r->h[i].name) &&
+                if (r->h[i].name && strcasecmp(r->h[i].name, "Host") != 0 &&
+                    !hop_by_hop(r->h[i].name) &&
                     !named_by_connection(r, r->h[i].name))
                         fprintf(f, "%s: %s\r\n", r->h[i].name,
                                 r->h[i].value ? r->h[i].value : "");

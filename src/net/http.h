@@ -69,10 +69,12 @@ char *http_req_render(const struct http_req *r, size_t *len);
  * would serve); then, at the line's LF, HTTP when the last of two or more
  * words starts with "HTTP/" (any case; nginx takes spaces inside the
  * target) or the first is GET (HTTP/0.9).  A first word with any other
- * byte, or a NUL in the line (which nginx, Apache, Go, llhttp, HAProxy and
- * Envoy all refuse; Python's http.server takes it, but routes by no Host),
- * is no request a server of virtual hosts would serve: not HTTP at once,
- * without waiting for a line end (binary protocols).  HTTP_MORE: too few bytes to
+ * byte is no request a server would serve: not HTTP at once, without
+ * waiting for a line end (binary protocols); so is a git pkt-line (four
+ * hex digits and git's service, then a NUL: Python's http.server would
+ * serve no such method, every other server refuses the NUL).  Any other
+ * byte later in the line, a NUL included, is the line's (Python's
+ * http.server takes a NUL in the target).  HTTP_MORE: too few bytes to
  * tell (a line longer than max bytes is HTTP: the caller's parser then
  * refuses it). */
 enum http_first { HTTP_NOT, HTTP_YES, HTTP_MORE };

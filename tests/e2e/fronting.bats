@@ -266,6 +266,10 @@ for port in (nport, pyport):
     s.sendall(smuggle(b"localhost").replace(b"GET / ", b"GET http://localhost:%d/ " % port, 1))
     out = drain(s)
     print("smuggle", port, "forward", out.split(b"\r\n")[0].decode(), out.count(b"HTTP/1."), b"evil" in out)
+    # a NUL in the first request line, another host's request after it
+    for path, s in paths(port, lambda h: b"GET /\x00 HTTP/1.1\r\nHost: %s:%d\r\n\r\nGET /second HTTP/1.1\r\nHost: evil.example\r\n\r\n" % (h, port)):
+        out = drain(s)
+        print("nul", port, path, out.split(b"\r\n")[0].decode(), b"evil" in out)
 for path, s in paths(pport, lambda h: b"GET / HTTP/1.1\r\nHost: %s:%d\r\n\r\n" % (h, pport)):
     print("unasked", path, len(drain(s)))
 PY
@@ -275,6 +279,7 @@ PY
         # one answer each, never the other host's
         [ "$(grep -c '^smuggle .* HTTP/1.[01] 200 OK 1 False$' <<<"$output")" -eq 8 ]
         [ "$(grep -c '^brackets .* HTTP/1.1 403 Forbidden$' <<<"$output")" -eq 6 ]
+        [ "$(grep -c '^nul .* HTTP/1.1 400 Bad Request False$' <<<"$output")" -eq 6 ]
         [ ! -s "$NGX_EVIL" ] || { cat "$NGX_EVIL"; false; }
         [ ! -s "$PY_EVIL" ] || { cat "$PY_EVIL"; false; }
         # what the server sent unasked did not reach the box, and is logged
