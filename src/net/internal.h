@@ -28,6 +28,7 @@ struct net {
         int pipe[2];  /* shared by every relay for splice(2); empty between
                        * calls (-1 until first needed, or if unavailable) */
         bool overload_reported, names_full_reported;
+        time_t host_ranges_at; /* when the host's addresses were read */
         /* the DNS stub's answers: names[i] is at NET_DNS_BASE + 1 + i;
          * found by a hash of the name (head[], next) */
         struct mapped {
@@ -40,6 +41,10 @@ struct net {
         int32_t *head; /* NET_DNS_HASH chains */
         size_t nnames;
 };
+
+/* The host's own addresses read again, if not within the last second:
+ * before every decision that may dial. */
+void net_host_ranges_fresh(struct net *n);
 
 /* The name the DNS stub gave addr (IPv4, network order), or NULL; a use
  * of it (it is kept the longer). */

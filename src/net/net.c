@@ -20,8 +20,12 @@ int net_new(struct event_base *base, const struct policy *p, struct net **out,
                 return err_set(err, -ENOMEM, "out of memory");
         n->base = base;
         n->policy = p;
-        /* the host's own addresses and networks are internal too */
+        /* the host's own addresses and networks are internal too (read
+         * again, at most once a second, when they are needed) */
         size_t host = netpat_internal_add_host();
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+        n->host_ranges_at = now.tv_sec;
         if (p->verbose)
                 fprintf(stderr,
                         "agentbox: network: %zu of this host's own address "
@@ -241,11 +245,22 @@ static int decide_name(const struct policy *p, const char *host,
         return -1;
 }
 
+void net_host_ranges_fresh(struct net *n)
+{
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+        if (now.tv_sec == n->host_ranges_at)
+                return;
+        n->host_ranges_at = now.tv_sec;
+        (void)netpat_internal_add_host();
+}
+
 int net_decide(struct net *n, const char *host, uint16_t port, bool ip,
                const char *scheme, const char **rule, const char **reason,
                char *sentence, size_t len)
 {
         const struct policy *p = n->policy;
+        net_host_ranges_fresh(n);
         char what[300];
         target(what, sizeof(what), scheme, host, port);
         *rule = NULL;

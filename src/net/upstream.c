@@ -111,6 +111,7 @@ static void on_connect_event(struct bufferevent *bev, short what, void *arg)
 static int check_addr(struct upstream *u, const struct sockaddr *sa)
 {
         const struct policy *p = u->n->policy;
+        net_host_ranges_fresh(u->n);
         const struct netpat *d = netpat_match_addr(&p->deny, sa);
         if (d) {
                 snprintf(u->sentence, sizeof(u->sentence),

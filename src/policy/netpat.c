@@ -413,6 +413,8 @@ static void add_gateways(void)
 
 size_t netpat_internal_add_host(void)
 {
+        /* afresh each time: the host's addresses as they are now */
+        n_host_ranges = 0;
         struct ifaddrs *ifs = NULL;
         if (getifaddrs(&ifs) == 0) {
                 for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {

@@ -64,7 +64,7 @@ const struct netpat *netpat_match_addr(const struct netpat_list *l,
  * (netpat_internal_add_host): never dialled unless named. */
 bool netpat_addr_is_internal(const struct sockaddr *sa);
 
-/* Add this host's own addresses, the networks its interfaces are on and
- * the gateways of its routes to what is internal, IPv4 and IPv6; how many
- * ranges were added. */
+/* Set this host's own addresses, the networks its interfaces are on and
+ * the gateways of its routes as internal too, IPv4 and IPv6, as they are
+ * now (again: afresh); how many ranges that is. */
 size_t netpat_internal_add_host(void);

@@ -573,7 +573,7 @@ nsrun() {
         fi
 }
 
-@test "--net open cannot reach the host's own addresses or the networks it is on (an interface on a public address, its gateway)" {
+@test "--net open cannot reach the host's own addresses or the networks it is on (an interface on a public address, its gateway, an address added during the run)" {
         local port; port=$(free_port)
         cat >"$BATS_TEST_TMPDIR/ns.sh" <<EOF2
 set -e
@@ -607,9 +607,12 @@ print('direct ok')
 sleep 0.2
 mv "$BATS_TEST_TMPDIR/reached" "$BATS_TEST_TMPDIR/direct"
 cd "$WS"
+# an address the host gets while the box runs
+(sleep 1; ip addr add 44.55.66.77/24 dev v0) &
 "$AGENTBOX" run --net open --verbose -- python3 -c "
-import socket
-for a in ('11.22.33.44', '11.22.33.99', '11.22.33.1', '2a00:1450:4001::44', '2a00:1450:4001::99'):
+import socket, time
+time.sleep(2.5)
+for a in ('11.22.33.44', '11.22.33.99', '11.22.33.1', '2a00:1450:4001::44', '2a00:1450:4001::99', '44.55.66.77'):
     s = socket.create_connection(('127.0.0.1', 3128), 10)
     host = '[%s]' % a if ':' in a else a
     s.sendall(b'CONNECT %s:$port HTTP/1.1\r\n\r\n' % host.encode())
@@ -621,7 +624,7 @@ EOF2
         echo "$output"
         [ "$status" -eq 0 ]
         [[ "$output" == *"of this host's own address ranges"*"are internal"* ]]
-        [ "$(grep -c ' HTTP/1.1 403 Forbidden' <<<"$output")" -eq 5 ]
+        [ "$(grep -c ' HTTP/1.1 403 Forbidden' <<<"$output")" -eq 6 ]
         [[ "$output" == *"11.22.33.44:$port (an internal address: loopback, private, link-local or this host's own); allow it with --allow 11.22.33.44"* ]]
         [[ "$output" == *"direct ok"* ]]
         [ "$(wc -l <"$BATS_TEST_TMPDIR/direct")" -eq 2 ]
