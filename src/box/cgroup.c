@@ -238,6 +238,15 @@ int box_cgroups_create(struct box_cgroups *cg, pid_t pid,
                 }
                 if (r == 0)
                         r = write_at(c->path, "cgroup.procs", pidstr);
+                if (r < 0 && i == BOX_CG_PIDS) {
+                        /* RLIMIT_NPROC still caps the box's processes:
+                         * go on without it */
+                        if (c->made)
+                                (void)rmdir(c->path);
+                        c->made = false;
+                        c->err = r;
+                        continue;
+                }
                 if (r < 0) {
                         *failed = i;
                         return r;

@@ -80,6 +80,7 @@ struct box_cgroup {
         char parent[BOX_CG_PATH_MAX];      /* ours in that hierarchy, or "" */
         char path[BOX_CG_PATH_MAX + 40];   /* the box's, below it */
         bool v2, made, joined, memsw;
+        int err; /* the pids cgroup only: why it could not be had */
 };
 struct box_cgroups {
         struct box_cgroup v[BOX_CG_N];
@@ -90,7 +91,8 @@ struct box_cgroup_caps {
         unsigned cpus_milli; /* 0: no cpu cgroup */
 };
 void box_cgroups_probe(struct box_cgroups *cg);
-/* 0, or -errno with *failed the controller that could not be had. */
+/* 0, or -errno with *failed the controller that could not be had; a
+ * pids cgroup that cannot be had is left out (its err says why). */
 int box_cgroups_create(struct box_cgroups *cg, pid_t pid,
                        const struct box_cgroup_caps *caps, int *failed);
 /* Processes of the box the kernel killed for its memory cap. */

@@ -147,25 +147,15 @@ static int join_cgroups(struct process_box *b, const struct box_spec *spec,
         b->memory = caps.memory;
         int failed = -1;
         int r = box_cgroups_create(&b->cg, b->pub.pid, &caps, &failed);
+        const struct box_cgroup *pc = &b->cg.v[BOX_CG_PIDS];
+        if (pc->err && p->verbose)
+                fprintf(stderr,
+                        "agentbox: no pids cgroup (%s: %s); the process cap "
+                        "is RLIMIT_NPROC in the box's user namespace\n",
+                        pc->path, strerror(-pc->err));
         if (r == 0)
                 return 0;
         const struct box_cgroup *c = &b->cg.v[failed];
-        if (failed == BOX_CG_PIDS) {
-                if (p->verbose)
-                        fprintf(stderr,
-                                "agentbox: no pids cgroup (%s: %s); the "
-                                "process cap is RLIMIT_NPROC in the box's "
-                                "user namespace\n",
-                                c->path, strerror(-r));
-                /* go on without it: the others may still be had */
-                b->cg.v[BOX_CG_PIDS].parent[0] = 0;
-                box_cgroups_remove(&b->cg);
-                failed = -1;
-                r = box_cgroups_create(&b->cg, b->pub.pid, &caps, &failed);
-                if (r == 0)
-                        return 0;
-                c = &b->cg.v[failed];
-        }
         if (failed == BOX_CG_MEMORY)
                 return err_setx(err, r,
                                 "cannot make the box's memory cgroup %s "

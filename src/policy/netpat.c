@@ -392,7 +392,7 @@ static void add_gateways(void)
                 fclose(f);
         f = fopen("/proc/net/ipv6_route", "re");
         while (f && fgets(line, sizeof(line), f)) {
-                char hex[8][40];
+                char hex[5][40];
                 if (sscanf(line, "%39s %39s %39s %39s %39s", hex[0], hex[1],
                            hex[2], hex[3], hex[4]) != 5 ||
                     strlen(hex[4]) != 32 || !strcmp(hex[4], "00000000000000000000000000000000"))
