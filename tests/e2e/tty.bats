@@ -222,8 +222,10 @@ tm() {
 # tm_run CMD: a 100x30 tmux window running CMD, then "EXIT=<status>".
 tm_run() {
         CLEANUP+=("tmux -L abtest$$ kill-server")
-        tm new-session -d -x 100 -y 30 -s t "$1; echo EXIT=\$?; sleep 60"
-        tm set -g set-clipboard on
+        # the clipboard option set before CMD runs, in the same server
+        # start (set after, CMD's OSC 52 could come first)
+        tm start-server \; set -g set-clipboard on \; \
+                new-session -d -x 100 -y 30 -s t "$1; echo EXIT=\$?; sleep 60"
 }
 
 # tm_wait TEXT: until the window shows TEXT (10 s).
