@@ -9,7 +9,16 @@
  * named after the box's init ("agentbox-PID"), so a cgroup of a supervisor
  * that was killed is known as stale by the next start (its init is dead)
  * and removed then.  The box later sees it as "/" (a cgroup namespace made
- * after it joined), never its host name. */
+ * after it joined), never its host name.
+ *
+ * A v1 cgroup is joined by the box's setup process itself, writing "0"
+ * (itself) to the cgroup's "tasks" that we opened: moving another process
+ * (its pid into cgroup.procs) write-locks cgroup_threadgroup_rwsem, whose
+ * first writer after a quiet spell waits for an RCU grace period (5-8 ms
+ * on this kernel, every cold start and some warm ones); a thread that
+ * moves only itself takes no such lock.  The setup process has one
+ * thread and has forked nothing yet, so all the box's processes start in
+ * the cgroup.  v2 has no such file for a domain cgroup: there we move it. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -102,6 +111,8 @@ static bool v2_enables(const char *dir, const char *name)
 void box_cgroups_probe(struct box_cgroups *cg)
 {
         *cg = (struct box_cgroups){0};
+        for (int i = 0; i < BOX_CG_N; i++)
+                cg->v[i].tasks = -1;
         char buf[4096];
         _cleanup_close_ int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
         ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
@@ -217,6 +228,47 @@ static int set_limits(struct box_cgroup *c, int which,
         return -EINVAL;
 }
 
+static int open_tasks(struct box_cgroup *c)
+{
+        char path[BOX_CG_PATH_MAX + 64];
+        snprintf(path, sizeof(path), "%s/tasks", c->path);
+        c->tasks = open(path, O_WRONLY | O_CLOEXEC);
+        return c->tasks < 0 ? -errno : 0;
+}
+
+int box_cgroups_send(struct box_cgroups *cg, int sync_fd)
+{
+        for (int i = 0; i < BOX_CG_N; i++) {
+                struct box_cgroup *c = &cg->v[i];
+                if (c->tasks < 0)
+                        continue;
+                int r = box_sync_send(sync_fd, 'K', c->tasks);
+                close(c->tasks);
+                c->tasks = -1;
+                if (r < 0)
+                        return r;
+        }
+        return box_sync_send(sync_fd, 'E', -1);
+}
+
+void box_cgroups_join(int sync_fd)
+{
+        for (;;) {
+                char tag = 0;
+                int fd = -1;
+                if (box_sync_recv(sync_fd, &tag, &fd) < 0 ||
+                    (tag == 'K') != (fd >= 0) || (tag != 'K' && tag != 'E'))
+                        _exit(EXIT_AGENTBOX); /* the supervisor says why */
+                if (tag == 'E')
+                        return;
+                ssize_t n = write(fd, "0", 1);
+                if (n != 1)
+                        box_die_errno(n < 0 ? errno : EIO,
+                                      "cannot join the box's cgroup");
+                close(fd);
+        }
+}
+
 int box_cgroups_create(struct box_cgroups *cg, pid_t pid,
                        const struct box_cgroup_caps *caps, int *failed)
 {
@@ -236,8 +288,10 @@ int box_cgroups_create(struct box_cgroups *cg, pid_t pid,
                         c->made = true;
                         r = set_limits(c, i, caps);
                 }
-                if (r == 0)
+                if (r == 0 && c->v2)
                         r = write_at(c->path, "cgroup.procs", pidstr);
+                else if (r == 0)
+                        r = open_tasks(c);
                 if (r < 0 && i == BOX_CG_PIDS) {
                         /* RLIMIT_NPROC still caps the box's processes:
                          * go on without it */
@@ -277,6 +331,9 @@ void box_cgroups_remove(struct box_cgroups *cg)
 {
         for (int i = 0; i < BOX_CG_N; i++) {
                 struct box_cgroup *c = &cg->v[i];
+                if (c->tasks >= 0)
+                        close(c->tasks);
+                c->tasks = -1;
                 if (!c->made)
                         continue;
                 /* The pid namespace is gone once init is reaped, but the

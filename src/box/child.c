@@ -275,6 +275,8 @@ void box_child_main(const struct box_spec *given, int sync_fd)
                 box_die_errno(errno, "RLIMIT_NPROC");
 
         box_child_ready(spec);
+        /* into its cgroups, by itself (cgroup.c), before it forks */
+        box_cgroups_join(sync_fd);
         box_pty_make(spec, sync_fd);
         /* the go: the protected paths held on the host, and the box in
          * its cgroups, before anything is forked */

@@ -80,7 +80,8 @@ struct box_cgroup {
         char parent[BOX_CG_PATH_MAX];      /* ours in that hierarchy, or "" */
         char path[BOX_CG_PATH_MAX + 40];   /* the box's, below it */
         bool v2, made, joined, memsw;
-        int err; /* the pids cgroup only: why it could not be had */
+        int err;   /* the pids cgroup only: why it could not be had */
+        int tasks; /* v1: its "tasks", open for the box to join by, or -1 */
 };
 struct box_cgroups {
         struct box_cgroup v[BOX_CG_N];
@@ -92,12 +93,19 @@ struct box_cgroup_caps {
 };
 void box_cgroups_probe(struct box_cgroups *cg);
 /* 0, or -errno with *failed the controller that could not be had; a
- * pids cgroup that cannot be had is left out (its err says why). */
+ * pids cgroup that cannot be had is left out (its err says why).  A v1
+ * cgroup is joined by the box itself (box_cgroups_send, box_cgroups_join):
+ * moving another process takes a lock whose first taker waits for an RCU
+ * grace period (5-8 ms here); a thread that moves itself takes none. */
 int box_cgroups_create(struct box_cgroups *cg, pid_t pid,
                        const struct box_cgroup_caps *caps, int *failed);
 /* Processes of the box the kernel killed for its memory cap. */
 uint64_t box_cgroups_oom_kills(const struct box_cgroups *cg);
 void box_cgroups_remove(struct box_cgroups *cg);
+/* Supervisor: the v1 cgroups' "tasks" to the box ("K" each, then "E");
+ * the box: joins each, or dies (it never runs outside its cgroups). */
+int box_cgroups_send(struct box_cgroups *cg, int sync_fd);
+void box_cgroups_join(int sync_fd);
 
 /* The box's memory budget: asked (0: the default, half the host's), held
  * by a memory cgroup where cg has one; the tmpfs sizes and inode caps

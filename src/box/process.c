@@ -346,6 +346,8 @@ static int process_spawn(const struct box_spec *given, struct box **out,
         }
         if (r == 0)
                 r = join_cgroups(b, spec, err);
+        if (r == 0 && box_cgroups_send(&b->cg, mine) < 0)
+                r = err_setx(err, -errno, "cannot start the box");
         if (r < 0) {
                 kill_box(b, pid, pidfd);
                 return r;
