@@ -123,8 +123,10 @@ PY
         [ "$output" != "$first" ]
 }
 
-@test "kill -9 of agentbox leaves no cgroup behind once the next box starts" {
-        "$AGENTBOX" run --workspace "$WS" --net off -- sleep 30 &
+@test "kill -9 of agentbox leaves no cgroup behind once the next box starts; every process of the box is in its cgroups" {
+        # a daemon (its own session, its parent gone) as well as the command
+        "$AGENTBOX" run --workspace "$WS" --net off -- sh -c \
+                '(setsid sleep 30 &); exec sleep 30' &
         local pid=$!
         CLEANUP+=("kill -9 $pid")
         sleep 1
@@ -146,6 +148,19 @@ PY
         # the pids cgroup and the memory cgroup (the default memory cap)
         [[ "$cg" == */pids/* ]]
         [[ "$cg" == */memory/* ]]
+        # seen from the host: every process in the box's pid namespace is
+        # in each of its cgroups (the box joins them itself, cgroup.c)
+        local init=${cg##*agentbox-} ns p n=0
+        init=${init%% *}
+        ns=$(readlink /proc/"$init"/ns/pid)
+        for p in /proc/[0-9]*; do
+                [ "$(readlink "$p"/ns/pid 2>/dev/null)" = "$ns" ] || continue
+                n=$((n + 1))
+                for d in $cg; do
+                        grep -qx "${p#/proc/}" "$d"/cgroup.procs
+                done
+        done
+        [ "$n" -ge 3 ] # init, the command, the daemon
         kill -9 "$pid"
         wait "$pid" 2>/dev/null || true
         sleep 0.5
