@@ -61,7 +61,7 @@ unprotect=()
 for p in $("$AGENTBOX" run --help | grep -q unprotect && echo \
         .git .gitmodules .claude .mcp.json .codex .gemini .cursor .vscode .idea \
         .zed .devcontainer .devcontainer.json .envrc .husky \
-        .pre-commit-config.yaml mise.toml .mise.toml .opencode opencode.json .hg .jj); do
+        .pre-commit-config.yaml mise.toml .mise.toml .opencode opencode.json agentbox.yaml .hg .jj); do
         unprotect+=(--unprotect "$p")
 done
 

@@ -355,8 +355,8 @@ static uint64_t clamp_u64(uint64_t v, uint64_t lo, uint64_t hi)
         return v < lo ? lo : v > hi ? hi : v;
 }
 
-void box_memory_plan(uint64_t asked, const struct box_cgroups *cg,
-                     struct box_memory *m)
+void box_memory_plan(uint64_t asked, uint64_t tmp,
+                     const struct box_cgroups *cg, struct box_memory *m)
 {
         uint64_t max = asked;
         if (max == 0) {
@@ -375,7 +375,7 @@ void box_memory_plan(uint64_t asked, const struct box_cgroups *cg,
          * holds their sum; a full tmpfs says ENOSPC before the cap ends a
          * process), or without a cgroup a share of it each, so that
          * together they stay below it */
-        m->tmp_size = BOX_TMP_SIZE;
+        m->tmp_size = tmp ? tmp : BOX_TMP_SIZE; /* resources.tmp */
         m->shm_size = BOX_SHM_SIZE;
         if (max != UINT64_MAX) {
                 m->tmp_size = min_u64(m->tmp_size,

@@ -108,11 +108,13 @@ int box_cgroups_send(struct box_cgroups *cg, int sync_fd);
 void box_cgroups_join(int sync_fd);
 
 /* The box's memory budget: asked (0: the default, half the host's), held
+ * (tmp: the size of /tmp, /var/tmp and home, 0 for BOX_TMP_SIZE, within
+ * the budget's share all the same)
  * by a memory cgroup where cg has one; the tmpfs sizes and inode caps
  * that follow from it. */
-#define BOX_TMP_SIZE (2ull << 30)
+#define BOX_TMP_SIZE POLICY_TMP_DEFAULT
 #define BOX_SHM_SIZE (512ull << 20)
 #define BOX_TMP_INODES 1048576ull
 #define BOX_SHM_INODES 65536ull
-void box_memory_plan(uint64_t asked, const struct box_cgroups *cg,
-                     struct box_memory *m);
+void box_memory_plan(uint64_t asked, uint64_t tmp,
+                     const struct box_cgroups *cg, struct box_memory *m);

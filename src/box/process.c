@@ -309,7 +309,8 @@ static int process_spawn(const struct box_spec *given, struct box **out,
         /* what holds the memory budget decides the box's tmpfs sizes and
          * rlimits: known before it is made */
         box_cgroups_probe(&b->cg);
-        box_memory_plan(spec->policy->memory_max, &b->cg, &spec->mem);
+        box_memory_plan(spec->policy->memory_max, spec->policy->tmp_max, &b->cg,
+                        &spec->mem);
         if (!spec->mem.by_cgroup && spec->mem.max != UINT64_MAX)
                 spec->limits.data = spec->mem.max;
         say_weaker_caps(spec, &b->cg);

@@ -12,3 +12,8 @@ int cli_run_parse(int argc, char **argv, struct policy *p, char ***cmd,
 int cli_run(int argc, char **argv);
 
 extern const char cli_run_usage[];
+
+/* agentbox check, agentbox trust (check.c) */
+int cli_check(int argc, char **argv);
+int cli_trust(int argc, char **argv);
+extern const char cli_check_usage[];

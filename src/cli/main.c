@@ -15,10 +15,13 @@ static const char usage[] =
         "\n"
         "Commands:\n"
         "  run [OPTIONS] -- CMD [ARG...]   run CMD in a one-shot box\n"
+        "  check [--json] [--explain X]    show the effective policy and where\n"
+        "                                  each value comes from\n"
+        "  trust [DIR]                     approve DIR/agentbox.yaml as it is\n"
         "  version                         print the version\n"
         "  help                            show this help\n"
         "\n"
-        "See agentbox run --help and agentbox(1).\n";
+        "See agentbox run --help, agentbox(1) and agentbox.yaml(5).\n";
 
 int main(int argc, char **argv)
 {
@@ -29,6 +32,10 @@ int main(int argc, char **argv)
         const char *c = argv[1];
         if (strcmp(c, "run") == 0)
                 return cli_run(argc - 1, argv + 1);
+        if (strcmp(c, "check") == 0)
+                return cli_check(argc - 1, argv + 1);
+        if (strcmp(c, "trust") == 0)
+                return cli_trust(argc - 1, argv + 1);
         if (strcmp(c, "version") == 0 || strcmp(c, "--version") == 0) {
                 printf("agentbox %s\n", AGENTBOX_VERSION);
                 return 0;

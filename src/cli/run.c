@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "common/util.h"
+#include "policy/layers.h"
 #include "session/supervisor.h"
 
 const char cli_run_usage[] =
@@ -84,13 +85,6 @@ static int set_str(char **dst, const char *v, struct ab_err *err)
         return 0;
 }
 
-/* HTTP_PROXY, no_proxy, ...: the box's network sets these. */
-static bool is_proxy_var(const char *name)
-{
-        size_t l = strlen(name);
-        return l >= 6 && strcasecmp(name + l - 6, "_proxy") == 0;
-}
-
 int cli_run_parse(int argc, char **argv, struct policy *p, char ***cmd,
                   struct ab_err *err)
 {
@@ -99,32 +93,50 @@ int cli_run_parse(int argc, char **argv, struct policy *p, char ***cmd,
         int c, r = 0;
         while (r == 0 &&
                (c = getopt_long(argc, argv, "+:w:e:a:vh", run_opts, NULL)) != -1) {
+                /* where it came from: the flag's place on the line */
+                struct policy_src src = {POLICY_LAYER_FLAGS,
+                                         (uint32_t)optind - 1, 0};
+                int k = c == 'w'           ? POLICY_K_WORKSPACE
+                        : c == OPT_NET    ? POLICY_K_NET
+                        : c == OPT_PIDS   ? POLICY_K_PIDS
+                        : c == OPT_MEMORY ? POLICY_K_MEMORY
+                        : c == OPT_CPUS   ? POLICY_K_CPUS
+                                          : -1;
+                if (k >= 0) {
+                        p->given |= 1u << k;
+                        p->src[k] = src;
+                }
                 switch (c) {
                 case 'w':
                         r = set_str(&p->workspace, optarg, err);
                         break;
                 case 'e':
-                        r = policy_env_add(p, optarg, err);
+                        r = policy_env_add_as(p, optarg, "--env", src, err);
                         break;
                 case OPT_NET:
                         r = policy_net_parse(optarg, &p->net, err);
                         break;
                 case 'a':
                         r = netpat_list_add(&p->allow, optarg, "--allow", err);
+                        if (r == 0)
+                                p->allow.v[p->allow.n - 1].src = src;
                         break;
                 case OPT_DENY:
                         r = netpat_list_add(&p->deny, optarg, "--deny", err);
+                        if (r == 0)
+                                p->deny.v[p->deny.n - 1].src = src;
                         break;
                 case OPT_AUDIT:
                         r = set_str(&p->audit_path, optarg, err);
                         break;
                 case OPT_PROTECT:
                 case OPT_UNPROTECT:
-                        r = protect_rule_add(&p->protect, c == OPT_UNPROTECT,
-                                             optarg,
-                                             c == OPT_PROTECT ? "--protect"
-                                                              : "--unprotect",
-                                             err);
+                        r = protect_rule_add_src(&p->protect,
+                                                 c == OPT_UNPROTECT, optarg,
+                                                 c == OPT_PROTECT
+                                                         ? "--protect"
+                                                         : "--unprotect",
+                                                 src, err);
                         break;
                 case OPT_PIDS:
                         r = policy_pids_parse(optarg, &p->pids_max, err);
@@ -158,23 +170,8 @@ int cli_run_parse(int argc, char **argv, struct policy *p, char ***cmd,
         }
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < p->n_env && p->net != POLICY_NET_OFF; i++)
-                if (is_proxy_var(p->env[i].name))
-                        return err_set(err, -EINVAL,
-                                       "--env %s: the box sets the proxy "
-                                       "variables to agentbox's own proxy; "
-                                       "with --net off you may set them",
-                                       p->env[i].name);
         if (p->audit_path && !p->audit_path[0])
                 return err_set(err, -EINVAL, "--audit: empty file name");
-        if (p->net == POLICY_NET_OFF && (p->allow.n || p->deny.n))
-                return err_set(err, -EINVAL,
-                               "--allow/--deny with --net off: the box has no "
-                               "network at all; drop --net off to use them");
-        uint16_t ports[POLICY_TRANSPARENT_MAX];
-        r = policy_transparent_ports(p, ports, err);
-        if (r < 0)
-                return r;
         if (optind >= argc)
                 return err_set(err, -EINVAL,
                                "no command given; usage: agentbox run "
@@ -185,39 +182,63 @@ int cli_run_parse(int argc, char **argv, struct policy *p, char ***cmd,
         return 0;
 }
 
+static void print_errors(const struct policy_errors *e)
+{
+        for (size_t i = 0; i < e->n; i++)
+                fprintf(stderr, "agentbox: %s\n", e->v[i]);
+}
+
 int cli_run(int argc, char **argv)
 {
-        struct policy p;
+        struct policy flags;
         struct ab_err err = {0};
         char **cmd = NULL;
-        policy_init(&p);
-        int r = cli_run_parse(argc, argv, &p, &cmd, &err);
+        policy_init(&flags);
+        int r = cli_run_parse(argc, argv, &flags, &cmd, &err);
         if (r == 1) {
                 fputs(cli_run_usage, stdout);
-                policy_free(&p);
+                policy_free(&flags);
                 return 0;
         }
         if (r < 0) {
                 fprintf(stderr, "agentbox: %s\n", err.msg);
-                policy_free(&p);
+                policy_free(&flags);
                 return EXIT_AGENTBOX;
         }
-        for (size_t i = 0; i < p.allow.n; i++)
-                if (p.allow.v[i].shared_suffix)
+        /* the layers: the managed ceiling, the user's file, the
+         * project's, then these flags (agentbox.yaml(5)) */
+        struct policy_stack stack;
+        struct policy_errors errs = {0};
+        r = policy_stack_load(&stack, &flags, &errs);
+        if (r == 0)
+                r = policy_stack_refuse(&stack, &errs);
+        if (r < 0) {
+                print_errors(&errs);
+                policy_errors_free(&errs);
+                policy_stack_free(&stack);
+                return EXIT_AGENTBOX;
+        }
+        struct policy *p = &stack.effective;
+        for (size_t i = 0; i < p->allow.n; i++)
+                if (p->allow.v[i].shared_suffix)
                         fprintf(stderr,
-                                "agentbox: note: --allow %s covers a shared "
-                                "suffix; its subdomains may belong to "
+                                "agentbox: note: network.allow %s covers a "
+                                "shared suffix; its subdomains may belong to "
                                 "different owners\n",
-                                p.allow.v[i].text);
-        for (size_t i = 0; i < p.n_env; i++)
-                if (!p.env[i].value && !getenv(p.env[i].name))
+                                p->allow.v[i].text);
+        for (size_t i = 0; i < p->n_env; i++)
+                if (!p->env[i].value && !getenv(p->env[i].name))
                         fprintf(stderr,
-                                "agentbox: --env %s: not set in your "
+                                "agentbox: env %s: not set in your "
                                 "environment, so not passed\n",
-                                p.env[i].name);
-        int status = supervisor_run(&p, cmd, &err);
+                                p->env[i].name);
+        int status = policy_unsupported(p, &err) < 0 ||
+                                     policy_resolve_secrets(p, &err) < 0
+                             ? EXIT_AGENTBOX
+                             : supervisor_run(p, cmd, &err);
         if (err.code)
                 fprintf(stderr, "agentbox: %s\n", err.msg);
-        policy_free(&p);
+        policy_errors_free(&errs);
+        policy_stack_free(&stack);
         return status;
 }

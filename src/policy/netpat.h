@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "common/err.h"
+#include "policy/src.h"
 
 enum netpat_kind {
         NETPAT_NAME,   /* exactly name */
@@ -28,6 +29,7 @@ struct netpat {
         uint16_t port;    /* 0: any */
         bool shared_suffix; /* *.X where X is a privately run shared suffix */
         char text[300];   /* as written, for messages */
+        struct policy_src src; /* which layer and line */
 };
 
 struct netpat_list {

@@ -31,10 +31,28 @@ void policy_free(struct policy *p)
         netpat_list_free(&p->allow);
         netpat_list_free(&p->deny);
         protect_rules_free(&p->protect);
+        for (size_t i = 0; i < p->n_mounts; i++) {
+                free(p->mounts[i].source);
+                free(p->mounts[i].target);
+        }
+        free(p->mounts);
+        for (size_t i = 0; i < p->n_secrets; i++) {
+                free(p->secrets[i].name);
+                free(p->secrets[i].from);
+        }
+        free(p->secrets);
+        for (size_t i = 0; i < p->n_deny_mounts; i++)
+                free(p->deny_mounts[i].path);
+        free(p->deny_mounts);
+        for (size_t i = 0; i < p->n_trust; i++)
+                free(p->trust[i].path);
+        free(p->trust);
+        for (size_t i = 0; i < POLICY_LAYER_N; i++)
+                free(p->layer_file[i]);
         *p = (struct policy){0};
 }
 
-static bool env_name_valid(const char *s, size_t len)
+bool policy_env_name_valid(const char *s, size_t len)
 {
         if (len == 0 || len > 255 || isdigit((unsigned char)s[0]))
                 return false;
@@ -49,21 +67,29 @@ static const char *const env_reserved[] = {"AGENT_SANDBOX", "IS_SANDBOX"};
 
 int policy_env_add(struct policy *p, const char *spec, struct ab_err *err)
 {
+        return policy_env_add_as(p, spec, "--env",
+                                 (struct policy_src){POLICY_LAYER_FLAGS, 0, 0},
+                                 err);
+}
+
+int policy_env_add_as(struct policy *p, const char *spec, const char *what,
+                      struct policy_src src, struct ab_err *err)
+{
         const char *eq = strchr(spec, '=');
         size_t len = eq ? (size_t)(eq - spec) : strlen(spec);
 
-        if (!env_name_valid(spec, len))
+        if (!policy_env_name_valid(spec, len))
                 return err_set(err, -EINVAL,
-                               "--env %s: \"%.*s\" is not a variable name; use "
+                               "%s %s: \"%.*s\" is not a variable name; use "
                                "NAME or NAME=VALUE with letters, digits and _",
-                               spec, (int)(len > 64 ? 64 : len), spec);
+                               what, spec, (int)(len > 64 ? 64 : len), spec);
         for (size_t i = 0; i < ARRAY_SIZE(env_reserved); i++)
                 if (strlen(env_reserved[i]) == len &&
                     strncmp(env_reserved[i], spec, len) == 0)
                         return err_set(err, -EINVAL,
-                                       "--env %.*s: the box always sets %s=1; "
+                                       "%s %.*s: the box always sets %s=1; "
                                        "it cannot be changed",
-                                       (int)len, spec, env_reserved[i]);
+                                       what, (int)len, spec, env_reserved[i]);
 
         _cleanup_free_ char *name = strndup(spec, len);
         _cleanup_free_ char *value = eq ? strdup(eq + 1) : NULL;
@@ -74,12 +100,13 @@ int policy_env_add(struct policy *p, const char *spec, struct ab_err *err)
                 if (strcmp(p->env[i].name, name) == 0) {
                         free(p->env[i].value);
                         p->env[i].value = steal_ptr(&value);
+                        p->env[i].src = src;
                         return 0;
                 }
         }
         if (p->n_env >= POLICY_ENV_MAX)
-                return err_set(err, -E2BIG, "--env: more than %u variables",
-                               POLICY_ENV_MAX);
+                return err_set(err, -E2BIG, "%s: more than %u variables",
+                               what, POLICY_ENV_MAX);
         struct policy_env *n =
                 realloc(p->env, (p->n_env + 1) * sizeof(*p->env));
         if (!n)
@@ -88,8 +115,32 @@ int policy_env_add(struct policy *p, const char *spec, struct ab_err *err)
         p->env[p->n_env++] = (struct policy_env){
                 .name = steal_ptr(&name),
                 .value = steal_ptr(&value),
+                .src = src,
         };
         return 0;
+}
+
+static const char *const key_names[POLICY_K_ALL] = {
+        [POLICY_K_ISOLATION] = "isolation",
+        [POLICY_K_WORKSPACE] = "workspace",
+        [POLICY_K_NET] = "network.mode",
+        [POLICY_K_PIDS] = "resources.pids",
+        [POLICY_K_MEMORY] = "resources.memory",
+        [POLICY_K_CPUS] = "resources.cpus",
+        [POLICY_K_TMP] = "resources.tmp",
+        [POLICY_K_ALLOW] = "network.allow",
+        [POLICY_K_DENY] = "network.deny",
+        [POLICY_K_PROTECT] = "filesystem.protect",
+        [POLICY_K_MOUNTS] = "filesystem.mounts",
+        [POLICY_K_ENV] = "env",
+        [POLICY_K_SECRETS] = "secrets",
+};
+
+const char *policy_key_name(enum policy_key k)
+{
+        return (size_t)k < ARRAY_SIZE(key_names) && key_names[k]
+                       ? key_names[k]
+                       : "?";
 }
 
 static const char *const net_names[] = {
@@ -105,6 +156,12 @@ const char *policy_net_name(enum policy_net n)
 
 int policy_net_parse(const char *s, enum policy_net *out, struct ab_err *err)
 {
+        return policy_net_parse_as(s, out, "--net", err);
+}
+
+int policy_net_parse_as(const char *s, enum policy_net *out, const char *what,
+                        struct ab_err *err)
+{
         for (size_t i = 0; i < ARRAY_SIZE(net_names); i++) {
                 if (strcmp(s, net_names[i]) == 0) {
                         *out = (enum policy_net)i;
@@ -112,7 +169,8 @@ int policy_net_parse(const char *s, enum policy_net *out, struct ab_err *err)
                 }
         }
         return err_set(err, -EINVAL,
-                       "--net %s: unknown mode; use off, filtered or open", s);
+                       "%s %s: unknown mode; use off, filtered or open", what,
+                       s);
 }
 
 static bool proxy_port(uint16_t port)
@@ -175,19 +233,31 @@ size_t policy_premapped_names(const struct policy *p, const char **out)
 
 int policy_pids_parse(const char *s, unsigned *out, struct ab_err *err)
 {
+        return policy_pids_parse_as(s, out, "--pids", err);
+}
+
+int policy_pids_parse_as(const char *s, unsigned *out, const char *what,
+                         struct ab_err *err)
+{
         char *end = NULL;
         errno = 0;
         unsigned long v = strtoul(s, &end, 10);
         if (!*s || *end || errno || v < 1 || v > POLICY_PIDS_MAX ||
             s[0] == '-' || s[0] == '+' || isspace((unsigned char)s[0]))
                 return err_set(err, -EINVAL,
-                               "--pids %s: expected a whole number from 1 to %u",
-                               s, POLICY_PIDS_MAX);
+                               "%s %s: expected a whole number from 1 to %u",
+                               what, s, POLICY_PIDS_MAX);
         *out = (unsigned)v;
         return 0;
 }
 
 int policy_memory_parse(const char *s, uint64_t *out, struct ab_err *err)
+{
+        return policy_memory_parse_as(s, out, "--memory", err);
+}
+
+int policy_memory_parse_as(const char *s, uint64_t *out, const char *what,
+                           struct ab_err *err)
 {
         if (strcmp(s, "unlimited") == 0) {
                 *out = POLICY_MEMORY_UNLIMITED;
@@ -214,15 +284,21 @@ int policy_memory_parse(const char *s, uint64_t *out, struct ab_err *err)
             (v << shift) < POLICY_MEMORY_MIN ||
             (v << shift) == POLICY_MEMORY_UNLIMITED)
                 return err_set(err, -EINVAL,
-                               "--memory %s: expected a size of at least "
+                               "%s %s: expected a size of at least "
                                "32M, such as 512M, 4G or 1T (K, M, G and T "
                                "are powers of 1024), or \"unlimited\"",
-                               s);
+                               what, s);
         *out = (uint64_t)v << shift;
         return 0;
 }
 
 int policy_cpus_parse(const char *s, unsigned *out, struct ab_err *err)
+{
+        return policy_cpus_parse_as(s, out, "--cpus", err);
+}
+
+int policy_cpus_parse_as(const char *s, unsigned *out, const char *what,
+                         struct ab_err *err)
 {
         unsigned long whole = 0, milli = 0;
         const char *c = s;
@@ -241,10 +317,10 @@ int policy_cpus_parse(const char *s, unsigned *out, struct ab_err *err)
         if (!digits || *c || whole > POLICY_CPUS_MAX || total < 10 ||
             total > POLICY_CPUS_MAX * 1000ul)
                 return err_set(err, -EINVAL,
-                               "--cpus %s: expected a number of CPUs from "
+                               "%s %s: expected a number of CPUs from "
                                "0.01 to %u, such as 2 or 0.5 (thousandths "
                                "at most)",
-                               s, POLICY_CPUS_MAX);
+                               what, s, POLICY_CPUS_MAX);
         *out = (unsigned)total;
         return 0;
 }

@@ -9,6 +9,7 @@
 #include "common/err.h"
 #include "policy/netpat.h"
 #include "policy/protect.h"
+#include "policy/src.h"
 
 enum policy_isolation {
         POLICY_ISOLATION_PROCESS,
@@ -24,12 +25,59 @@ enum policy_net {
 struct policy_env {
         char *name;
         char *value;
+        struct policy_src src;
 };
+
+/* filesystem.mounts: a host path shown in the box. */
+struct policy_mount {
+        char *source; /* as written (~ allowed) */
+        char *target; /* in the box; NULL: see agentbox.yaml(5) */
+        bool rw;
+        struct policy_src src;
+};
+
+/* secrets: NAME in the box's environment, its value read on the host
+ * from "env:VAR" or "file:PATH" when the box starts; never printed. */
+struct policy_secret {
+        char *name;
+        char *from;
+        struct policy_src src;
+};
+
+/* A path that no layer may mount (filesystem.deny_mounts, and the
+ * built-in list of credential stores). */
+struct policy_path {
+        char *path;
+        struct policy_src src;
+};
+
+/* The single-valued keys, for provenance, "given" and "lock". */
+enum policy_key {
+        POLICY_K_ISOLATION,
+        POLICY_K_WORKSPACE,
+        POLICY_K_NET,
+        POLICY_K_PIDS,
+        POLICY_K_MEMORY,
+        POLICY_K_CPUS,
+        POLICY_K_TMP,
+        POLICY_K_N,
+        /* lockable lists (managed "lock") */
+        POLICY_K_ALLOW = POLICY_K_N,
+        POLICY_K_DENY,
+        POLICY_K_PROTECT,
+        POLICY_K_MOUNTS,
+        POLICY_K_ENV,
+        POLICY_K_SECRETS,
+        POLICY_K_ALL,
+};
+/* "network.mode", "resources.memory", ... */
+const char *policy_key_name(enum policy_key k);
 
 /* memory_max: 0 is the default (half the host's memory, agentbox(1)),
  * POLICY_MEMORY_UNLIMITED none at all. */
 #define POLICY_MEMORY_UNLIMITED UINT64_MAX
 #define POLICY_MEMORY_MIN (32ull << 20)
+#define POLICY_TMP_DEFAULT (2ull << 30) /* /tmp, /var/tmp, home each */
 #define POLICY_CPUS_MAX 4096u
 #define POLICY_PIDS_DEFAULT 2048u
 #define POLICY_PIDS_MAX 4194304u
@@ -51,17 +99,43 @@ struct policy {
         struct protect_rules protect; /* filesystem.protect / --protect */
         bool tty_passthrough;   /* --tty-passthrough: no output filter */
         bool verbose;
+        uint64_t tmp_max;       /* resources.tmp: /tmp, /var/tmp, home; 0:
+                                 * the default */
+        struct policy_mount *mounts;
+        size_t n_mounts;
+        struct policy_secret *secrets;
+        size_t n_secrets;
+        /* where each single value came from, and which this layer set */
+        struct policy_src src[POLICY_K_N];
+        unsigned given;         /* 1 << enum policy_key */
+        /* the managed layer only */
+        struct policy_path *deny_mounts;
+        size_t n_deny_mounts;
+        unsigned locked;        /* 1 << enum policy_key */
+        struct policy_src lock_src[POLICY_K_ALL];
+        /* the user layer only: trees whose project files are trusted */
+        struct policy_path *trust;
+        size_t n_trust;
+        /* the file behind each layer (for messages), or NULL */
+        char *layer_file[POLICY_LAYER_N];
 };
 
 void policy_init(struct policy *p);
+/* Letters, digits and _, not starting with a digit, 1 to 255 bytes. */
+bool policy_env_name_valid(const char *s, size_t len);
 void policy_free(struct policy *p);
 
 /* Add an --env rule ("NAME" or "NAME=VALUE"); a later rule for the same name
  * replaces an earlier one.  0 or -EINVAL with err filled. */
 int policy_env_add(struct policy *p, const char *spec, struct ab_err *err);
+/* The same for a key of a file (what names it in messages). */
+int policy_env_add_as(struct policy *p, const char *spec, const char *what,
+                      struct policy_src src, struct ab_err *err);
 
 /* Parse "off" | "filtered" | "open". */
 int policy_net_parse(const char *s, enum policy_net *out, struct ab_err *err);
+int policy_net_parse_as(const char *s, enum policy_net *out, const char *what,
+                        struct ab_err *err);
 const char *policy_net_name(enum policy_net n);
 
 /* The ports the box's transparent listeners take (DESIGN.md §2): 80 and
@@ -88,13 +162,19 @@ size_t policy_premapped_names(const struct policy *p, const char **out);
  * (binary: KiB ...; "MiB" and "MB" are read alike), at least
  * POLICY_MEMORY_MIN, or "unlimited". */
 int policy_memory_parse(const char *s, uint64_t *out, struct ab_err *err);
+int policy_memory_parse_as(const char *s, uint64_t *out, const char *what,
+                           struct ab_err *err);
 
 /* Parse a --cpus value: how many CPUs' worth of time, e.g. "2" or "0.5"
  * (thousandths at most), from 0.01 to POLICY_CPUS_MAX; into thousandths. */
 int policy_cpus_parse(const char *s, unsigned *out, struct ab_err *err);
+int policy_cpus_parse_as(const char *s, unsigned *out, const char *what,
+                         struct ab_err *err);
 
 /* Parse a --pids value (1..POLICY_PIDS_MAX). */
 int policy_pids_parse(const char *s, unsigned *out, struct ab_err *err);
+int policy_pids_parse_as(const char *s, unsigned *out, const char *what,
+                         struct ab_err *err);
 
 /* Check a resolved workspace path can be a workspace: a directory path
  * that is not /, not in a system directory or root's state (/var/lib, /srv), does not cover the box's home,

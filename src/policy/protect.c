@@ -71,6 +71,10 @@ const struct protect_default protect_defaults[] = {
          "opencode: plugins loaded at start, MCP servers"},
         {"opencode.json", PROTECT_HOLD_NODE, false, NULL,
          "opencode: MCP servers and commands"},
+        {"agentbox.yaml", PROTECT_HOLD_NODE, false, NULL,
+         "agentbox's own project policy: what it widens needs your "
+         "approval (agentbox trust), so the box may neither change nor "
+         "create it"},
         {".hg", PROTECT_HOLD_NODE, false, "requires",
          "a Mercurial repository made at the root would be the one the "
          "host's hg uses there"},
@@ -119,6 +123,14 @@ static char *normalise(const char *in)
 int protect_rule_add(struct protect_rules *rules, bool remove,
                      const char *path, const char *what, struct ab_err *err)
 {
+        return protect_rule_add_src(rules, remove, path, what,
+                                    (struct policy_src){0}, err);
+}
+
+int protect_rule_add_src(struct protect_rules *rules, bool remove,
+                         const char *path, const char *what,
+                         struct policy_src src, struct ab_err *err)
+{
         if (path[0] == '/')
                 return err_set(err, -EINVAL,
                                "%s %s: give the path relative to the "
@@ -150,10 +162,16 @@ int protect_rule_add(struct protect_rules *rules, bool remove,
         if (*n >= PROTECT_MAX)
                 return err_set(err, -E2BIG, "%s: more than %d paths", what,
                                PROTECT_MAX);
+        struct policy_src **vs = remove ? &rules->remove_src : &rules->add_src;
         char **nv = realloc(*v, (*n + 1) * sizeof(**v));
         if (!nv)
                 return err_set(err, -ENOMEM, "out of memory");
         *v = nv;
+        struct policy_src *ns = realloc(*vs, (*n + 1) * sizeof(**vs));
+        if (!ns)
+                return err_set(err, -ENOMEM, "out of memory");
+        *vs = ns;
+        ns[*n] = src;
         nv[(*n)++] = steal_ptr(&norm);
         return 0;
 }
@@ -166,5 +184,7 @@ void protect_rules_free(struct protect_rules *rules)
                 free(rules->remove[i]);
         free(rules->add);
         free(rules->remove);
+        free(rules->add_src);
+        free(rules->remove_src);
         *rules = (struct protect_rules){0};
 }

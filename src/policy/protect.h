@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "common/err.h"
+#include "policy/src.h"
 
 /* How a missing path is held while the box runs (see src/box/protect.c). */
 enum protect_hold {
@@ -43,6 +44,7 @@ struct protect_rules {
         size_t n_add;
         char **remove;   /* --unprotect, filesystem.unprotect */
         size_t n_remove;
+        struct policy_src *add_src, *remove_src; /* each one's origin */
 };
 
 /* Normalise and add one path ("a/b", "./a/b/", an absolute path inside
@@ -51,6 +53,10 @@ struct protect_rules {
  * PROTECT_MAX of either.  what names the flag for the message. */
 int protect_rule_add(struct protect_rules *rules, bool remove,
                      const char *path, const char *what, struct ab_err *err);
+/* The same, recording where it came from. */
+int protect_rule_add_src(struct protect_rules *rules, bool remove,
+                         const char *path, const char *what,
+                         struct policy_src src, struct ab_err *err);
 void protect_rules_free(struct protect_rules *rules);
 
 /* Whether rule path r removes entry e: e is r or below it. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "policy/layers.h"
 
 static int parse(int argc, char **argv, struct policy *p, char ***cmd,
                  struct ab_err *err)
@@ -62,9 +63,11 @@ Test(cli, errors)
                 struct policy p;
                 struct ab_err err = {0};
                 char **cmd = NULL;
-                cr_assert_lt(parse(cases[i].argc, cases[i].argv, &p, &cmd,
-                                   &err),
-                             0, "case %zu", i);
+                int r = parse(cases[i].argc, cases[i].argv, &p, &cmd, &err);
+                /* what needs the merged layers is checked on them */
+                if (r == 0)
+                        r = policy_check_effective(&p, &err);
+                cr_assert_lt(r, 0, "case %zu", i);
                 cr_assert(strstr(err.msg, cases[i].msg), "case %zu: %s", i,
                           err.msg);
                 policy_free(&p);

@@ -1,0 +1,69 @@
+/* The policy's layers (DESIGN.md §3, agentbox.yaml(5)): the managed file
+ * (an administrator's ceiling), the user's file, the project's file and
+ * the command line, merged into one effective policy that remembers
+ * where each value came from.  What the managed file denies no other
+ * layer can allow; a lower layer that asks for more is an error naming
+ * both places, never a silent clamp.  The project file comes with the
+ * repository and may always narrow, but widens only once the user has
+ * trusted that exact content (agentbox trust). */
+#pragma once
+
+#include <stdbool.h>
+
+#include "policy/file.h"
+#include "policy/policy.h"
+
+#define POLICY_MANAGED_PATH "/etc/agentbox/managed.yaml"
+#define POLICY_PROJECT_FILE "agentbox.yaml"
+
+/* Test builds only (tests/meson.build): another managed file. */
+extern const char *policy_managed_path_override;
+
+struct policy_stack {
+        struct policy layer[POLICY_LAYER_N]; /* [DEFAULT] unused */
+        bool present[POLICY_LAYER_N];
+        char *path[POLICY_LAYER_N];
+        char *workspace;     /* where the project file was looked for */
+        char project_hash[65]; /* SHA-256 of its content, hex */
+        bool project_trusted;
+        char *trusted_by;    /* "agentbox trust" or the user's trust line */
+        /* what the project file widens, one phrase each (untrusted) */
+        struct policy_errors widens;
+        struct policy effective;
+};
+
+/* Load every layer.  flags is the command line's layer (its "given" bits
+ * and sources set by the CLI); it is moved into the stack.  0, or -EINVAL
+ * with every problem in errs (bad files, ceilings, locks, a managed file
+ * with unsafe ownership).  An untrusted project file that widens is not
+ * an error here: s->widens lists it, and policy_stack_refuse says it. */
+int policy_stack_load(struct policy_stack *s, struct policy *flags,
+                      struct policy_errors *errs);
+void policy_stack_free(struct policy_stack *s);
+
+/* 0 when the box may start under s; else -EPERM with the sentences that
+ * say why and how to approve (an untrusted project file that widens). */
+int policy_stack_refuse(const struct policy_stack *s,
+                        struct policy_errors *errs);
+
+/* Record the project file of workspace dir as trusted by this user: its
+ * content's hash, which must still be expect (hex) when given. */
+int policy_trust_project(const char *dir, const char *expect,
+                         struct ab_err *err);
+
+/* "managed /etc/agentbox/managed.yaml:3:5", "flag 4", "built-in". */
+void policy_src_describe(const struct policy_stack *s, struct policy_src src,
+                         char *buf, size_t size);
+const char *policy_layer_name(enum policy_layer l);
+
+/* Keys this version parses but does not enforce: refused at run, never
+ * ignored.  0 or -EOPNOTSUPP with err filled. */
+int policy_unsupported(const struct policy *p, struct ab_err *err);
+
+/* Read each secret's value (from the host's environment or a file) into
+ * the box's environment.  Never prints a value. */
+int policy_resolve_secrets(struct policy *p, struct ab_err *err);
+
+/* The effective checks the command line alone also needs (proxy
+ * variables with a network, --allow with --net off, too many ports). */
+int policy_check_effective(const struct policy *p, struct ab_err *err);
