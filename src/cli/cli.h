@@ -17,3 +17,6 @@ extern const char cli_run_usage[];
 int cli_check(int argc, char **argv);
 int cli_trust(int argc, char **argv);
 extern const char cli_check_usage[];
+
+/* The whole agentbox command (entry.c). */
+int cli_main(int argc, char **argv);

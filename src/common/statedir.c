@@ -39,10 +39,14 @@ static int step(int dir, const char *name, bool ours, struct ab_err *err)
         return fd;
 }
 
+const char *statedir_base_override;
+
 int statedir_open(const char *sub, struct ab_err *err)
 {
         bool root = geteuid() == 0;
-        const char *state = root ? NULL : getenv("XDG_STATE_HOME");
+        const char *state = statedir_base_override ? statedir_base_override
+                            : root                 ? NULL
+                                                   : getenv("XDG_STATE_HOME");
         const char *home = root ? NULL : getenv("HOME");
         struct passwd *pw = NULL;
         if (!home || home[0] != '/') {

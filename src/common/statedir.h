@@ -14,3 +14,7 @@
  * agentbox creates below it is opened with O_NOFOLLOW and must be owned
  * by the caller. */
 int statedir_open(const char *sub, struct ab_err *err);
+
+/* Test builds only (tests/agentbox_test_main.c): the base instead of
+ * $XDG_STATE_HOME or the home's, for root too. */
+extern const char *statedir_base_override;

@@ -222,11 +222,13 @@ static int decide_name(const struct policy *p, const char *host,
 {
         const struct netpat *d = netpat_match_name(&p->deny, host, port);
         if (d) {
+                char rule_text[1400];
+                policy_rule_describe(p, d, true, rule_text, sizeof(rule_text));
                 *reason = "denied";
                 snprintf(sentence, len,
-                         "agentbox: blocked %s (matches --deny %s); remove "
+                         "agentbox: blocked %s (matches %s); remove "
                          "that rule to allow it",
-                         what, d->text);
+                         what, rule_text);
                 return -1;
         }
         const struct netpat *a = any_port
@@ -240,7 +242,7 @@ static int decide_name(const struct policy *p, const char *host,
         *reason = "not-allowed";
         snprintf(sentence, len,
                  "agentbox: blocked %s (not in network.allow); allow it with "
-                 "--allow %s",
+                 "--allow %s, or network.allow in agentbox.yaml",
                  what, host);
         return -1;
 }
@@ -278,10 +280,14 @@ int net_decide(struct net *n, const char *host, uint16_t port, bool ip,
                 const struct netpat *d = netpat_match_addr(&p->deny, (void *)&ss);
                 const struct netpat *a = netpat_match_addr(&p->allow, (void *)&ss);
                 if (d) {
+                        char rule_text[1400];
+                        policy_rule_describe(p, d, true, rule_text,
+                                             sizeof(rule_text));
                         *reason = "denied";
-                        snprintf(sentence, len,
-                                 "agentbox: blocked %s (matches --deny %s)",
-                                 what, d->text);
+                        if (snprintf(sentence, len,
+                                 "agentbox: blocked %s (matches %s)", what,
+                                 rule_text) < 0)
+                        sentence[0] = 0;
                         return -1;
                 }
                 if (a || (p->net == POLICY_NET_OPEN &&

@@ -114,10 +114,13 @@ static int check_addr(struct upstream *u, const struct sockaddr *sa)
         net_host_ranges_fresh(u->n);
         const struct netpat *d = netpat_match_addr(&p->deny, sa);
         if (d) {
-                snprintf(u->sentence, sizeof(u->sentence),
+                char rule_text[1400];
+                policy_rule_describe(p, d, true, rule_text, sizeof(rule_text));
+                if (snprintf(u->sentence, sizeof(u->sentence),
                          "agentbox: blocked %s:%u: it resolves to %s, which "
-                         "matches --deny %s",
-                         u->host, u->port, u->addr, d->text);
+                         "matches %s",
+                         u->host, u->port, u->addr, rule_text) < 0)
+                        u->sentence[0] = 0;
                 return -1;
         }
         if (netpat_addr_is_internal(sa) && !netpat_match_addr(&p->allow, sa)) {

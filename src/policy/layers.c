@@ -20,6 +20,8 @@
 #include "common/util.h"
 
 const char *policy_managed_path_override;
+uid_t policy_managed_owner; /* root */
+const char *policy_user_path_override;
 
 static const char *const layer_names[POLICY_LAYER_N] = {
         [POLICY_LAYER_DEFAULT] = "built-in",
@@ -64,6 +66,8 @@ static char *home_dir(void)
 
 static char *user_file(void)
 {
+        if (policy_user_path_override)
+                return strdup(policy_user_path_override);
         const char *x = geteuid() == 0 ? NULL : getenv("XDG_CONFIG_HOME");
         char *p = NULL;
         if (x && x[0] == '/') {
@@ -93,8 +97,10 @@ static char *expand_home(const char *path)
  * writable by nobody else, in a directory of the same kind. */
 static bool root_only(const struct stat *st)
 {
-        return st->st_uid == 0 && !(st->st_mode & S_IWOTH) &&
-               (!(st->st_mode & S_IWGRP) || st->st_gid == 0);
+        return st->st_uid == policy_managed_owner &&
+               !(st->st_mode & S_IWOTH) &&
+               (!(st->st_mode & S_IWGRP) ||
+                st->st_gid == (gid_t)policy_managed_owner);
 }
 
 /* A user's file: theirs (or root's), writable by nobody else. */
@@ -457,6 +463,14 @@ static bool exceeds(enum policy_key k, const struct policy *e,
         }
 }
 
+static void size_words(uint64_t v, char *buf, size_t size)
+{
+        if (v % (1ull << 30) == 0)
+                snprintf(buf, size, "%lluG", (unsigned long long)(v >> 30));
+        else
+                snprintf(buf, size, "%lluM", (unsigned long long)(v >> 20));
+}
+
 static void format_value(enum policy_key k, const struct policy *p, char *buf,
                          size_t size)
 {
@@ -473,8 +487,7 @@ static void format_value(enum policy_key k, const struct policy *p, char *buf,
                 else if (!p->memory_max)
                         snprintf(buf, size, "default (half the host's)");
                 else
-                        snprintf(buf, size, "%lluM",
-                                 (unsigned long long)(p->memory_max >> 20));
+                        size_words(p->memory_max, buf, size);
                 break;
         case POLICY_K_CPUS:
                 if (p->cpus_milli)
@@ -485,8 +498,7 @@ static void format_value(enum policy_key k, const struct policy *p, char *buf,
                 break;
         case POLICY_K_TMP:
                 if (p->tmp_max)
-                        snprintf(buf, size, "%lluM",
-                                 (unsigned long long)(p->tmp_max >> 20));
+                        size_words(p->tmp_max, buf, size);
                 else
                         snprintf(buf, size, "default");
                 break;

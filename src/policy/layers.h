@@ -9,6 +9,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "policy/file.h"
 #include "policy/policy.h"
@@ -16,8 +17,11 @@
 #define POLICY_MANAGED_PATH "/etc/agentbox/managed.yaml"
 #define POLICY_PROJECT_FILE "agentbox.yaml"
 
-/* Test builds only (tests/meson.build): another managed file. */
+/* Test builds only (tests/meson.build, the unit tests): another managed
+ * file, owned by this uid instead of root, and another user file. */
 extern const char *policy_managed_path_override;
+extern uid_t policy_managed_owner;
+extern const char *policy_user_path_override;
 
 struct policy_stack {
         struct policy layer[POLICY_LAYER_N]; /* [DEFAULT] unused */

@@ -52,6 +52,22 @@ void policy_free(struct policy *p)
         *p = (struct policy){0};
 }
 
+void policy_rule_describe(const struct policy *p, const struct netpat *r,
+                          bool deny, char *buf, size_t size)
+{
+        static const char *const layer[POLICY_LAYER_N] = {
+                "built-in", "managed", "user", "project", "command line"};
+        unsigned l = r->src.layer < POLICY_LAYER_N ? r->src.layer : 0;
+        if (l == POLICY_LAYER_FLAGS || l == POLICY_LAYER_DEFAULT ||
+            !p->layer_file[l])
+                snprintf(buf, size, "--%s %s", deny ? "deny" : "allow",
+                         r->text);
+        else
+                snprintf(buf, size, "network.%s %s (%s %s:%u:%u)",
+                         deny ? "deny" : "allow", r->text, layer[l],
+                         p->layer_file[l], r->src.line, r->src.col);
+}
+
 bool policy_env_name_valid(const char *s, size_t len)
 {
         if (len == 0 || len > 255 || isdigit((unsigned char)s[0]))

@@ -121,6 +121,11 @@ struct policy {
 };
 
 void policy_init(struct policy *p);
+
+/* A pattern as a denial names it: "--deny X" from the command line, else
+ * "network.deny X (user FILE:LINE:COL)". */
+void policy_rule_describe(const struct policy *p, const struct netpat *r,
+                          bool deny, char *buf, size_t size);
 /* Letters, digits and _, not starting with a digit, 1 to 255 bytes. */
 bool policy_env_name_valid(const char *s, size_t len);
 void policy_free(struct policy *p);

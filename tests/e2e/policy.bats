@@ -1,0 +1,249 @@
+#!/usr/bin/env bats
+# The policy file and its layers, driven through agentbox-test: the same
+# code as agentbox, but its managed file, user file and state directory
+# are this test's own (so no test touches /etc or root's home).  Each key
+# is shown by check with where it came from, and proved from inside the
+# box by what the box can and cannot do.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+CURL='curl -sS -m 10 --noproxy ""'
+
+policy_setup() {
+        AB="${AGENTBOX%/*}/tests/agentbox-test"
+        [ -x "$AB" ] || { echo "no $AB: build the tests" >&2; return 1; }
+        P="$BATS_TEST_TMPDIR/policy"
+        mkdir -p "$P/etc" "$P/state"
+        chmod 755 "$P" "$P/etc"
+        export AGENTBOX_TEST_MANAGED="$P/etc/managed.yaml"
+        export AGENTBOX_TEST_USER_CONFIG="$P/config.yaml"
+        export AGENTBOX_TEST_STATE="$P/state"
+}
+
+ab() {
+        "$AB" "$@"
+}
+
+@test "three layers and flags: check says where each value came from, and each takes effect in the box" {
+        policy_setup
+        start_http
+        cat >"$AGENTBOX_TEST_MANAGED" <<EOF
+version: 1
+network:
+  deny: [paste.example]
+resources:
+  memory: 1G
+  pids: 400
+filesystem:
+  protect: [corp]
+EOF
+        cat >"$AGENTBOX_TEST_USER_CONFIG" <<EOF
+version: 1
+network:
+  allow: [localhost, "127.0.0.1:$PORT"]
+env:
+  set: {FROM_USER: u}
+resources: {pids: 300}
+EOF
+        mkdir -p "$WS/keys" "$WS/corp"
+        cat >"$WS/agentbox.yaml" <<EOF
+version: 1
+env:
+  set: {FROM_PROJECT: p}
+resources: {tmp: 64M}
+filesystem:
+  protect: [keys]
+EOF
+        chmod 644 "$AGENTBOX_TEST_MANAGED" "$AGENTBOX_TEST_USER_CONFIG"
+        run ab check -w "$WS" --memory 512M
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"project  $WS/agentbox.yaml (untrusted, narrows only)"* ]]
+        [[ "$output" =~ resources.memory\ +512M\ +command\ line ]]
+        [[ "$output" =~ resources.pids\ +300\ +user\ $AGENTBOX_TEST_USER_CONFIG:6:19 ]]
+        [[ "$output" =~ resources.tmp\ +64M\ +project\ $WS/agentbox.yaml:4:18 ]]
+        [[ "$output" =~ network.deny\ +paste.example\ +managed\ $AGENTBOX_TEST_MANAGED:3:10 ]]
+        [[ "$output" =~ network.allow\ +localhost\ +user ]]
+        [[ "$output" =~ filesystem.protect\ +corp\ +managed ]]
+        [[ "$output" =~ filesystem.protect\ +keys\ +project ]]
+        [[ "$output" =~ env\ +FROM_PROJECT=p\ +project ]]
+
+        run ab run -w "$WS" --memory 512M --verbose --audit "$BATS_TEST_TMPDIR/a.jsonl" -- sh -c '
+                echo "vars $FROM_USER $FROM_PROJECT"
+                df -k /tmp | awk "NR == 2 {print \"tmp\", \$2}"
+                grep "Max processes" /proc/self/limits
+                touch keys/x 2>/dev/null && echo keys-writable
+                touch corp/x 2>/dev/null && echo corp-writable
+                '"$CURL"' -x http://127.0.0.1:3128 http://localhost:'"$PORT"'/
+                '"$CURL"' -x http://127.0.0.1:3128 http://paste.example/ 2>&1 | head -c 300; echo'
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"vars u p"* ]]
+        [[ "$output" == *"tmp 65536"* ]]
+        [[ "$output" =~ Max\ processes\ +300\ +300 ]]
+        [[ "$output" != *keys-writable* ]]
+        [[ "$output" != *corp-writable* ]]
+        [[ "$output" == *"hello from the host"* ]]
+        [[ "$output" == *"memory cap 512 MiB"* ]]
+        [[ "$output" == *"blocked http://paste.example:80 (matches network.deny paste.example (managed $AGENTBOX_TEST_MANAGED:3:10))"* ]]
+        [ ! -e "$WS/keys/x" ]
+}
+
+@test "the managed ceiling holds: asking for more is an error naming both files, and run does not start" {
+        policy_setup
+        printf 'version: 1\nresources: {memory: 1G}\nnetwork:\n  mode: filtered\n  allow: ["*.corp.example"]\n' >"$AGENTBOX_TEST_MANAGED"
+        printf 'version: 1\nnetwork:\n  allow: [evil.example]\n' >"$AGENTBOX_TEST_USER_CONFIG"
+        run ab run -w "$WS" --memory 4G --net open -- touch "$WS/ran"
+        [ "$status" -eq 125 ]
+        [[ "$output" == *"resources.memory: 4G (command line) is above the ceiling 1G (managed $AGENTBOX_TEST_MANAGED:2:21)"* ]]
+        [[ "$output" == *"network.allow evil.example (user $AGENTBOX_TEST_USER_CONFIG:3:11): not within the managed allowlist"* ]]
+        [[ "$output" == *"network.mode open (command line)"* ]]
+        [ ! -e "$WS/ran" ]
+        run ab check -w "$WS"
+        [ "$status" -eq 125 ]
+        # a managed file others could change is no ceiling: refused
+        printf 'version: 1\n' >"$AGENTBOX_TEST_MANAGED"
+        chmod 666 "$AGENTBOX_TEST_MANAGED"
+        rm "$AGENTBOX_TEST_USER_CONFIG"
+        run ab run -w "$WS" -- touch "$WS/ran"
+        [ "$status" -eq 125 ]
+        [[ "$output" == *"must be owned by root and writable by no one else"* ]]
+        [ ! -e "$WS/ran" ]
+}
+
+@test "an untrusted project file cannot widen the box until agentbox trust approves that exact content" {
+        policy_setup
+        mkdir -p "$HOST_HOME_FAKE" 2>/dev/null || true
+        echo "secret-value-$$" >"$BATS_TEST_TMPDIR/key"
+        cat >"$WS/agentbox.yaml" <<EOF
+version: 1
+network:
+  allow: [exfil.example]
+filesystem:
+  unprotect: [.vscode]
+env:
+  pass: [HOME]
+secrets:
+  TOKEN: {from: "file:$BATS_TEST_TMPDIR/key"}
+EOF
+        run ab run -w "$WS" -- touch "$WS/ran"
+        [ "$status" -eq 125 ]
+        [[ "$output" == *"would widen the box, and you have not trusted it"* ]]
+        [[ "$output" == *"line 3: network.allow exfil.example"* ]]
+        [[ "$output" == *"filesystem.unprotect .vscode"* ]]
+        [[ "$output" == *"env.pass HOME"* ]]
+        [[ "$output" == *"secrets.TOKEN from file:"* ]]
+        [[ "$output" == *"agentbox trust $WS"* ]]
+        [[ "$output" != *"secret-value"* ]]
+        [ ! -e "$WS/ran" ]
+        run ab check -w "$WS"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"NOT TRUSTED"* ]]
+        [[ "$output" == *"TOKEN from file:"* ]]
+        [[ "$output" != *"secret-value"* ]]
+        run ab trust "$WS"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"trusted $WS/agentbox.yaml"* ]]
+        run ab run -w "$WS" -- sh -c 'echo "token=$TOKEN"'
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"token=secret-value-$$"* ]]
+        # the box cannot change it (a protected path), and a change made
+        # on the host needs approval again
+        run ab run -w "$WS" -- sh -c 'echo "  deny: [x.example]" >> agentbox.yaml'
+        [ "$status" -ne 0 ]
+        echo "# changed" >>"$WS/agentbox.yaml"
+        run ab run -w "$WS" -- true
+        [ "$status" -eq 125 ]
+        [[ "$output" == *"have not trusted it"* ]]
+}
+
+@test "a project file that only narrows needs no approval, and the box cannot create one" {
+        policy_setup
+        printf 'version: 1\nnetwork:\n  mode: "off"\nresources: {pids: 50}\n' >"$WS/agentbox.yaml"
+        run ab run -w "$WS" -- sh -c 'grep "Max processes" /proc/self/limits; cat /proc/net/dev | grep -c :'
+        [ "$status" -eq 0 ]
+        [[ "$output" =~ Max\ processes\ +50\ +50 ]]
+        rm "$WS/agentbox.yaml"
+        run ab run -w "$WS" -- sh -c 'printf "version: 1\nnetwork: {allow: [x.example]}\n" > agentbox.yaml'
+        [ "$status" -ne 0 ]
+        [ ! -s "$WS/agentbox.yaml" ]
+}
+
+@test "every bad file is an error with file, line and column, all of them listed, exit 125" {
+        policy_setup
+        printf 'version: 1\nnetwrok: {}\n' >"$AGENTBOX_TEST_MANAGED"
+        printf 'version: 1\nresources:\n  memory: lots\n' >"$AGENTBOX_TEST_USER_CONFIG"
+        printf 'version: 1\nnetwork: {mode: open, mode: off}\n' >"$WS/agentbox.yaml"
+        run ab check -w "$WS"
+        [ "$status" -eq 125 ]
+        [[ "$output" == *"$AGENTBOX_TEST_MANAGED:2:1: netwrok: unknown key"* ]]
+        [[ "$output" == *"$AGENTBOX_TEST_USER_CONFIG:3:11: resources.memory lots: expected a size"* ]]
+        [[ "$output" == *"$WS/agentbox.yaml:2:23: duplicate key \"mode\""* ]]
+        run ab run -w "$WS" -- touch "$WS/ran"
+        [ "$status" -eq 125 ]
+        [ ! -e "$WS/ran" ]
+        # a link is not followed to a policy, nor a FIFO waited on
+        rm "$WS/agentbox.yaml"
+        ln -s /etc/passwd "$WS/agentbox.yaml"
+        run ab check -w "$WS"
+        [ "$status" -eq 125 ]
+        [[ "$output" == *"symbolic link"* ]]
+        rm "$WS/agentbox.yaml"
+        mkfifo "$WS/agentbox.yaml"
+        run timeout 10 "$AB" check -w "$WS"
+        [ "$status" -eq 125 ]
+        [[ "$output" == *"not a regular file"* ]]
+}
+
+@test "check --json is one JSON document with every value and its source; --explain names the deciding line" {
+        policy_setup
+        printf 'version: 1\nnetwork:\n  allow: [api.example, "*.cdn.example"]\n  deny: [bad.cdn.example]\n' >"$AGENTBOX_TEST_USER_CONFIG"
+        run --separate-stderr ab check -w "$WS" --json
+        [ "$status" -eq 0 ]
+        python3 - "$output" "$AGENTBOX_TEST_USER_CONFIG" <<'PY'
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["valid"] is True
+allow = {a["value"]: a["from"] for a in d["network.allow"]}
+assert allow["api.example"] == {"layer": "user", "file": sys.argv[2], "line": 3, "column": 11}, allow
+assert d["values"]["network.mode"]["from"]["layer"] == "built-in"
+assert any(p["value"] == ".git/hooks" for p in d["filesystem.protect"])
+PY
+        run ab check -w "$WS" --explain x.cdn.example
+        [[ "$output" == *"allowed: x.cdn.example:443 is allowed by network.allow *.cdn.example (user $AGENTBOX_TEST_USER_CONFIG:3:24)"* ]]
+        run ab check -w "$WS" --explain bad.cdn.example:443
+        [[ "$output" == *"blocked: bad.cdn.example:443 is denied by network.deny bad.cdn.example (user $AGENTBOX_TEST_USER_CONFIG:4:10)"* ]]
+        run ab check -w "$WS" --explain other.example
+        [[ "$output" == *"blocked: other.example:443: no network.allow pattern names it"* ]]
+        run ab check -w "$WS" --explain "$WS/.git/hooks/pre-commit"
+        [[ "$output" == *"read-only: "*"a protected path by default"* ]]
+        run ab check -w "$WS" --explain "$WS/src/main.c"
+        [[ "$output" == *"read-write: "* ]]
+        run ab check -w "$WS" --explain "$HOST_HOME/.ssh/id_rsa"
+        [[ "$output" == *"hidden: "* ]]
+}
+
+@test "secrets come from the host's environment or a file into the box's environment, never printed" {
+        policy_setup
+        echo "from-a-file" >"$BATS_TEST_TMPDIR/k"
+        printf 'version: 1\nsecrets:\n  A: {from: "env:AB_TEST_SECRET"}\n  B: {from: "file:%s"}\n' "$BATS_TEST_TMPDIR/k" >"$AGENTBOX_TEST_USER_CONFIG"
+        AB_TEST_SECRET=from-the-env run ab run -w "$WS" --verbose -- sh -c 'echo "A=$A B=$B"'
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"A=from-the-env B=from-a-file"* ]]
+        [ "$(grep -c from-the-env <<<"$output")" -eq 1 ]
+        run ab run -w "$WS" -- true
+        [ "$status" -eq 125 ]
+        [[ "$output" == *"secrets.A: AB_TEST_SECRET is not set in your environment"* ]]
+}
+
+@test "settings this version does not enforce are refused, never ignored" {
+        policy_setup
+        printf 'version: 1\nfilesystem:\n  mounts: [{source: /opt}]\n' >"$AGENTBOX_TEST_USER_CONFIG"
+        run ab run -w "$WS" -- touch "$WS/ran"
+        [ "$status" -eq 125 ]
+        [[ "$output" == *"not enforced by this version"* ]]
+        [ ! -e "$WS/ran" ]
+        printf 'version: 1\nagent: {name: claude}\n' >"$AGENTBOX_TEST_USER_CONFIG"
+        run ab run -w "$WS" -- touch "$WS/ran"
+        [ "$status" -eq 125 ]
+        [[ "$output" == *"not available in this version"* ]]
+}
