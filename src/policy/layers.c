@@ -804,12 +804,23 @@ int policy_check_effective(const struct policy *p, struct ab_err *err)
         }
         if (p->audit_path && !p->audit_path[0])
                 return err_set(err, -EINVAL, "--audit: empty file name");
-        if (p->net == POLICY_NET_OFF && (p->allow.n || p->deny.n))
-                return err_set(err, -EINVAL,
-                               "network.allow/deny (--allow/--deny) with "
-                               "network.mode off (--net off): the box has no "
-                               "network at all; drop the mode off to use "
-                               "them");
+        /* one layer that says both means something it cannot have; a
+         * list under another layer's "off" is merely unused */
+        const struct netpat_list *lists[2] = {&p->allow, &p->deny};
+        for (int j = 0; p->net == POLICY_NET_OFF && j < 2; j++)
+                for (size_t i = 0; i < lists[j]->n; i++)
+                        if (lists[j]->v[i].src.layer ==
+                            p->src[POLICY_K_NET].layer)
+                                return err_set(
+                                        err, -EINVAL,
+                                        "network.%s %s with network.mode "
+                                        "off (--%s with --net off) in the "
+                                        "same place: the box has no network "
+                                        "at all; drop the mode off to use "
+                                        "them",
+                                        j ? "deny" : "allow",
+                                        lists[j]->v[i].text,
+                                        j ? "deny" : "allow");
         uint16_t ports[POLICY_TRANSPARENT_MAX];
         int r = policy_transparent_ports(p, ports, err);
         return r < 0 ? r : 0;

@@ -318,3 +318,20 @@ Test(layers, every_bad_file_is_reported_not_only_the_first)
                   e);
         policy_stack_free(&s);
 }
+
+Test(layers, mode_off_leaves_another_layers_lists_unused)
+{
+        put(managed, "version: 1\nnetwork: {deny: [paste.example]}\n");
+        project("version: 1\nnetwork: {mode: \"off\"}\n");
+        struct policy_stack s;
+        char e[4096];
+        cr_assert_eq(load(&s, e, sizeof(e), NULL), 0, "%s", e);
+        cr_assert_eq(s.effective.net, POLICY_NET_OFF);
+        policy_stack_free(&s);
+        /* one place saying both is a contradiction */
+        project("version: 1\nnetwork: {mode: \"off\", allow: [a.example]}\n");
+        cr_assert_lt(load(&s, e, sizeof(e), NULL), 0);
+        cr_assert(strstr(e, "network.allow a.example with network.mode off"),
+                  "%s", e);
+        policy_stack_free(&s);
+}
