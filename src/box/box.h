@@ -58,6 +58,20 @@ struct box_memory {
         uint64_t tmp_inodes, shm_inodes; /* their nr_inodes */
 };
 
+/* A host path shown in the box (filesystem.mounts), resolved and checked
+ * on the host side (session/mounts.c): host has no link in it, and the box
+ * binds it only if it is still the object (dev, ino) that was checked. */
+struct box_mount {
+        char *host;
+        char *box;
+        bool rw;
+        dev_t dev;
+        ino_t ino;
+        int fd; /* child side, under root: the detached mount agentbox
+                 * made (the box's own ids may not read the source) */
+};
+#define BOX_MOUNTS_MAX 64
+
 /* Everything a driver needs, prepared on the host side. */
 struct box_spec {
         const struct policy *policy; /* workspace already resolved */
@@ -92,6 +106,8 @@ struct box_spec {
         int pty_slave;     /* child side: the box's end, or -1 */
         struct box_limits limits;
         struct box_memory mem;
+        struct box_mount *mounts; /* filesystem.mounts, in order */
+        size_t n_mounts;
 };
 
 struct box;

@@ -196,6 +196,13 @@ void box_child_ready(struct box_spec *spec)
                         _exit(EXIT_AGENTBOX);
                 spec->repo_mount_fd = fd;
         }
+        /* under root, the filesystem.mounts, made by the supervisor */
+        for (size_t i = 0; spec->id.invoker_root && i < spec->n_mounts; i++) {
+                if (box_sync_recv(spec->sync_fd, &tag, &fd) < 0 ||
+                    tag != 'M' || fd < 0)
+                        _exit(EXIT_AGENTBOX);
+                spec->mounts[i].fd = fd;
+        }
         spec->ready = true;
 }
 
@@ -294,6 +301,7 @@ void box_child_main(const struct box_spec *given, int sync_fd)
         struct ab_err err = {0};
         if (box_caps_drop(&err) < 0 ||
             box_landlock_apply(spec->policy->workspace, spec->repo_path,
+                               spec->mounts, spec->n_mounts,
                                &err) < 0 ||
             box_seccomp_apply(&err) < 0)
                 box_die("%s", err.msg);

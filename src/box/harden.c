@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -128,6 +129,7 @@ static int ll_add(int ruleset, const struct ll_rule *r, uint64_t handled,
 }
 
 int box_landlock_apply(const char *workspace, const char *repo,
+                       const struct box_mount *mounts, size_t n_mounts,
                        struct ab_err *err)
 {
         long abi = ll_create(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
@@ -175,6 +177,18 @@ int box_landlock_apply(const char *workspace, const char *repo,
                 int r = ll_add(rs, &rules[i], handled, err);
                 if (r < 0)
                         return r;
+        }
+        /* a read-write filesystem.mounts: like the workspace, no nodes
+         * the host's programs would open later */
+        for (size_t i = 0; i < n_mounts; i++) {
+                if (!mounts[i].rw)
+                        continue;
+                struct stat st;
+                struct ll_rule r = {mounts[i].box, true, false, true};
+                r.dir = stat(mounts[i].box, &st) == 0 && S_ISDIR(st.st_mode);
+                int e = ll_add(rs, &r, handled, err);
+                if (e < 0)
+                        return e;
         }
         if (syscall(SYS_landlock_restrict_self, rs, 0) < 0)
                 return err_setx(err, -errno, "landlock_restrict_self");

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <linux/sched.h>
 #include <sys/wait.h>
@@ -81,7 +82,8 @@ static int idmapped_clone(int dir, int ns, const char *path,
 }
 
 int box_idmap_prepare(const struct box_spec *spec, uid_t owner, gid_t group,
-                      pid_t *helper, int *repo_mnt, struct ab_err *err)
+                      pid_t *helper, int *repo_mnt, int *bind_mnt,
+                      struct ab_err *err)
 {
         /* The idmapping's namespace first: a tree cloned before it was
          * created cannot be moved into the box once idmapped (EINVAL on
@@ -98,6 +100,29 @@ int box_idmap_prepare(const struct box_spec *spec, uid_t owner, gid_t group,
                 if (*repo_mnt < 0) {
                         close(mnt);
                         return *repo_mnt;
+                }
+        }
+        /* a read-write filesystem.mounts is the agent's as the workspace
+         * is: idmapped alike (a read-only one is sent as it is) */
+        for (size_t i = 0; mnt >= 0 && i < spec->n_mounts; i++) {
+                const struct box_mount *m = &spec->mounts[i];
+                if (!m->rw)
+                        continue;
+                _cleanup_close_ int at = fileio_open_nolinks(
+                        AT_FDCWD, m->host, O_PATH | O_CLOEXEC, true);
+                struct stat st;
+                if (at < 0 || fstat(at, &st) < 0 || st.st_dev != m->dev ||
+                    st.st_ino != m->ino) {
+                        close(mnt);
+                        return err_set(err, -ESTALE,
+                                       "filesystem.mounts %s changed or "
+                                       "vanished while the box started",
+                                       m->host);
+                }
+                bind_mnt[i] = idmapped_clone(at, ns, m->host, err);
+                if (bind_mnt[i] < 0) {
+                        close(mnt);
+                        return bind_mnt[i];
                 }
         }
         return mnt;

@@ -25,6 +25,7 @@ void box_rootfs_setup(struct box_spec *spec);
 /* Hardening steps (harden.c); each returns 0 or -errno and fills err. */
 int box_caps_drop(struct ab_err *err);
 int box_landlock_apply(const char *workspace, const char *repo,
+                       const struct box_mount *mounts, size_t n_mounts,
                        struct ab_err *err);
 int box_seccomp_apply(struct ab_err *err);
 
@@ -55,9 +56,11 @@ int box_dir_open(const char *path, dev_t dev, ino_t ino);
  * mount, cloned from spec->ws_fd, on which host ids id->uid/gid own what
  * owner/group own.  Returns the mount fd or -errno; *helper is a killed
  * child to reap later.  With spec->repo_fd, *repo_mnt is the linked
- * worktree's repository's, idmapped alike. */
+ * worktree's repository's, idmapped alike, and bind_mnt[i] (-1 before)
+ * each read-write spec->mounts[i]'s. */
 int box_idmap_prepare(const struct box_spec *spec, uid_t owner, gid_t group,
-                      pid_t *helper, int *repo_mnt, struct ab_err *err);
+                      pid_t *helper, int *repo_mnt, int *bind_mnt,
+                      struct ab_err *err);
 
 /* Supervisor <-> setup messages (sync.c). */
 int box_sync_send(int sock, char tag, int fd);

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -29,6 +31,7 @@ struct process_box {
         pid_t helper; /* idmap's killed helper, reaped at the end */
         int mnt;      /* the prepared workspace mount until start() */
         int mnt2;     /* and the linked worktree's repository's */
+        int bind[BOX_MOUNTS_MAX]; /* and read-write filesystem.mounts' */
         int life_fd; /* our end of the sync socket, held while the box runs */
         bool pty;    /* the box makes a terminal of its own ("T") */
 };
@@ -104,6 +107,9 @@ static void kill_box(struct process_box *b, pid_t pid, int pidfd)
                 waitpid(b->helper, NULL, 0);
         if (b->mnt >= 0)
                 close(b->mnt);
+        for (size_t i = 0; i < BOX_MOUNTS_MAX; i++)
+                if (b->bind[i] >= 0)
+                        close(b->bind[i]);
         box_cgroups_remove(&b->cg);
         close(pidfd);
 }
@@ -118,7 +124,7 @@ static int prepare_workspace(struct process_box *b,
                 return 0;
         struct ab_err why = {0};
         b->mnt = box_idmap_prepare(spec, owner, group, &b->helper, &b->mnt2,
-                                   &why);
+                                   b->bind, &why);
         if (b->mnt < 0)
                 return err_set(err, why.code,
                                "%s; the workspace is owned by root, and "
@@ -127,6 +133,48 @@ static int prepare_workspace(struct process_box *b,
                                "user who should own the agent's files, or "
                                "chown the workspace to that user",
                                why.msg);
+        return 0;
+}
+
+/* Under root, each filesystem.mounts as a detached mount ("M"): the box's
+ * own ids may not be able to read its source (a path in root's home). The
+ * object checked on the host side, or the box does not start. */
+static int send_bind(int sock, const struct box_mount *m, int *made,
+                     struct ab_err *err)
+{
+        if (*made >= 0) { /* idmapped already (box_idmap_prepare) */
+                int r = box_sync_send(sock, 'M', *made);
+                close(*made);
+                *made = -1;
+                return r < 0 ? err_setx(err, r, "cannot start the box") : 0;
+        }
+        _cleanup_close_ int at =
+                fileio_open_nolinks(AT_FDCWD, m->host, O_PATH | O_CLOEXEC,
+                                    true);
+        struct stat st;
+        if (at < 0 || fstat(at, &st) < 0 || st.st_dev != m->dev ||
+            st.st_ino != m->ino)
+                return err_set(err, -ESTALE,
+                               "filesystem.mounts %s changed or vanished "
+                               "while the box started",
+                               m->host);
+        _cleanup_close_ int fd = open_tree(at, "", OPEN_TREE_CLONE |
+                                                           OPEN_TREE_CLOEXEC |
+                                                           AT_RECURSIVE |
+                                                           AT_EMPTY_PATH);
+        if (fd < 0)
+                return err_setx(err, -errno, "cannot bind %s into the box",
+                                m->host);
+        struct mount_attr a = {.attr_set = MOUNT_ATTR_NOSUID |
+                                           MOUNT_ATTR_NODEV};
+        if (!m->rw)
+                a.attr_set |= MOUNT_ATTR_RDONLY;
+        if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a,
+                          sizeof(a)) < 0)
+                return err_setx(err, -errno, "cannot set up the mount of %s",
+                                m->host);
+        if (box_sync_send(sock, 'M', fd) < 0)
+                return err_setx(err, -errno, "cannot start the box");
         return 0;
 }
 
@@ -303,6 +351,8 @@ static int process_spawn(const struct box_spec *given, struct box **out,
         if (!b)
                 return err_set(err, -ENOMEM, "out of memory");
         b->mnt = b->mnt2 = -1;
+        for (size_t i = 0; i < BOX_MOUNTS_MAX; i++)
+                b->bind[i] = -1;
         b->pub.pty_master = -1;
         b->pub.quiet_fd = -1;
         b->pty = spec->pty;
@@ -337,6 +387,10 @@ static int process_spawn(const struct box_spec *given, struct box **out,
                 r = err_setx(err, -errno, "cannot start the box");
         if (r == 0 && b->mnt2 >= 0 && box_sync_send(mine, 'D', b->mnt2) < 0)
                 r = err_setx(err, -errno, "cannot start the box");
+        for (size_t i = 0; r == 0 && spec->id.invoker_root &&
+                           i < spec->n_mounts;
+             i++)
+                r = send_bind(mine, &spec->mounts[i], &b->bind[i], err);
         if (b->mnt >= 0) {
                 close(b->mnt);
                 b->mnt = -1;

@@ -22,7 +22,7 @@
 #define NEWROOT "/tmp"
 #define STAGE "/.agentbox-stage"
 
-enum src_kind { SRC_RO, SRC_RW, SRC_DEV };
+enum src_kind { SRC_RO, SRC_RW, SRC_DEV, SRC_BIND };
 
 struct src {
         const char *host; /* static strings, the workspace or the repo */
@@ -32,9 +32,10 @@ struct src {
         int fd;
         struct box_spec *spec;
         bool repo; /* SRC_RW: the linked worktree's repository */
+        const struct box_mount *bind; /* SRC_BIND: filesystem.mounts */
 };
 
-#define MAX_SRCS 24
+#define MAX_SRCS (24 + BOX_MOUNTS_MAX)
 
 struct plan {
         struct src s[MAX_SRCS];
@@ -54,12 +55,46 @@ static void plan_add(struct plan *p, const char *host, const char *box,
         s->fd = -1;
 }
 
+/* A filesystem.mounts source: the object the supervisor checked (no link
+ * on the way, the same dev and inode), or the box does not start. */
+static void clone_bind(struct src *s)
+{
+        const struct box_mount *m = s->bind;
+        _cleanup_close_ int at = fileio_open_nolinks(
+                AT_FDCWD, m->host, O_PATH | O_CLOEXEC, true);
+        struct stat st;
+        if (at < 0 || fstat(at, &st) < 0 || st.st_dev != m->dev ||
+            st.st_ino != m->ino)
+                box_die("filesystem.mounts %s changed or vanished while the "
+                        "box started",
+                        m->host);
+        int fd = open_tree(at, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+                                           AT_RECURSIVE | AT_EMPTY_PATH);
+        if (fd < 0)
+                box_die_errno(errno, "cannot bind %s into the box", m->host);
+        struct mount_attr a = {.attr_set = MOUNT_ATTR_NOSUID |
+                                           MOUNT_ATTR_NODEV};
+        if (!m->rw)
+                a.attr_set |= MOUNT_ATTR_RDONLY;
+        if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a,
+                          sizeof(a)) < 0)
+                box_die_errno(errno, "cannot set up the mount of %s",
+                              m->host);
+        s->fd = fd;
+}
+
 /* Clone one source as a detached mount tree and set its flags. */
 static void clone_src(struct src *s)
 {
         if (s->kind == SRC_RW && s->spec->id.idmapped)
                 return; /* the supervisor prepares it; see place_src */
         int fd;
+        if (s->kind == SRC_BIND) {
+                /* under root the supervisor makes it (see place_src) */
+                if (!s->spec->id.invoker_root)
+                        clone_bind(s);
+                return;
+        }
         if (s->kind == SRC_RW) {
                 /* the workspace (or its repository): make sure it is the
                  * one that was checked */
@@ -131,6 +166,10 @@ static void place_src(struct src *s)
                 s->fd = s->repo ? s->spec->repo_mount_fd
                                 : s->spec->workspace_fd;
         }
+        if (s->kind == SRC_BIND && s->spec->id.invoker_root) {
+                box_child_ready(s->spec);
+                s->fd = s->bind->fd;
+        }
         if (s->fd < 0)
                 return;
         if (snprintf(dst, sizeof(dst), NEWROOT "%s", s->box) >=
@@ -190,6 +229,14 @@ static void plan_system(struct plan *p, struct box_spec *spec)
         plan_add(p, spec->policy->workspace, spec->policy->workspace, SRC_RW,
                  false);
         p->s[p->n - 1].spec = spec;
+        /* the policy's own mounts last: in the home or scratch space,
+         * never over the workspace or the system (session/mounts.c) */
+        for (size_t i = 0; i < spec->n_mounts; i++) {
+                plan_add(p, spec->mounts[i].host, spec->mounts[i].box,
+                         SRC_BIND, false);
+                p->s[p->n - 1].bind = &spec->mounts[i];
+                p->s[p->n - 1].spec = spec;
+        }
 }
 
 static void make_links(void)

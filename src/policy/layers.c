@@ -82,7 +82,7 @@ static char *user_file(void)
 }
 
 /* "~/x" on the host side, as the user's home. */
-static char *expand_home(const char *path)
+char *policy_expand_home(const char *path)
 {
         if (path[0] != '~')
                 return strdup(path);
@@ -190,7 +190,7 @@ static void check_trust(struct policy_stack *s)
                 return;
         const struct policy *u = &s->layer[POLICY_LAYER_USER];
         for (size_t i = 0; i < u->n_trust; i++) {
-                _cleanup_free_ char *t = expand_home(u->trust[i].path);
+                _cleanup_free_ char *t = policy_expand_home(u->trust[i].path);
                 char real[PATH_MAX];
                 if (t && realpath(t, real) && under(s->workspace, real)) {
                         char where[512];
@@ -418,9 +418,11 @@ static const char *const builtin_deny_mounts[] = {
         "~/.cargo/credentials.toml", "~/.local/share/keyrings",
         "~/.password-store", "~/.vault-token", "~/.terraform.d",
         "~/.config/hub", "~/.claude", "~/.claude.json", "~/.codex",
-        "~/.gemini", "/var/run/docker.sock", "/run/docker.sock",
-        "/run/containerd", "/run/podman", "/etc/shadow", "/etc/ssh",
-        "/root",
+        "~/.gemini", "/var/run/docker.sock",
+        /* the box has its own view of these: a second one would show
+         * what it masks (/etc's secrets), the host's processes and
+         * devices, or its sockets (docker, D-Bus, ...) */
+        "/etc", "/proc", "/sys", "/dev", "/run",
 };
 
 __attribute__((format(printf, 3, 4))) static void
@@ -565,44 +567,54 @@ static bool within(const struct netpat *a, const struct netpat_list *ceiling)
 /* The source of a mount, as the host resolves it (or as written). */
 static char *mount_host_path(const char *source)
 {
-        _cleanup_free_ char *e = expand_home(source);
+        _cleanup_free_ char *e = policy_expand_home(source);
         if (!e)
                 return NULL;
         char real[PATH_MAX];
         return strdup(realpath(e, real) ? real : e);
 }
 
+const char *policy_mount_denied(const struct policy *p, const char *real,
+                                struct policy_src *src)
+{
+        size_t nb = ARRAY_SIZE(builtin_deny_mounts);
+        for (size_t i = 0; i < nb + p->n_deny_mounts; i++) {
+                const char *d = i < nb ? builtin_deny_mounts[i]
+                                       : p->deny_mounts[i - nb].path;
+                _cleanup_free_ char *dp = mount_host_path(d);
+                if (!dp || !(under(real, dp) || under(dp, real)))
+                        continue;
+                *src = i < nb ? (struct policy_src){0}
+                              : p->deny_mounts[i - nb].src;
+                return d;
+        }
+        return NULL;
+}
+
 static void check_mount_denied(struct policy_stack *s,
                                const struct policy_mount *m,
                                struct policy_errors *errs)
 {
-        const struct policy *mg = &s->layer[POLICY_LAYER_MANAGED];
         _cleanup_free_ char *src = mount_host_path(m->source);
-        if (!src)
+        struct policy_src ds;
+        const char *d = src ? policy_mount_denied(&s->layer[POLICY_LAYER_MANAGED],
+                                                  src, &ds)
+                            : NULL;
+        if (!d)
                 return;
-        size_t nb = ARRAY_SIZE(builtin_deny_mounts);
-        for (size_t i = 0; i < nb + mg->n_deny_mounts; i++) {
-                const char *d = i < nb ? builtin_deny_mounts[i]
-                                       : mg->deny_mounts[i - nb].path;
-                _cleanup_free_ char *dp = mount_host_path(d);
-                if (!dp || !(under(src, dp) || under(dp, src)))
-                        continue;
-                char where[512], by[512];
-                policy_src_describe(s, m->src, where, sizeof(where));
-                if (i < nb)
-                        snprintf(by, sizeof(by),
-                                 "agentbox's built-in list of credential "
-                                 "stores");
-                else
-                        policy_src_describe(s, mg->deny_mounts[i - nb].src, by,
-                                            sizeof(by));
-                ceiling_error(s, errs,
-                              "filesystem.mounts %s (%s): %s %s, which no "
-                              "box may mount (%s)",
-                              m->source, where,
-                              under(src, dp) ? "lies in" : "holds", d, by);
-                return;
-        }
+        char where[512], by[512];
+        policy_src_describe(s, m->src, where, sizeof(where));
+        if (ds.layer == POLICY_LAYER_DEFAULT)
+                snprintf(by, sizeof(by),
+                         "agentbox's built-in list of credential stores");
+        else
+                policy_src_describe(s, ds, by, sizeof(by));
+        _cleanup_free_ char *dp = mount_host_path(d);
+        ceiling_error(s, errs,
+                      "filesystem.mounts %s (%s): %s %s, which no box may "
+                      "mount (%s)",
+                      m->source, where,
+                      dp && under(src, dp) ? "lies in" : "holds", d, by);
 }
 
 static void check_ceiling(struct policy_stack *s, struct policy_errors *errs)
@@ -852,7 +864,7 @@ int policy_stack_load(struct policy_stack *s, struct policy *flags,
         const char *ws = fl->workspace ? fl->workspace
                          : us->workspace ? us->workspace
                                          : ".";
-        _cleanup_free_ char *wse = expand_home(ws);
+        _cleanup_free_ char *wse = policy_expand_home(ws);
         char real[PATH_MAX];
         if (wse && realpath(wse, real)) {
                 s->workspace = strdup(real);
@@ -874,6 +886,23 @@ int policy_stack_load(struct policy_stack *s, struct policy *flags,
         for (int l = 0; l < POLICY_LAYER_N; l++)
                 if (s->path[l])
                         s->effective.layer_file[l] = strdup(s->path[l]);
+        const struct policy *mg = &s->layer[POLICY_LAYER_MANAGED];
+        for (size_t i = 0; i < mg->n_deny_mounts; i++) {
+                struct policy *e = &s->effective;
+                struct policy_path *v = realloc(
+                        e->deny_mounts, (e->n_deny_mounts + 1) * sizeof(*v));
+                char *d = strdup(mg->deny_mounts[i].path);
+                if (!v || !d) {
+                        free(d);
+                        if (v)
+                                e->deny_mounts = v;
+                        policy_errors_add(errs, "out of memory");
+                        break;
+                }
+                e->deny_mounts = v;
+                e->deny_mounts[e->n_deny_mounts++] =
+                        (struct policy_path){d, mg->deny_mounts[i].src};
+        }
         if (errs->n == before) {
                 check_ceiling(s, errs);
                 struct ab_err err = {0};
@@ -925,18 +954,9 @@ void policy_stack_free(struct policy_stack *s)
 
 int policy_unsupported(const struct policy *p, struct ab_err *err)
 {
-        if (p->n_mounts) {
-                const struct policy_mount *m = &p->mounts[0];
-                return err_set(err, -EOPNOTSUPP,
-                               "filesystem.mounts %s (%s line %u): extra "
-                               "mounts are not enforced by this version of "
-                               "agentbox, so it refuses to start rather "
-                               "than ignore them; remove the key",
-                               m->source,
-                               policy_layer_name((enum policy_layer)m->src.layer),
-                               m->src.line);
-        }
-        return 0;
+        (void)p;
+        (void)err;
+        return 0; /* every key this version parses, it enforces */
 }
 
 #define SECRET_MAX 65536
@@ -955,7 +975,7 @@ int policy_resolve_secrets(struct policy *p, struct ab_err *err)
                                                s->name, s->from + 4);
                         val = strdup(v);
                 } else {
-                        _cleanup_free_ char *path = expand_home(s->from + 5);
+                        _cleanup_free_ char *path = policy_expand_home(s->from + 5);
                         int fd = path ? open(path, O_RDONLY | O_NONBLOCK |
                                                            O_CLOEXEC)
                                       : -1;

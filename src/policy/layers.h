@@ -60,6 +60,15 @@ void policy_src_describe(const struct policy_stack *s, struct policy_src src,
                          char *buf, size_t size);
 const char *policy_layer_name(enum policy_layer l);
 
+/* "~/x" as the user's home (root's own under root); malloc'ed. */
+char *policy_expand_home(const char *path);
+
+/* The entry of the built-in list of credential stores, or of p's
+ * deny_mounts, that the host path real lies in or holds (its source in
+ * *src; layer DEFAULT for the built-in list), or NULL. */
+const char *policy_mount_denied(const struct policy *p, const char *real,
+                                struct policy_src *src);
+
 /* Keys this version parses but does not enforce: refused at run, never
  * ignored.  0 or -EOPNOTSUPP with err filled. */
 int policy_unsupported(const struct policy *p, struct ab_err *err);

@@ -1,4 +1,5 @@
 #include "supervisor.h"
+#include "mounts.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -237,6 +238,14 @@ static int prepare_spec(struct policy *p, char *const *argv,
         if (p->verbose && given && strcmp(given, p->workspace) != 0)
                 fprintf(stderr, "agentbox: workspace %s is %s\n", given,
                         p->workspace);
+        r = session_mounts_resolve(p, p->workspace, spec->repo_path,
+                                   &spec->mounts, &spec->n_mounts, err);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; p->verbose && i < spec->n_mounts; i++)
+                fprintf(stderr, "agentbox: mount %s at %s (%s)\n",
+                        spec->mounts[i].host, spec->mounts[i].box,
+                        spec->mounts[i].rw ? "read-write" : "read-only");
         spec->shell = access("/bin/bash", X_OK) == 0 ? "/bin/bash" : "/bin/sh";
         return box_env_build(p, environ, spec->shell, &spec->envp, err);
 }
@@ -370,6 +379,9 @@ static void release_spec(struct box_spec *spec)
         if (spec->repo_fd >= 0)
                 close(spec->repo_fd);
         free((char *)spec->repo_path);
+        session_mounts_free(spec->mounts, spec->n_mounts);
+        spec->mounts = NULL;
+        spec->n_mounts = 0;
 }
 
 int supervisor_run(struct policy *p, char *const *argv, struct ab_err *err)

@@ -59,7 +59,7 @@ except socket.gaierror as e:
         # the listed names are in the box's /etc/hosts too: no lookup needed
         [ "${lines[8]}" = "['127.100.0.1\t$NAME\n', '127.100.0.2\tapi.example.com\n']" ]
         [ "${lines[9]}" = "gaierror True" ]
-        [ "$stderr" = "agentbox: blocked a DNS lookup of evil.example (not in network.allow); allow it with --allow evil.example" ]
+        [ "$stderr" = "agentbox: blocked a DNS lookup of evil.example (not in network.allow); allow it with --allow evil.example, or network.allow in agentbox.yaml" ]
         grep -q '"proto":"dns","host":"evil.example","port":0,"verdict":"deny"' "$BATS_TEST_TMPDIR/audit.jsonl"
         grep -q '"proto":"dns","host":"api.example.com","port":0,"verdict":"allow"' "$BATS_TEST_TMPDIR/audit.jsonl"
 }

@@ -235,15 +235,52 @@ PY
         [[ "$output" == *"secrets.A: AB_TEST_SECRET is not set in your environment"* ]]
 }
 
-@test "settings this version does not enforce are refused, never ignored" {
+@test "filesystem.mounts: read-only and read-write host paths in the box; credential stores and the box's own places refused" {
         policy_setup
-        printf 'version: 1\nfilesystem:\n  mounts: [{source: /opt}]\n' >"$AGENTBOX_TEST_USER_CONFIG"
-        run ab run -w "$WS" -- touch "$WS/ran"
-        [ "$status" -eq 125 ]
-        [[ "$output" == *"not enforced by this version"* ]]
-        [ ! -e "$WS/ran" ]
+        local src="$BATS_TEST_TMPDIR/share"
+        mkdir -p "$src/ro" "$src/rw"
+        echo "host data" >"$src/ro/f"
+        cat >"$AGENTBOX_TEST_USER_CONFIG" <<EOF
+version: 1
+filesystem:
+  mounts:
+    - {source: $src/ro, target: /data}
+    - {source: $src/rw, mode: rw}
+EOF
+        run ab run -w "$WS" --net off -- sh -c "cat /data/f; touch /data/x 2>&1; echo made >$src/rw/new && echo rw-ok; mkfifo $src/rw/fifo 2>/dev/null || echo no-fifo"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"host data"* ]]
+        [[ "$output" == *"Read-only file system"* ]]
+        [[ "$output" == *rw-ok* ]]
+        [[ "$output" == *no-fifo* ]]
+        [ "$(cat "$src/rw/new")" = made ]
+        [ ! -e "$src/ro/x" ]
+        [ ! -e "$src/rw/fifo" ]
+        # a credential store, the host's /etc (what the box masks there),
+        # a place over the box's own view or the workspace: refused
+        mkdir -p "$HOST_HOME/.ssh" 2>/dev/null || true
+        local bad
+        for bad in "{source: ~/.ssh}" "{source: /etc}" "{source: /run}" \
+                "{source: $src/ro, target: /usr/local}" \
+                "{source: $src/ro, target: $WS/sub}" "{source: $WS}" \
+                "{source: $src/nothing-there}"; do
+                printf 'version: 1\nfilesystem:\n  mounts: [%s]\n' "$bad" >"$AGENTBOX_TEST_USER_CONFIG"
+                run ab run -w "$WS" --net off -- touch "$WS/ran"
+                [ "$status" -eq 125 ] || { echo "$bad was not refused: $output"; return 1; }
+                [[ "$output" == *"filesystem.mounts"* ]]
+                [ ! -e "$WS/ran" ]
+        done
+}
+
+@test "keys this version does not have are errors, never ignored" {
+        policy_setup
         printf 'version: 1\nagent: {name: claude}\n' >"$AGENTBOX_TEST_USER_CONFIG"
         run ab run -w "$WS" -- touch "$WS/ran"
         [ "$status" -eq 125 ]
         [[ "$output" == *"not available in this version"* ]]
+        printf 'version: 1\nsecrets:\n  K: {from: "env:K", inject: {host: a.example}}\n' >"$AGENTBOX_TEST_USER_CONFIG"
+        run ab run -w "$WS" -- touch "$WS/ran"
+        [ "$status" -eq 125 ]
+        [[ "$output" == *"credential injection is not available"* ]]
+        [ ! -e "$WS/ran" ]
 }

@@ -94,7 +94,7 @@ Test(harden, landlock_fails_closed)
         struct ab_err err = {0};
         cr_assert_neq(access("/home/agent", F_OK), 0);
         cr_assert_eq(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
-        cr_assert_eq(box_landlock_apply("/tmp", NULL, &err), -ENOENT);
+        cr_assert_eq(box_landlock_apply("/tmp", NULL, NULL, 0, &err), -ENOENT);
         cr_assert(strstr(err.msg, "/home/agent"), "%s", err.msg);
 }
 

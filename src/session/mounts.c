@@ -1,0 +1,213 @@
+/* filesystem.mounts, resolved on the host side before the box exists:
+ * each source to a real path with no link left in it (the box binds it
+ * only if it is still the object checked here), checked against the
+ * credential stores no box may mount, and given its place in the box:
+ * the same path, or for a path in the user's home the same place in the
+ * box's home.  A place over the workspace, the system directories or the
+ * box's own mounts is refused. */
+#include "mounts.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "box/box.h"
+#include "common/fileio.h"
+#include "common/util.h"
+#include "policy/layers.h"
+
+static bool under(const char *path, const char *dir)
+{
+        size_t n = strlen(dir);
+        if (n == 1 && dir[0] == '/')
+                return true;
+        return strncmp(path, dir, n) == 0 && (path[n] == '/' || !path[n]);
+}
+
+/* Where the box has its own view already: a mount there would hide it
+ * or be hidden by it. */
+static const char *const box_own[] = {
+        "/usr", "/etc", "/opt",   "/bin", "/sbin", "/lib", "/lib32",
+        "/lib64", "/libx32", "/proc", "/sys", "/dev", "/run", "/boot",
+        "/.agentbox-stage",
+};
+
+/* A clean absolute path: no ".", "..", empty component or trailing
+ * slash. */
+static bool clean_path(const char *p)
+{
+        if (p[0] != '/' || !p[1] || strlen(p) >= PATH_MAX)
+                return false;
+        for (const char *c = p; *c;) {
+                c++;
+                size_t n = strcspn(c, "/");
+                if (n == 0 || (n == 1 && c[0] == '.') ||
+                    (n == 2 && c[0] == '.' && c[1] == '.'))
+                        return false;
+                c += n;
+        }
+        return true;
+}
+
+static int target_of(const struct policy_mount *m, const char *real,
+                     char *out, size_t size, const char *where,
+                     struct ab_err *err)
+{
+        if (m->target)
+                snprintf(out, size, "%s", m->target);
+        else {
+                _cleanup_free_ char *home = policy_expand_home("~");
+                char hreal[PATH_MAX];
+                if (home && realpath(home, hreal) && under(real, hreal) &&
+                    strcmp(real, hreal) != 0)
+                        snprintf(out, size, "%s%s", BOX_HOME,
+                                 real + strlen(hreal));
+                else
+                        snprintf(out, size, "%s", real);
+        }
+        size_t n = strlen(out);
+        while (n > 1 && out[n - 1] == '/')
+                out[--n] = 0;
+        if (!clean_path(out))
+                return err_set(err, -EINVAL,
+                               "filesystem.mounts %s (%s): the place in the "
+                               "box, %s, must be a plain absolute path",
+                               m->source, where, out);
+        if (strcmp(out, BOX_HOME) == 0)
+                return err_set(err, -EINVAL,
+                               "filesystem.mounts %s (%s): would cover the "
+                               "box's whole home; mount something inside it",
+                               m->source, where);
+        for (size_t i = 0; i < ARRAY_SIZE(box_own); i++)
+                if (under(out, box_own[i]) || strcmp(out, "/") == 0)
+                        return err_set(err, -EINVAL,
+                                       "filesystem.mounts %s (%s): %s is in "
+                                       "%s, which the box has its own view "
+                                       "of; give a target elsewhere (e.g. "
+                                       "below %s)",
+                                       m->source, where, out,
+                                       strcmp(out, "/") ? box_own[i] : "/",
+                                       BOX_HOME);
+        return 0;
+}
+
+int session_mounts_resolve(const struct policy *p, const char *workspace,
+                           const char *repo, struct box_mount **out,
+                           size_t *n_out, struct ab_err *err)
+{
+        *out = NULL;
+        *n_out = 0;
+        if (!p->n_mounts)
+                return 0;
+        if (p->n_mounts > BOX_MOUNTS_MAX)
+                return err_set(err, -E2BIG, "filesystem.mounts: more than %d",
+                               BOX_MOUNTS_MAX);
+        struct box_mount *v = calloc(p->n_mounts, sizeof(*v));
+        if (!v)
+                return err_set(err, -ENOMEM, "out of memory");
+        int r = 0;
+        size_t n = 0;
+        for (size_t i = 0; r == 0 && i < p->n_mounts; i++) {
+                const struct policy_mount *m = &p->mounts[i];
+                char where[64];
+                snprintf(where, sizeof(where), "%s line %u",
+                         policy_layer_name((enum policy_layer)m->src.layer),
+                         m->src.line);
+                _cleanup_free_ char *e = policy_expand_home(m->source);
+                char real[PATH_MAX], box[PATH_MAX];
+                if (!e || !realpath(e, real)) {
+                        r = err_setx(err, -errno, "filesystem.mounts %s (%s)",
+                                     m->source, where);
+                        break;
+                }
+                struct policy_src ds;
+                const char *d = policy_mount_denied(p, real, &ds);
+                if (d) {
+                        r = err_set(err, -EPERM,
+                                    "filesystem.mounts %s (%s): %s is or "
+                                    "holds %s, which no box may mount",
+                                    m->source, where, real, d);
+                        break;
+                }
+                if (under(real, workspace) || under(workspace, real) ||
+                    (repo && (under(real, repo) || under(repo, real)))) {
+                        r = err_set(err, -EINVAL,
+                                    "filesystem.mounts %s (%s): is, holds or "
+                                    "lies in the workspace, which is in the "
+                                    "box already",
+                                    m->source, where);
+                        break;
+                }
+                if ((r = target_of(m, real, box, sizeof(box), where, err)) < 0)
+                        break;
+                if (under(box, workspace) || under(workspace, box) ||
+                    (repo && (under(box, repo) || under(repo, box)))) {
+                        r = err_set(err, -EINVAL,
+                                    "filesystem.mounts %s (%s): its place %s "
+                                    "would be over the workspace",
+                                    m->source, where, box);
+                        break;
+                }
+                for (size_t j = 0; j < n; j++)
+                        if (strcmp(v[j].box, box) == 0)
+                                r = err_set(err, -EINVAL,
+                                            "filesystem.mounts %s (%s): %s "
+                                            "is the place of another mount",
+                                            m->source, where, box);
+                if (r < 0)
+                        break;
+                /* pinned: the box binds this object or nothing */
+                int fd = fileio_open_nolinks(AT_FDCWD, real,
+                                             O_PATH | O_CLOEXEC, true);
+                struct stat st;
+                if (fd < 0 || fstat(fd, &st) < 0) {
+                        r = err_setx(err, -errno, "filesystem.mounts %s (%s)",
+                                     m->source, where);
+                        if (fd >= 0)
+                                close(fd);
+                        break;
+                }
+                close(fd);
+                if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
+                        r = err_set(err, -EINVAL,
+                                    "filesystem.mounts %s (%s): neither a "
+                                    "directory nor a regular file",
+                                    m->source, where);
+                        break;
+                }
+                v[n] = (struct box_mount){.host = strdup(real),
+                                          .box = strdup(box),
+                                          .rw = m->rw,
+                                          .dev = st.st_dev,
+                                          .ino = st.st_ino,
+                                          .fd = -1};
+                if (!v[n].host || !v[n].box) {
+                        free(v[n].host);
+                        free(v[n].box);
+                        r = err_set(err, -ENOMEM, "out of memory");
+                        break;
+                }
+                n++;
+        }
+        if (r < 0) {
+                session_mounts_free(v, n);
+                return r;
+        }
+        *out = v;
+        *n_out = n;
+        return 0;
+}
+
+void session_mounts_free(struct box_mount *v, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                free(v[i].host);
+                free(v[i].box);
+        }
+        free(v);
+}
