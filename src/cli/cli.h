@@ -20,3 +20,7 @@ extern const char cli_check_usage[];
 
 /* The whole agentbox command (entry.c). */
 int cli_main(int argc, char **argv);
+
+/* agentbox init (init.c) */
+int cli_init(int argc, char **argv);
+extern const char cli_init_usage[];

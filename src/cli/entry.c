@@ -19,6 +19,8 @@ static const char usage[] =
         "  check [--json] [--explain X]    show the effective policy and where\n"
         "                                  each value comes from\n"
         "  trust [DIR]                     approve DIR/agentbox.yaml as it is\n"
+        "  init [TEMPLATE]                 write an agentbox.yaml for this\n"
+        "                                  project (node, python, go, ...)\n"
         "  version                         print the version\n"
         "  help                            show this help\n"
         "\n"
@@ -37,6 +39,8 @@ int cli_main(int argc, char **argv)
                 return cli_check(argc - 1, argv + 1);
         if (strcmp(c, "trust") == 0)
                 return cli_trust(argc - 1, argv + 1);
+        if (strcmp(c, "init") == 0)
+                return cli_init(argc - 1, argv + 1);
         if (strcmp(c, "version") == 0 || strcmp(c, "--version") == 0) {
                 printf("agentbox %s\n", AGENTBOX_VERSION);
                 return 0;

@@ -284,3 +284,60 @@ EOF
         [[ "$output" == *"credential injection is not available"* ]]
         [ ! -e "$WS/ran" ]
 }
+
+@test "a newcomer: agentbox init in a node project, then agentbox run -- npm install works with no flags (a local registry)" {
+        policy_setup
+        command -v npm >/dev/null || { echo "npm is needed (scripts/install-deps installs it)" >&2; return 1; }
+        loop_name
+        PORT=$(free_port)
+        python3 "$BATS_TEST_DIRNAME/npm_registry.py" "$NAME" "$NAME_ADDR" "$PORT" "$BATS_TEST_TMPDIR/registry.log" &
+        CLEANUP+=("kill $!")
+        wait_port "$NAME_ADDR" "$PORT"
+        # this user's npm is configured for the local registry (as a
+        # company mirror would be); the test never reaches any other
+        printf 'registry=http://%s:%s/\n' "$NAME" "$PORT" >"$BATS_TEST_TMPDIR/npmrc"
+        export NPM_CONFIG_USERCONFIG="$BATS_TEST_TMPDIR/npmrc"
+        echo "# registry used: a local one on $NAME:$PORT (never the configured public one)" >&3
+        printf '{"name": "newcomer", "version": "1.0.0"}\n' >"$WS/package.json"
+        run ab init -w "$WS"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"wrote $WS/agentbox.yaml (node)"* ]]
+        [[ "$output" == *"allows $NAME:$PORT"* ]]
+        grep -q "NPM_CONFIG_REGISTRY: \"http://$NAME:$PORT/\"" "$WS/agentbox.yaml"
+        run ab check -w "$WS"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"(trusted)"* ]]
+        # the one command
+        cd "$WS"
+        run ab run -- npm install --no-audit --no-fund tiny-pkg
+        [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+        [ "$(cat "$WS/node_modules/tiny-pkg/package.json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])')" = 1.0.0 ]
+        grep -q '^/tiny-pkg$' "$BATS_TEST_TMPDIR/registry.log"
+        grep -q 'tiny-pkg-1.0.0.tgz' "$BATS_TEST_TMPDIR/registry.log"
+        # the cache is agentbox's own, not this user's ~/.npm
+        [ -n "$(ls -A "$AGENTBOX_TEST_STATE/cache/npm")" ]
+        # never overwritten without --force
+        run ab init -w "$WS"
+        [ "$status" -eq 125 ]
+        [[ "$output" == *"--force"* ]]
+        run ab init --force -w "$WS"
+        [ "$status" -eq 0 ]
+}
+
+@test "init reads no registry from the project: a hostile repository's .npmrc chooses nothing" {
+        policy_setup
+        command -v npm >/dev/null || return 1
+        printf 'registry=https://exfil.example/\n' >"$BATS_TEST_TMPDIR/npmrc-user"
+        printf 'registry=http://evil.example/\n' >"$WS/.npmrc"
+        printf '{"name": "x", "version": "1.0.0"}\n' >"$WS/package.json"
+        NPM_CONFIG_USERCONFIG="$BATS_TEST_TMPDIR/npmrc-user" run ab init -w "$WS"
+        [ "$status" -eq 0 ]
+        ! grep -q evil.example "$WS/agentbox.yaml"
+        grep -q exfil.example "$WS/agentbox.yaml"
+        for t in python go ruby rust java git minimal; do
+                run ab init --force -w "$WS" "$t"
+                [ "$status" -eq 0 ] || { echo "$t: $output"; return 1; }
+                run ab check -w "$WS"
+                [ "$status" -eq 0 ] || { echo "$t: $output"; return 1; }
+        done
+}
