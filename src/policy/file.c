@@ -356,6 +356,57 @@ static void k_deny_mounts(struct walk *w, const struct ynode *n,
         each_value(w, n, key, add_deny_mount, NULL);
 }
 
+/* One {source, target, mode}; false after an error. */
+static bool one_mount(struct walk *w, const struct ynode *m, const char *key,
+                      struct policy_mount *pm)
+{
+        bool ok = true;
+        for (size_t j = 0; j + 1 < m->n; j += 2) {
+                const struct ynode *k = m->items[j], *v = m->items[j + 1];
+                char path[192];
+                snprintf(path, sizeof(path), "%s.%.32s", key, k->str);
+                bool src = strcmp(k->str, "source") == 0;
+                bool tgt = strcmp(k->str, "target") == 0;
+                if (!src && !tgt && strcmp(k->str, "mode") != 0) {
+                        bad(w, k, path, "unknown key; expected one of: "
+                                        "source, target, mode");
+                        ok = false;
+                        continue;
+                }
+                const char *s = scalar(w, v, path);
+                if (!s)
+                        ok = false;
+                else if (!src && !tgt) {
+                        pm->rw = strcmp(s, "rw") == 0;
+                        if (!pm->rw && strcmp(s, "ro") != 0) {
+                                bad(w, v, path, "expected ro or rw, got "
+                                                "\"%.32s\"",
+                                    s);
+                                ok = false;
+                        }
+                } else if (src && !host_path_ok(s)) {
+                        bad(w, v, path, "expected an absolute path or ~/..., "
+                                        "got \"%.64s\"",
+                            s);
+                        ok = false;
+                } else if (tgt && s[0] != '/') {
+                        bad(w, v, path, "expected an absolute path in the "
+                                        "box, got \"%.64s\"",
+                            s);
+                        ok = false;
+                } else {
+                        char **dst = src ? &pm->source : &pm->target;
+                        free(*dst);
+                        *dst = strdup(s);
+                }
+        }
+        if (ok && !pm->source) {
+                bad(w, m, key, "a mount needs a source");
+                ok = false;
+        }
+        return ok;
+}
+
 static void k_mounts(struct walk *w, const struct ynode *n, const char *key)
 {
         if (is_null(n))
@@ -366,6 +417,7 @@ static void k_mounts(struct walk *w, const struct ynode *n, const char *key)
                     kind_name(n));
                 return;
         }
+        struct policy *p = w->p;
         for (size_t i = 0; i < n->n; i++) {
                 const struct ynode *m = n->items[i];
                 if (m->kind != YNODE_MAP) {
@@ -376,66 +428,15 @@ static void k_mounts(struct walk *w, const struct ynode *n, const char *key)
                         continue;
                 }
                 struct policy_mount pm = {.src = src_of(w, m)};
-                bool ok = true;
-                for (size_t j = 0; j + 1 < m->n; j += 2) {
-                        const struct ynode *k = m->items[j], *v = m->items[j + 1];
-                        char path[192];
-                        snprintf(path, sizeof(path), "%s.%.32s", key, k->str);
-                        const char *s = NULL;
-                        if (strcmp(k->str, "source") != 0 &&
-                            strcmp(k->str, "target") != 0 &&
-                            strcmp(k->str, "mode") != 0) {
-                                bad(w, k, path, "unknown key; expected one "
-                                                "of: source, target, mode");
-                                ok = false;
-                                continue;
-                        }
-                        if (!(s = scalar(w, v, path))) {
-                                ok = false;
-                                continue;
-                        }
-                        if (strcmp(k->str, "mode") == 0) {
-                                if (strcmp(s, "rw") == 0)
-                                        pm.rw = true;
-                                else if (strcmp(s, "ro") != 0) {
-                                        bad(w, v, path,
-                                            "expected ro or rw, got "
-                                            "\"%.32s\"",
-                                            s);
-                                        ok = false;
-                                }
-                        } else if (strcmp(k->str, "source") == 0) {
-                                if (!host_path_ok(s)) {
-                                        bad(w, v, path,
-                                            "expected an absolute path or "
-                                            "~/..., got \"%.64s\"",
-                                            s);
-                                        ok = false;
-                                } else
-                                        pm.source = strdup(s);
-                        } else {
-                                if (s[0] != '/') {
-                                        bad(w, v, path,
-                                            "expected an absolute path in "
-                                            "the box, got \"%.64s\"",
-                                            s);
-                                        ok = false;
-                                } else
-                                        pm.target = strdup(s);
-                        }
-                }
-                if (ok && !pm.source) {
-                        bad(w, m, key, "a mount needs a source");
+                bool ok = one_mount(w, m, key, &pm);
+                if (ok && p->n_mounts >= 64) {
+                        bad(w, m, key, "more than 64 mounts");
                         ok = false;
                 }
-                struct policy *p = w->p;
                 struct policy_mount *nv =
-                        ok && p->n_mounts < 64
-                                ? realloc(p->mounts,
-                                          (p->n_mounts + 1) * sizeof(*nv))
-                                : NULL;
-                if (ok && p->n_mounts >= 64)
-                        bad(w, m, key, "more than 64 mounts");
+                        ok ? realloc(p->mounts,
+                                     (p->n_mounts + 1) * sizeof(*nv))
+                           : NULL;
                 if (!nv) {
                         free(pm.source);
                         free(pm.target);
@@ -533,6 +534,55 @@ static void k_env(struct walk *w, const struct ynode *n, const char *key)
 
 /* secrets */
 
+/* A secret's {from: ...}: its source, checked, or NULL after an error. */
+static const char *secret_from(struct walk *w, const struct ynode *v,
+                               const char *path)
+{
+        if (v->kind != YNODE_MAP) {
+                bad(w, v, path,
+                    "expected {from: \"env:NAME\"} or {from: \"file:PATH\"}, "
+                    "got %s",
+                    kind_name(v));
+                return NULL;
+        }
+        const char *from = NULL;
+        bool ok = true;
+        for (size_t j = 0; j + 1 < v->n; j += 2) {
+                const struct ynode *sk = v->items[j];
+                char sp[256];
+                snprintf(sp, sizeof(sp), "%s.%.32s", path, sk->str);
+                if (strcmp(sk->str, "from") == 0)
+                        from = scalar(w, v->items[j + 1], sp);
+                else {
+                        bad(w, sk, sp,
+                            strcmp(sk->str, "inject") == 0
+                                    ? "credential injection is not "
+                                      "available in this version of agentbox"
+                                    : "unknown key; expected from");
+                        ok = false;
+                }
+        }
+        if (!ok)
+                return NULL;
+        if (!from) {
+                bad(w, v, path, "a secret needs from: \"env:NAME\" or "
+                                "\"file:PATH\"");
+                return NULL;
+        }
+        bool env = strncmp(from, "env:", 4) == 0;
+        bool file = strncmp(from, "file:", 5) == 0;
+        if ((!env && !file) ||
+            (env && !policy_env_name_valid(from + 4, strlen(from + 4))) ||
+            (file && !host_path_ok(from + 5))) {
+                bad(w, v, path,
+                    "from: expected \"env:NAME\" or \"file:PATH\" (absolute "
+                    "or ~/...), got \"%.64s\"",
+                    from);
+                return NULL;
+        }
+        return from;
+}
+
 static void k_secrets(struct walk *w, const struct ynode *n, const char *key)
 {
         if (is_null(n))
@@ -552,74 +602,26 @@ static void k_secrets(struct walk *w, const struct ynode *n, const char *key)
                             "not a variable name (letters, digits and _)");
                         continue;
                 }
-                if (v->kind != YNODE_MAP) {
-                        bad(w, v, path,
-                            "expected {from: \"env:NAME\"} or {from: "
-                            "\"file:PATH\"}, got %s",
-                            kind_name(v));
+                const char *from = secret_from(w, v, path);
+                if (!from)
+                        continue;
+                if (p->n_secrets >= 64) {
+                        bad(w, k, path, "more than 64 secrets");
                         continue;
                 }
-                const char *from = NULL;
-                bool ok = true;
-                for (size_t j = 0; j + 1 < v->n; j += 2) {
-                        const struct ynode *sk = v->items[j];
-                        char sp[256];
-                        snprintf(sp, sizeof(sp), "%s.%.32s", path, sk->str);
-                        if (strcmp(sk->str, "from") == 0)
-                                from = scalar(w, v->items[j + 1], sp);
-                        else if (strcmp(sk->str, "inject") == 0) {
-                                bad(w, sk, sp,
-                                    "credential injection is not available "
-                                    "in this version of agentbox");
-                                ok = false;
-                        } else {
-                                bad(w, sk, sp,
-                                    "unknown key; expected from");
-                                ok = false;
-                        }
-                }
-                if (!ok)
+                struct policy_secret *nv =
+                        realloc(p->secrets, (p->n_secrets + 1) * sizeof(*nv));
+                if (!nv)
                         continue;
-                if (!from) {
-                        bad(w, v, path, "a secret needs from: \"env:NAME\" "
-                                        "or \"file:PATH\"");
+                p->secrets = nv;
+                struct policy_secret ps = {strdup(k->str), strdup(from),
+                                           src_of(w, k)};
+                if (!ps.name || !ps.from) {
+                        free(ps.name);
+                        free(ps.from);
                         continue;
                 }
-                bool env = strncmp(from, "env:", 4) == 0;
-                bool file = strncmp(from, "file:", 5) == 0;
-                if ((!env && !file) ||
-                    (env && !policy_env_name_valid(from + 4,
-                                                   strlen(from + 4))) ||
-                    (file && !host_path_ok(from + 5))) {
-                        bad(w, v, path,
-                            "from: expected \"env:NAME\" or \"file:PATH\" "
-                            "(absolute or ~/...), got \"%.64s\"",
-                            from);
-                        continue;
-                }
-                size_t e = 0;
-                while (e < p->n_secrets && strcmp(p->secrets[e].name, k->str))
-                        e++;
-                if (e == p->n_secrets) {
-                        if (p->n_secrets >= 64) {
-                                bad(w, k, path, "more than 64 secrets");
-                                continue;
-                        }
-                        struct policy_secret *nv = realloc(
-                                p->secrets, (p->n_secrets + 1) * sizeof(*nv));
-                        if (!nv)
-                                continue;
-                        p->secrets = nv;
-                        struct policy_secret ps = {strdup(k->str),
-                                                   strdup(from),
-                                                   src_of(w, k)};
-                        if (!ps.name || !ps.from) {
-                                free(ps.name);
-                                free(ps.from);
-                                continue;
-                        }
-                        p->secrets[p->n_secrets++] = ps;
-                }
+                p->secrets[p->n_secrets++] = ps;
         }
 }
 

@@ -617,110 +617,135 @@ static void check_mount_denied(struct policy_stack *s,
                       dp && under(src, dp) ? "lies in" : "holds", d, by);
 }
 
-static void check_ceiling(struct policy_stack *s, struct policy_errors *errs)
+/* A value set by a lower layer over the managed one. */
+static void ceiling_values(struct policy_stack *s, struct policy_errors *errs)
 {
         const struct policy *mg = &s->layer[POLICY_LAYER_MANAGED];
         const struct policy *e = &s->effective;
+        static const enum policy_key capped[] = {
+                POLICY_K_NET, POLICY_K_PIDS, POLICY_K_MEMORY, POLICY_K_CPUS,
+                POLICY_K_TMP};
         char a[512], b[512], va[64], vb[64];
-        if (s->present[POLICY_LAYER_MANAGED]) {
-                /* a value set by a lower layer over the managed one */
-                static const enum policy_key capped[] = {
-                        POLICY_K_NET, POLICY_K_PIDS, POLICY_K_MEMORY,
-                        POLICY_K_CPUS, POLICY_K_TMP};
-                for (size_t i = 0; i < ARRAY_SIZE(capped); i++) {
-                        enum policy_key k = capped[i];
-                        if (!(mg->given & (1u << k)) || !exceeds(k, e, mg))
+        for (size_t i = 0; i < ARRAY_SIZE(capped); i++) {
+                enum policy_key k = capped[i];
+                if (!(mg->given & (1u << k)) || !exceeds(k, e, mg))
+                        continue;
+                describe_key(s, e, k, a, sizeof(a));
+                describe_key(s, mg, k, b, sizeof(b));
+                format_value(k, e, va, sizeof(va));
+                format_value(k, mg, vb, sizeof(vb));
+                ceiling_error(s, errs,
+                              "%s: %s (%s) is above the ceiling %s (%s); ask "
+                              "for %s or less",
+                              policy_key_name(k), va, a, vb, b, vb);
+        }
+}
+
+/* A managed allowlist: a lower layer may only allow within it. */
+static void ceiling_allow(struct policy_stack *s, struct policy_errors *errs)
+{
+        const struct policy *mg = &s->layer[POLICY_LAYER_MANAGED];
+        const struct policy *e = &s->effective;
+        char a[512];
+        if (!mg->allow.n)
+                return;
+        for (size_t i = 0; i < e->allow.n; i++) {
+                const struct netpat *p = &e->allow.v[i];
+                if (p->src.layer == POLICY_LAYER_MANAGED ||
+                    within(p, &mg->allow))
+                        continue;
+                policy_src_describe(s, p->src, a, sizeof(a));
+                ceiling_error(s, errs,
+                              "network.allow %s (%s): not within the managed "
+                              "allowlist (%s); the administrator allows only "
+                              "what it names",
+                              p->text, a, s->path[POLICY_LAYER_MANAGED]);
+        }
+        if (e->net == POLICY_NET_OPEN) {
+                describe_key(s, e, POLICY_K_NET, a, sizeof(a));
+                ceiling_error(s, errs,
+                              "network.mode open (%s): reaches beyond the "
+                              "managed allowlist (%s); use filtered",
+                              a, s->path[POLICY_LAYER_MANAGED]);
+        }
+}
+
+/* What the managed file protects stays protected. */
+static void ceiling_protect(struct policy_stack *s, struct policy_errors *errs)
+{
+        const struct policy *mg = &s->layer[POLICY_LAYER_MANAGED];
+        const struct policy *e = &s->effective;
+        char a[512], b[512];
+        for (size_t i = 0; i < mg->protect.n_add; i++)
+                for (size_t j = 0; j < e->protect.n_remove; j++) {
+                        if (!protect_covers(e->protect.remove[j],
+                                            mg->protect.add[i]))
                                 continue;
-                        describe_key(s, e, k, a, sizeof(a));
-                        describe_key(s, mg, k, b, sizeof(b));
-                        format_value(k, e, va, sizeof(va));
-                        format_value(k, mg, vb, sizeof(vb));
+                        policy_src_describe(s, e->protect.remove_src[j], a,
+                                            sizeof(a));
+                        policy_src_describe(s, mg->protect.add_src[i], b,
+                                            sizeof(b));
                         ceiling_error(s, errs,
-                                      "%s: %s (%s) is above the ceiling %s "
-                                      "(%s); ask for %s or less",
-                                      policy_key_name(k), va, a, vb, b, vb);
+                                      "unprotect %s (%s): the managed policy "
+                                      "protects %s (%s)",
+                                      e->protect.remove[j], a,
+                                      mg->protect.add[i], b);
                 }
-                /* an allowlist: a lower layer may only allow within it */
-                if (mg->allow.n) {
-                        for (size_t i = 0; i < e->allow.n; i++) {
-                                const struct netpat *p = &e->allow.v[i];
-                                if (p->src.layer == POLICY_LAYER_MANAGED ||
-                                    within(p, &mg->allow))
-                                        continue;
-                                policy_src_describe(s, p->src, a, sizeof(a));
-                                ceiling_error(
-                                        s, errs,
-                                        "network.allow %s (%s): not within "
-                                        "the managed allowlist (%s); the "
-                                        "administrator allows only what it "
-                                        "names",
-                                        p->text, a,
-                                        s->path[POLICY_LAYER_MANAGED]);
-                        }
-                        if (e->net == POLICY_NET_OPEN) {
-                                describe_key(s, e, POLICY_K_NET, a, sizeof(a));
-                                ceiling_error(
-                                        s, errs,
-                                        "network.mode open (%s): reaches "
-                                        "beyond the managed allowlist (%s); "
-                                        "use filtered",
-                                        a, s->path[POLICY_LAYER_MANAGED]);
-                        }
-                }
-                /* what it protects stays protected */
-                for (size_t i = 0; i < mg->protect.n_add; i++)
-                        for (size_t j = 0; j < e->protect.n_remove; j++) {
-                                if (!protect_covers(e->protect.remove[j],
-                                                    mg->protect.add[i]))
-                                        continue;
-                                policy_src_describe(
-                                        s, e->protect.remove_src[j], a,
-                                        sizeof(a));
-                                policy_src_describe(s, mg->protect.add_src[i],
-                                                    b, sizeof(b));
-                                ceiling_error(s, errs,
-                                              "unprotect %s (%s): the "
-                                              "managed policy protects %s "
-                                              "(%s)",
-                                              e->protect.remove[j], a,
-                                              mg->protect.add[i], b);
-                        }
-                /* locked keys: no lower layer sets them at all */
-                for (int k = 0; k < POLICY_K_ALL; k++) {
-                        if (!(mg->locked & (1u << k)))
+}
+
+static bool layer_sets(const struct policy *lp, int k)
+{
+        if (k < POLICY_K_N)
+                return lp->given & (1u << k);
+        switch (k) {
+        case POLICY_K_ALLOW:
+                return lp->allow.n;
+        case POLICY_K_DENY:
+                return lp->deny.n;
+        case POLICY_K_PROTECT:
+                return lp->protect.n_add || lp->protect.n_remove;
+        case POLICY_K_MOUNTS:
+                return lp->n_mounts;
+        case POLICY_K_ENV:
+                return lp->n_env;
+        default:
+                return lp->n_secrets;
+        }
+}
+
+/* Locked keys: no lower layer sets them at all. */
+static void ceiling_locks(struct policy_stack *s, struct policy_errors *errs)
+{
+        const struct policy *mg = &s->layer[POLICY_LAYER_MANAGED];
+        char b[512];
+        for (int k = 0; k < POLICY_K_ALL; k++) {
+                if (!(mg->locked & (1u << k)))
+                        continue;
+                policy_src_describe(s, mg->lock_src[k], b, sizeof(b));
+                for (int l = POLICY_LAYER_USER; l < POLICY_LAYER_N; l++) {
+                        if (!layer_sets(&s->layer[l], k))
                                 continue;
-                        policy_src_describe(s, mg->lock_src[k], b, sizeof(b));
-                        for (int l = POLICY_LAYER_USER; l < POLICY_LAYER_N;
-                             l++) {
-                                const struct policy *lp = &s->layer[l];
-                                bool sets =
-                                        k < POLICY_K_N
-                                                ? lp->given & (1u << k)
-                                        : k == POLICY_K_ALLOW ? lp->allow.n
-                                        : k == POLICY_K_DENY  ? lp->deny.n
-                                        : k == POLICY_K_PROTECT
-                                                ? lp->protect.n_add ||
-                                                          lp->protect.n_remove
-                                        : k == POLICY_K_MOUNTS ? lp->n_mounts
-                                        : k == POLICY_K_ENV    ? lp->n_env
-                                                               : lp->n_secrets;
-                                if (!sets)
-                                        continue;
-                                ceiling_error(
-                                        s, errs,
-                                        "%s: locked by the managed policy "
-                                        "(%s); the %s %s may not set it",
-                                        policy_key_name((enum policy_key)k), b,
-                                        policy_layer_name(
-                                                (enum policy_layer)l),
-                                        l == POLICY_LAYER_FLAGS
-                                                ? "flags"
-                                                : s->path[l]);
-                        }
+                        ceiling_error(s, errs,
+                                      "%s: locked by the managed policy "
+                                      "(%s); the %s %s may not set it",
+                                      policy_key_name((enum policy_key)k), b,
+                                      policy_layer_name((enum policy_layer)l),
+                                      l == POLICY_LAYER_FLAGS ? "flags"
+                                                              : s->path[l]);
                 }
         }
-        for (size_t i = 0; i < e->n_mounts; i++)
-                check_mount_denied(s, &e->mounts[i], errs);
+}
+
+static void check_ceiling(struct policy_stack *s, struct policy_errors *errs)
+{
+        if (s->present[POLICY_LAYER_MANAGED]) {
+                ceiling_values(s, errs);
+                ceiling_allow(s, errs);
+                ceiling_protect(s, errs);
+                ceiling_locks(s, errs);
+        }
+        for (size_t i = 0; i < s->effective.n_mounts; i++)
+                check_mount_denied(s, &s->effective.mounts[i], errs);
 }
 
 /* ---- what an untrusted project file would widen ------------------------- */
