@@ -797,16 +797,26 @@ int policy_file_parse(const char *file, const char *buf, size_t len,
 int policy_file_read(const char *path, char **buf, size_t *len,
                      struct stat *st, struct policy_errors *errs)
 {
+        return policy_file_read_at(AT_FDCWD, path, path, buf, len, st, errs);
+}
+
+int policy_file_read_at(int dir, const char *name, const char *path,
+                        char **buf, size_t *len, struct stat *st,
+                        struct policy_errors *errs)
+{
         *buf = NULL;
         *len = 0;
-        int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        int fd = openat(dir, name,
+                        O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0) {
                 int e = errno;
                 struct stat ls;
                 /* a socket node: the placeholder a run holds a missing
                  * agentbox.yaml with (or left, killed), so none */
-                if (e == ENOENT || (e == ENXIO && lstat(path, &ls) == 0 &&
-                                    S_ISSOCK(ls.st_mode)))
+                if (e == ENOENT ||
+                    (e == ENXIO &&
+                     fstatat(dir, name, &ls, AT_SYMLINK_NOFOLLOW) == 0 &&
+                     S_ISSOCK(ls.st_mode)))
                         return -ENOENT;
                 policy_errors_add(errs, "%s: cannot open it: %s%s", path,
                                   strerror(e),

@@ -33,3 +33,7 @@ int policy_file_parse(const char *file, const char *buf, size_t len,
 struct stat;
 int policy_file_read(const char *path, char **buf, size_t *len,
                      struct stat *st, struct policy_errors *errs);
+/* The same for name in directory dir (path names it in messages). */
+int policy_file_read_at(int dir, const char *name, const char *path,
+                        char **buf, size_t *len, struct stat *st,
+                        struct policy_errors *errs);

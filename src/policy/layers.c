@@ -18,6 +18,7 @@
 #include "common/fileio.h"
 #include "common/statedir.h"
 #include "common/util.h"
+#include "policy/workspace.h"
 
 const char *policy_managed_path_override;
 uid_t policy_managed_owner; /* root */
@@ -131,7 +132,12 @@ static int load(struct policy_stack *s, enum policy_layer l, char *path,
         char *buf = NULL;
         size_t len = 0;
         struct stat st;
-        int r = policy_file_read(path, &buf, &len, &st, errs);
+        /* the project's: read in the workspace as pinned, never by name */
+        int r = l == POLICY_LAYER_PROJECT
+                        ? policy_file_read_at(s->effective.ws_fd,
+                                              POLICY_PROJECT_FILE, path, &buf,
+                                              &len, &st, errs)
+                        : policy_file_read(path, &buf, &len, &st, errs);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
@@ -889,13 +895,20 @@ int policy_stack_load(struct policy_stack *s, struct policy *flags,
         const char *ws = fl->workspace ? fl->workspace
                          : us->workspace ? us->workspace
                                          : ".";
+        /* pinned once, as the box will have it: the supervisor takes
+         * this descriptor, and the project file is read through it */
         _cleanup_free_ char *wse = policy_expand_home(ws);
-        char real[PATH_MAX];
-        if (wse && realpath(wse, real)) {
-                s->workspace = strdup(real);
+        char *real = NULL;
+        struct ab_err err = {0};
+        if (!wse)
+                policy_errors_add(errs, "out of memory");
+        else if (policy_workspace_pin(wse, geteuid() == 0,
+                                      &s->effective.ws_fd, &real, &err) < 0)
+                policy_errors_add(errs, "%s", err.msg);
+        else {
+                s->workspace = real;
                 char *pp = NULL;
-                if (s->workspace &&
-                    asprintf(&pp, "%s/%s", real, POLICY_PROJECT_FILE) < 0)
+                if (asprintf(&pp, "%s/%s", real, POLICY_PROJECT_FILE) < 0)
                         pp = NULL;
                 (void)load(s, POLICY_LAYER_PROJECT, pp, errs);
         }
@@ -906,6 +919,8 @@ int policy_stack_load(struct policy_stack *s, struct policy *flags,
                         policy_errors_add(errs, "out of memory");
         s->effective.audit_path = fl->audit_path ? strdup(fl->audit_path)
                                                  : NULL;
+        if (s->workspace && copy_str(&s->effective.workspace, s->workspace) < 0)
+                policy_errors_add(errs, "out of memory");
         s->effective.tty_passthrough = fl->tty_passthrough;
         s->effective.verbose = fl->verbose;
         for (int l = 0; l < POLICY_LAYER_N; l++)

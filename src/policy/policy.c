@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/util.h"
 
@@ -16,6 +17,7 @@ void policy_init(struct policy *p)
                 .isolation = POLICY_ISOLATION_PROCESS,
                 .net = POLICY_NET_FILTERED,
                 .pids_max = POLICY_PIDS_DEFAULT,
+                .ws_fd = -1,
         };
 }
 
@@ -49,7 +51,9 @@ void policy_free(struct policy *p)
         free(p->trust);
         for (size_t i = 0; i < POLICY_LAYER_N; i++)
                 free(p->layer_file[i]);
-        *p = (struct policy){0};
+        if (p->ws_fd >= 0)
+                close(p->ws_fd);
+        *p = (struct policy){.ws_fd = -1};
 }
 
 void policy_rule_describe(const struct policy *p, const struct netpat *r,

@@ -118,6 +118,9 @@ struct policy {
         size_t n_trust;
         /* the file behind each layer (for messages), or NULL */
         char *layer_file[POLICY_LAYER_N];
+        /* the workspace as the layers pinned it (policy_stack_load): the
+         * supervisor takes it from here, never resolving it again; -1 */
+        int ws_fd;
 };
 
 void policy_init(struct policy *p);

@@ -196,8 +196,15 @@ static int prepare_spec(struct policy *p, char *const *argv,
          * about the directory held.  Root follows no symlink on the way:
          * a box run by root writes root-owned files, links included. */
         char *real = NULL;
-        int r = policy_workspace_pin(p->workspace, geteuid() == 0,
-                                     &spec->ws_fd, &real, err);
+        int r = 0;
+        if (p->ws_fd >= 0) {
+                /* pinned by the layers (policy_stack_load) already */
+                spec->ws_fd = steal_fd(&p->ws_fd);
+                if (!(real = strdup(p->workspace)))
+                        return err_set(err, -ENOMEM, "out of memory");
+        } else
+                r = policy_workspace_pin(p->workspace, geteuid() == 0,
+                                         &spec->ws_fd, &real, err);
         if (r < 0)
                 return r;
         _cleanup_free_ char *given = p->workspace;
