@@ -51,6 +51,11 @@ const char cli_run_usage[] =
         "  -v, --verbose         say what the box chose (e.g. how pids are capped)\n"
         "  -h, --help            show this help\n"
         "\n"
+        "The options come on top of the policy files: the administrator's\n"
+        "/etc/agentbox/managed.yaml (a ceiling), ~/.config/agentbox/config.yaml\n"
+        "and the workspace's agentbox.yaml (agentbox check shows the result;\n"
+        "see agentbox.yaml(5)).\n"
+        "\n"
         "Exit status: COMMAND's; 125 when agentbox itself fails, 126 when\n"
         "COMMAND cannot be executed, 127 when it is not found in the box.\n";
 
