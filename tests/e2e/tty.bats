@@ -214,14 +214,19 @@ print("ok")
 }
 
 # tm ARGS...: the test's own tmux server, a third-party terminal emulator
-# that agentbox runs in, as a user's would be.
+# that agentbox runs in, as a user's would be.  Each tm_run starts a server
+# on a socket of its own (TM_SOCK): one just killed may still be going
+# away, and a client of the same name would reach it.
+TM_N=0
 tm() {
-        tmux -L "abtest$$" -f /dev/null "$@"
+        tmux -L "${TM_SOCK:-abtest$$-$BATS_TEST_NUMBER}" -f /dev/null "$@"
 }
 
 # tm_run CMD: a 100x30 tmux window running CMD, then "EXIT=<status>".
 tm_run() {
-        CLEANUP+=("tmux -L abtest$$ kill-server")
+        TM_N=$((TM_N + 1))
+        TM_SOCK="abtest$$-$BATS_TEST_NUMBER-$TM_N"
+        CLEANUP+=("tmux -L $TM_SOCK kill-server")
         # the clipboard option set before CMD runs, in the same server
         # start (set after, CMD's OSC 52 could come first)
         tm start-server \; set -g set-clipboard on \; \
@@ -393,7 +398,7 @@ if os.fork() == 0:
 print("READY", flush=True)
 time.sleep(1000)
 PY
-        CLEANUP+=("tmux -L abtest$$ kill-server")
+        CLEANUP+=("tmux -L ${TM_SOCK:-abtest$$-$BATS_TEST_NUMBER} kill-server")
         tm new-session -d -x 100 -y 30 -s t "bash --norc --noprofile -i"
         tm send-keys -t t "cd $WS && $AGENTBOX run --workspace $WS -- python3 reader.py" Enter
         tm_wait READY
@@ -514,7 +519,7 @@ tty.setraw(0)
 os.write(1, b"\x1b[?1049h\x1b[?1000h\x1b[?1006h\x1b[?2004hIN-THE-TUI")
 time.sleep(60)
 PY
-        CLEANUP+=("tmux -L abtest$$ kill-server")
+        CLEANUP+=("tmux -L ${TM_SOCK:-abtest$$-$BATS_TEST_NUMBER} kill-server")
         tm new-session -d -x 100 -y 30 -s t "bash --norc --noprofile -i"
         tm send-keys -t t "$AGENTBOX run --workspace $WS -- python3 $WS/tui.py" Enter
         tm_wait IN-THE-TUI
