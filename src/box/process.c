@@ -325,9 +325,44 @@ static void say_weaker_caps(const struct box_spec *spec,
         }
         if (p->cpus_milli && !cg->v[BOX_CG_CPU].parent[0])
                 fprintf(stderr,
-                        "agentbox: --cpus: no cpu cgroup (%s), so the box's "
+                        "agentbox: %s: no cpu cgroup (%s), so the box's "
                         "CPU time is not capped\n",
+                        p->src[POLICY_K_CPUS].layer == POLICY_LAYER_FLAGS
+                                ? "--cpus"
+                                : "resources.cpus",
                         why);
+}
+
+/* An administrator's cap (the managed policy's) is a ceiling: a box it
+ * cannot hold in whole does not start. */
+static int managed_caps_held(const struct box_spec *spec,
+                             const struct box_cgroups *cg, struct ab_err *err)
+{
+        const struct policy *p = spec->policy;
+        const char *file = p->layer_file[POLICY_LAYER_MANAGED];
+        const struct policy_src *m = &p->src[POLICY_K_MEMORY];
+        const struct policy_src *c = &p->src[POLICY_K_CPUS];
+        if (m->layer == POLICY_LAYER_MANAGED && !spec->mem.by_cgroup &&
+            spec->mem.max != UINT64_MAX)
+                return err_set(err, -EPERM,
+                               "resources.memory (managed %s:%u:%u): this "
+                               "host gives agentbox no memory cgroup, so the "
+                               "administrator's cap would hold for each "
+                               "process alone; the box does not start (a "
+                               "cgroup v2 subtree with the memory controller "
+                               "delegated to you makes it hold)",
+                               file ? file : "?", m->line, m->col);
+        if (c->layer == POLICY_LAYER_MANAGED && p->cpus_milli &&
+            !cg->v[BOX_CG_CPU].parent[0])
+                return err_set(err, -EPERM,
+                               "resources.cpus (managed %s:%u:%u): this host "
+                               "gives agentbox no cpu cgroup, so the "
+                               "administrator's cap cannot be held; the box "
+                               "does not start (a cgroup v2 subtree with the "
+                               "cpu controller delegated to you makes it "
+                               "hold)",
+                               file ? file : "?", c->line, c->col);
+        return 0;
 }
 
 static int process_spawn(const struct box_spec *given, struct box **out,
@@ -363,6 +398,9 @@ static int process_spawn(const struct box_spec *given, struct box **out,
                         &spec->mem);
         if (!spec->mem.by_cgroup && spec->mem.max != UINT64_MAX)
                 spec->limits.data = spec->mem.max;
+        int held = managed_caps_held(spec, &b->cg, err);
+        if (held < 0)
+                return held;
         say_weaker_caps(spec, &b->cg);
         int pidfd = -1;
         fflush(NULL);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "common/say.h"
 #include "common/util.h"
 #include "policy/layers.h"
 
@@ -74,7 +75,10 @@ static void row(struct out *o, const char *key, const char *value,
         }
         char where[PATH_MAX + 64];
         policy_src_describe(o->s, src, where, sizeof(where));
-        printf("  %-20s %-30s %s\n", key, value, where);
+        _cleanup_free_ char *v = say_escape(value);
+        _cleanup_free_ char *w = say_escape(where);
+        say_safe(stdout, "  %-20s %-30s %s\n", key, v ? v : "?",
+                 w ? w : "?");
 }
 
 static json_object *list(struct out *o, const char *key)
@@ -103,7 +107,7 @@ static void print_policy(struct out *o)
                 vals = json_object_new_object();
                 json_object_object_add(o->root, "values", vals);
         } else
-                printf("effective policy:\n");
+                say_safe(stdout, "effective policy:\n");
         char v[PATH_MAX];
         row(o, "isolation", "process", p->src[POLICY_K_ISOLATION], vals);
         row(o, "workspace", s->workspace ? s->workspace : "?",
@@ -136,7 +140,7 @@ static void print_policy(struct out *o)
         for (int j = 0; j < 2; j++) {
                 json_object *a = list(o, nk[j]);
                 if (!o->json && !nl[j]->n)
-                        printf("  %-20s (none)\n", nk[j]);
+                        say_safe(stdout, "  %-20s (none)\n", nk[j]);
                 for (size_t i = 0; i < nl[j]->n; i++)
                         row(o, nk[j], nl[j]->v[i].text, nl[j]->v[i].src, a);
         }
@@ -184,7 +188,7 @@ static void print_layers(struct out *o)
         const struct policy_stack *s = o->s;
         json_object *a = list(o, "layers");
         if (!o->json)
-                printf("layers (lowest first; the managed one is a "
+                say_safe(stdout, "layers (lowest first; the managed one is a "
                        "ceiling):\n");
         for (int l = POLICY_LAYER_MANAGED; l < POLICY_LAYER_FLAGS; l++) {
                 const char *state =
@@ -209,7 +213,7 @@ static void print_layers(struct out *o)
                         json_object_array_add(a, e);
                         continue;
                 }
-                printf("  %-8s %s (%s)\n",
+                say_safe(stdout, "  %-8s %s (%s)\n",
                        policy_layer_name((enum policy_layer)l),
                        s->path[l] ? s->path[l] : "-", state);
         }
@@ -235,34 +239,34 @@ static void print_layers(struct out *o)
                 return;
         }
         if (s->project_trusted)
-                printf("  project file trusted by %s (sha256 %.16s...)\n",
+                say_safe(stdout, "  project file trusted by %s (sha256 %.16s...)\n",
                        s->trusted_by ? s->trusted_by : "?", s->project_hash);
         else if (s->widens.n) {
-                printf("  the project file would widen the box; run refuses "
+                say_safe(stdout, "  the project file would widen the box; run refuses "
                        "it until you trust it (agentbox trust %s):\n",
                        s->workspace);
                 for (size_t i = 0; i < s->widens.n; i++)
-                        printf("    %s\n", s->widens.v[i]);
+                        say_safe(stdout, "    %s\n", s->widens.v[i]);
         }
 }
 
 /* ---- --explain ---------------------------------------------------------- */
 
-static void say(struct out *o, const char *verdict, const char *why,
-                struct policy_src src)
+static void verdict(struct out *o, const char *what, const char *why,
+                    struct policy_src src)
 {
         char where[PATH_MAX + 64];
         policy_src_describe(o->s, src, where, sizeof(where));
         if (o->json) {
                 json_object *e = json_object_new_object();
                 json_object_object_add(e, "verdict",
-                                       json_object_new_string(verdict));
+                                       json_object_new_string(what));
                 json_object_object_add(e, "why", json_object_new_string(why));
                 json_object_object_add(e, "from", src_json(o->s, src));
                 json_object_object_add(o->root, "explain", e);
                 return;
         }
-        printf("%s: %s (%s)\n", verdict, why, where);
+        say_safe(stdout, "%s: %s (%s)\n", what, why, where);
 }
 
 static int explain_host(struct out *o, const char *target)
@@ -291,7 +295,7 @@ static int explain_host(struct out *o, const char *target)
         }
         char why[600];
         if (p->net == POLICY_NET_OFF) {
-                say(o, "blocked", "the box has no network: network.mode off",
+                verdict(o, "blocked", "the box has no network: network.mode off",
                     p->src[POLICY_K_NET]);
                 return 0;
         }
@@ -317,7 +321,7 @@ static int explain_host(struct out *o, const char *target)
         if (d) {
                 snprintf(why, sizeof(why), "%s:%u is denied by network.deny %s",
                          host, port, d->text);
-                say(o, "blocked", why, d->src);
+                verdict(o, "blocked", why, d->src);
                 return 0;
         }
         const struct netpat *a =
@@ -327,7 +331,7 @@ static int explain_host(struct out *o, const char *target)
                 snprintf(why, sizeof(why),
                          "%s:%u is allowed by network.allow %s", host, port,
                          a->text);
-                say(o, "allowed", why, a->src);
+                verdict(o, "allowed", why, a->src);
                 return 0;
         }
         if (is_addr && netpat_addr_is_internal((struct sockaddr *)&ss)) {
@@ -336,7 +340,7 @@ static int explain_host(struct out *o, const char *target)
                          "host's own, ...): reached only when network.allow "
                          "names it",
                          host);
-                say(o, "blocked", why, (struct policy_src){0});
+                verdict(o, "blocked", why, (struct policy_src){0});
                 return 0;
         }
         if (p->net == POLICY_NET_OPEN) {
@@ -345,14 +349,14 @@ static int explain_host(struct out *o, const char *target)
                          "(an internal address it resolves to is still "
                          "refused)",
                          host, port);
-                say(o, "allowed", why, p->src[POLICY_K_NET]);
+                verdict(o, "allowed", why, p->src[POLICY_K_NET]);
                 return 0;
         }
         snprintf(why, sizeof(why),
                  "%s:%u: no network.allow pattern names it; add it to "
                  "network.allow in agentbox.yaml, or --allow %s",
                  host, port, host);
-        say(o, "blocked", why, p->src[POLICY_K_NET]);
+        verdict(o, "blocked", why, p->src[POLICY_K_NET]);
         return 0;
 }
 
@@ -388,28 +392,42 @@ static int explain_path(struct out *o, const char *target)
                                          "the box sees it, but can neither "
                                          "change nor create it",
                                          abs, p->protect.add[i]);
-                                say(o, "read-only", why,
+                                verdict(o, "read-only", why,
                                     p->protect.add_src[i]);
                                 return 0;
                         }
-                for (size_t i = 0; i < protect_defaults_n; i++)
-                        if (protect_default_active(&p->protect, i) &&
-                            protect_covers(protect_defaults[i].path, rel)) {
+                for (size_t i = 0; i < protect_defaults_n; i++) {
+                        const struct protect_default *d = &protect_defaults[i];
+                        if (!protect_default_active(&p->protect, i) ||
+                            !protect_covers(d->path, rel))
+                                continue;
+                        /* a directory kept whole (a repository): it can be
+                         * neither removed nor replaced, what is in it
+                         * stays writable */
+                        if (d->marker && strcmp(rel, d->path) != 0)
+                                continue;
+                        if (d->marker) {
                                 snprintf(why, sizeof(why),
-                                         "%s is a protected path by default "
-                                         "(%s: %s); filesystem.unprotect %s "
-                                         "would make it writable",
-                                         abs, protect_defaults[i].path,
-                                         protect_defaults[i].why,
-                                         protect_defaults[i].path);
-                                say(o, "read-only", why,
-                                    (struct policy_src){0});
+                                         "%s can be neither removed, renamed "
+                                         "nor replaced (%s), but what is in "
+                                         "it stays writable",
+                                         abs, d->why);
+                                verdict(o, "kept", why,
+                                        (struct policy_src){0});
                                 return 0;
                         }
+                        snprintf(why, sizeof(why),
+                                 "%s is a protected path by default (%s: "
+                                 "%s); filesystem.unprotect %s would make "
+                                 "it writable",
+                                 abs, d->path, d->why, d->path);
+                        verdict(o, "read-only", why, (struct policy_src){0});
+                        return 0;
+                }
                 snprintf(why, sizeof(why),
                          "%s is in the workspace %s, shared read-write", abs,
                          s->workspace);
-                say(o, "read-write", why, p->src[POLICY_K_WORKSPACE]);
+                verdict(o, "read-write", why, p->src[POLICY_K_WORKSPACE]);
                 return 0;
         }
         static const char *const system[] = {"/usr", "/etc", "/opt", "/bin",
@@ -421,7 +439,7 @@ static int explain_path(struct out *o, const char *target)
                                  "shown read-only (the secrets agentbox "
                                  "masks in /etc excepted: agentbox(1))",
                                  abs);
-                        say(o, "read-only", why, (struct policy_src){0});
+                        verdict(o, "read-only", why, (struct policy_src){0});
                         return 0;
                 }
         static const char *const scratch[] = {"/tmp", "/var/tmp", "/dev/shm",
@@ -433,14 +451,14 @@ static int explain_path(struct out *o, const char *target)
                                  "gone when it ends); the host's is not "
                                  "visible",
                                  abs, scratch[i]);
-                        say(o, "private", why, (struct policy_src){0});
+                        verdict(o, "private", why, (struct policy_src){0});
                         return 0;
                 }
         snprintf(why, sizeof(why),
                  "%s is not in the box: only the workspace, the system "
                  "directories and the box's own scratch space are",
                  abs);
-        say(o, "hidden", why, (struct policy_src){0});
+        verdict(o, "hidden", why, (struct policy_src){0});
         return 0;
 }
 
@@ -478,7 +496,7 @@ static int run_check(int argc, char **argv, bool *json_out)
         int r = cli_run_parse(n, rest, &flags, &cmd, &err);
         free(rest);
         if (r != 0) {
-                fprintf(stderr, "agentbox: %s\n",
+                say_safe(stderr, "agentbox: %s\n",
                         r == 1 ? "agentbox check --help" : err.msg);
                 policy_free(&flags);
                 return EXIT_AGENTBOX;
@@ -520,7 +538,7 @@ static int run_check(int argc, char **argv, bool *json_out)
                 json_object_put(o.root);
         }
         for (size_t i = 0; i < errs.n; i++)
-                fprintf(stderr, "agentbox: %s\n", errs.v[i]);
+                say_safe(stderr, "agentbox: %s\n", errs.v[i]);
         policy_errors_free(&errs);
         policy_stack_free(&s);
         return status;
@@ -552,7 +570,7 @@ int cli_trust(int argc, char **argv)
         char **cmd = NULL;
         policy_init(&flags);
         if (cli_run_parse(5, args, &flags, &cmd, &err) != 0) {
-                fprintf(stderr, "agentbox: %s\n", err.msg);
+                say_safe(stderr, "agentbox: %s\n", err.msg);
                 policy_free(&flags);
                 return EXIT_AGENTBOX;
         }
@@ -566,23 +584,23 @@ int cli_trust(int argc, char **argv)
         }
         if (r < 0) {
                 for (size_t i = 0; i < errs.n; i++)
-                        fprintf(stderr, "agentbox: %s\n", errs.v[i]);
-                fprintf(stderr, "agentbox: nothing was trusted\n");
+                        say_safe(stderr, "agentbox: %s\n", errs.v[i]);
+                say_safe(stderr, "agentbox: nothing was trusted\n");
                 policy_errors_free(&errs);
                 policy_stack_free(&s);
                 return EXIT_AGENTBOX;
         }
         if (s.widens.n) {
-                printf("trusting %s, which widens the box:\n",
+                say_safe(stdout, "trusting %s, which widens the box:\n",
                        s.path[POLICY_LAYER_PROJECT]);
                 for (size_t i = 0; i < s.widens.n; i++)
-                        printf("  %s\n", s.widens.v[i]);
+                        say_safe(stdout, "  %s\n", s.widens.v[i]);
         }
         r = policy_trust_project(s.workspace, s.project_hash, &err);
         if (r < 0)
-                fprintf(stderr, "agentbox: %s\n", err.msg);
+                say_safe(stderr, "agentbox: %s\n", err.msg);
         else
-                printf("trusted %s (sha256 %s); a changed file needs "
+                say_safe(stdout, "trusted %s (sha256 %s); a changed file needs "
                        "agentbox trust again\n",
                        s.path[POLICY_LAYER_PROJECT], s.project_hash);
         policy_errors_free(&errs);

@@ -28,6 +28,7 @@
 #include "box/box.h"
 #include "cli.h"
 #include "common/statedir.h"
+#include "common/say.h"
 #include "common/util.h"
 #include "policy/layers.h"
 #include "policy/netpat.h"
@@ -491,7 +492,7 @@ int cli_init(int argc, char **argv)
                 } else if (argv[i][0] != '-' && !tmpl)
                         tmpl = argv[i];
                 else {
-                        fprintf(stderr, "agentbox: init: unknown argument "
+                        say_safe(stderr, "agentbox: init: unknown argument "
                                         "%s; see agentbox init --help\n",
                                 argv[i]);
                         return EXIT_AGENTBOX;
@@ -499,7 +500,7 @@ int cli_init(int argc, char **argv)
         }
         char real[PATH_MAX];
         if (!realpath(ws, real)) {
-                fprintf(stderr, "agentbox: init: %s: %s\n", ws,
+                say_safe(stderr, "agentbox: init: %s: %s\n", ws,
                         strerror(errno));
                 return EXIT_AGENTBOX;
         }
@@ -508,7 +509,7 @@ int cli_init(int argc, char **argv)
         while (t < ARRAY_SIZE(templates) && strcmp(templates[t], kind) != 0)
                 t++;
         if (t == ARRAY_SIZE(templates)) {
-                fprintf(stderr, "agentbox: init: no template \"%s\"; use "
+                say_safe(stderr, "agentbox: init: no template \"%s\"; use "
                                 "node, python, go, ruby, rust, java, git or "
                                 "minimal\n",
                         kind);
@@ -540,7 +541,7 @@ int cli_init(int argc, char **argv)
                               (force ? O_TRUNC : O_EXCL),
                       0644);
         if (fd < 0) {
-                fprintf(stderr,
+                say_safe(stderr,
                         "agentbox: init: %s: %s%s\n", path, strerror(errno),
                         errno == EEXIST ? " (agentbox init --force replaces "
                                           "it)"
@@ -554,20 +555,20 @@ int cli_init(int argc, char **argv)
         }
         write_file(f, &o, kind);
         if (fclose(f) != 0) {
-                fprintf(stderr, "agentbox: init: writing %s: %s\n", path,
+                say_safe(stderr, "agentbox: init: writing %s: %s\n", path,
                         strerror(errno));
                 return EXIT_AGENTBOX;
         }
-        printf("wrote %s (%s)\n", path, kind);
+        say_safe(stdout, "wrote %s (%s)\n", path, kind);
         for (size_t i = 0; i < o.n_allow; i++)
-                printf("  allows %s: %s\n", o.allow[i], o.comment[i]);
+                say_safe(stdout, "  allows %s: %s\n", o.allow[i], o.comment[i]);
         for (size_t i = 0; i < o.n_notes; i++)
-                printf("  note: %s\n", o.notes[i]);
+                say_safe(stdout, "  note: %s\n", o.notes[i]);
         /* what the user asked agentbox to write is theirs: trusted */
         char *targv[] = {"trust", real, NULL};
         int r = cli_trust(2, targv);
         if (r == 0)
-                printf("next: agentbox run -- <command> (agentbox check "
+                say_safe(stdout, "next: agentbox run -- <command> (agentbox check "
                        "shows the whole policy)\n");
         return r;
 }

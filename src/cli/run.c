@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "cli.h"
+#include "common/say.h"
 #include "common/util.h"
 #include "policy/layers.h"
 #include "session/supervisor.h"
@@ -190,7 +191,7 @@ int cli_run_parse(int argc, char **argv, struct policy *p, char ***cmd,
 static void print_errors(const struct policy_errors *e)
 {
         for (size_t i = 0; i < e->n; i++)
-                fprintf(stderr, "agentbox: %s\n", e->v[i]);
+                say_safe(stderr, "agentbox: %s\n", e->v[i]);
 }
 
 int cli_run(int argc, char **argv)
@@ -206,7 +207,7 @@ int cli_run(int argc, char **argv)
                 return 0;
         }
         if (r < 0) {
-                fprintf(stderr, "agentbox: %s\n", err.msg);
+                say_safe(stderr, "agentbox: %s\n", err.msg);
                 policy_free(&flags);
                 return EXIT_AGENTBOX;
         }
@@ -224,16 +225,18 @@ int cli_run(int argc, char **argv)
                 return EXIT_AGENTBOX;
         }
         struct policy *p = &stack.effective;
+        /* what this box writes below it, no trust: tree vouches for */
+        (void)policy_record_workspace(stack.workspace);
         for (size_t i = 0; i < p->allow.n; i++)
                 if (p->allow.v[i].shared_suffix)
-                        fprintf(stderr,
+                        say_safe(stderr,
                                 "agentbox: note: network.allow %s covers a "
                                 "shared suffix; its subdomains may belong to "
                                 "different owners\n",
                                 p->allow.v[i].text);
         for (size_t i = 0; i < p->n_env; i++)
                 if (!p->env[i].value && !getenv(p->env[i].name))
-                        fprintf(stderr,
+                        say_safe(stderr,
                                 "agentbox: env %s: not set in your "
                                 "environment, so not passed\n",
                                 p->env[i].name);
@@ -242,7 +245,7 @@ int cli_run(int argc, char **argv)
                              ? EXIT_AGENTBOX
                              : supervisor_run(p, cmd, &err);
         if (err.code)
-                fprintf(stderr, "agentbox: %s\n", err.msg);
+                say_safe(stderr, "agentbox: %s\n", err.msg);
         policy_errors_free(&errs);
         policy_stack_free(&stack);
         return status;

@@ -1,6 +1,7 @@
 #include "say.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,4 +33,42 @@ void say(const char *fmt, ...)
                 say_sink(say_arg, line, len);
         else
                 fprintf(stderr, "%s\n", line);
+}
+
+void say_safe(FILE *f, const char *fmt, ...)
+{
+        char *s = NULL;
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                return;
+        for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+                if ((*c < 0x20 && *c != '\n' && *c != '\t') || *c == 0x7f)
+                        fprintf(f, "\\x%02x", *c);
+                else if (*c == 0xc2 && c[1] >= 0x80 && c[1] <= 0x9f)
+                        fprintf(f, "\\u00%02x", *++c);
+                else
+                        fputc(*c, f);
+        }
+        free(s);
+}
+
+char *say_escape(const char *s)
+{
+        size_t n = strlen(s);
+        char *out = malloc(n * 6 + 1), *o = out;
+        if (!out)
+                return NULL;
+        for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+                if (*c < 0x20 || *c == 0x7f)
+                        o += sprintf(o, "\\x%02x", *c);
+                else if (*c == 0xc2 && c[1] >= 0x80 && c[1] <= 0x9f)
+                        o += sprintf(o, "\\u00%02x", *++c);
+                else
+                        *o++ = (char)*c;
+        }
+        *o = 0;
+        return out;
 }

@@ -9,17 +9,24 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/say.h"
 #include "common/util.h"
 #include "policy/yamltree.h"
 
 void policy_errors_add(struct policy_errors *e, const char *fmt, ...)
 {
-        char *s = NULL;
+        char *raw = NULL;
         va_list ap;
         va_start(ap, fmt);
-        int n = vasprintf(&s, fmt, ap);
+        int n = vasprintf(&raw, fmt, ap);
         va_end(ap);
         if (n < 0)
+                return;
+        /* what a file said never moves the cursor or starts a line of
+         * its own where it is printed */
+        char *s = say_escape(raw);
+        free(raw);
+        if (!s)
                 return;
         char **v = realloc(e->v, (e->n + 1) * sizeof(*v));
         if (!v) {
@@ -272,6 +279,8 @@ static void add_pattern(struct walk *w, const struct ynode *item,
 
 static void k_allow(struct walk *w, const struct ynode *n, const char *key)
 {
+        /* said, even empty: a managed allowlist of nothing allows nothing */
+        w->p->given |= 1u << POLICY_K_ALLOW;
         each_value(w, n, key, add_pattern, &w->p->allow);
 }
 
@@ -765,6 +774,11 @@ int policy_file_parse(const char *file, const char *buf, size_t len,
         unsigned line, col;
         char msg[256];
         size_t before = errs->n;
+        /* a byte-order mark is no part of the text (columns count after) */
+        if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
+                buf += 3;
+                len -= 3;
+        }
         if (ytree_parse(buf, len, &t, &line, &col, msg, sizeof(msg)) < 0) {
                 policy_errors_add(errs, "%s:%u:%u: %s", file, line, col, msg);
                 return -EINVAL;

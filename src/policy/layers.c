@@ -187,7 +187,71 @@ static bool under(const char *path, const char *dir)
         size_t n = strlen(dir);
         while (n > 1 && dir[n - 1] == '/')
                 n--;
+        if (n == 1 && dir[0] == '/')
+                return path[0] == '/';
         return strncmp(path, dir, n) == 0 && (path[n] == '/' || !path[n]);
+}
+
+#define WORKSPACES_FILE "workspaces"
+
+/* Was a directory strictly above dir once a box's workspace?  That box
+ * could have written dir's agentbox.yaml (only a workspace's own one is a
+ * protected path), so no trust: tree may vouch for it. */
+static bool below_a_workspace(const char *dir)
+{
+        struct ab_err err = {0};
+        int d = statedir_open(NULL, &err);
+        if (d < 0)
+                return true; /* unknown: vouch for nothing */
+        int fd = openat(d, WORKSPACES_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        close(d);
+        if (fd < 0)
+                return errno != ENOENT;
+        FILE *f = fdopen(fd, "r");
+        if (!f) {
+                close(fd);
+                return true;
+        }
+        bool below = false;
+        char line[PATH_MAX + 2];
+        while (!below && fgets(line, sizeof(line), f)) {
+                line[strcspn(line, "\n")] = 0;
+                below = line[0] == '/' && strcmp(line, dir) != 0 &&
+                        under(dir, line);
+        }
+        fclose(f);
+        return below;
+}
+
+int policy_record_workspace(const char *dir)
+{
+        struct ab_err err = {0};
+        int d = statedir_open(NULL, &err);
+        if (d < 0)
+                return d;
+        int fd = openat(d, WORKSPACES_FILE,
+                        O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+                        0600);
+        close(d);
+        if (fd < 0)
+                return -errno;
+        FILE *f = fdopen(fd, "r+");
+        if (!f) {
+                close(fd);
+                return -ENOMEM;
+        }
+        char line[PATH_MAX + 2];
+        bool known = false;
+        while (!known && fgets(line, sizeof(line), f)) {
+                line[strcspn(line, "\n")] = 0;
+                known = strcmp(line, dir) == 0;
+        }
+        int r = 0;
+        if (!known && !strchr(dir, '\n') && fprintf(f, "%s\n", dir) < 0)
+                r = -EIO;
+        if (fclose(f) != 0)
+                r = -EIO;
+        return r;
 }
 
 static void check_trust(struct policy_stack *s)
@@ -195,10 +259,18 @@ static void check_trust(struct policy_stack *s)
         if (!s->present[POLICY_LAYER_PROJECT])
                 return;
         const struct policy *u = &s->layer[POLICY_LAYER_USER];
-        for (size_t i = 0; i < u->n_trust; i++) {
+        _cleanup_free_ char *home = policy_expand_home("~");
+        char hreal[PATH_MAX] = "";
+        if (home && !realpath(home, hreal))
+                hreal[0] = 0;
+        bool vouch = u->n_trust && !below_a_workspace(s->workspace);
+        for (size_t i = 0; vouch && i < u->n_trust; i++) {
                 _cleanup_free_ char *t = policy_expand_home(u->trust[i].path);
                 char real[PATH_MAX];
-                if (t && realpath(t, real) && under(s->workspace, real)) {
+                /* never the whole filesystem or the whole home, however
+                 * spelt (~/., /home/me/) */
+                if (t && realpath(t, real) && strcmp(real, "/") != 0 &&
+                    strcmp(real, hreal) != 0 && under(s->workspace, real)) {
                         char where[512];
                         policy_src_describe(s, u->trust[i].src, where,
                                             sizeof(where));
@@ -653,7 +725,7 @@ static void ceiling_allow(struct policy_stack *s, struct policy_errors *errs)
         const struct policy *mg = &s->layer[POLICY_LAYER_MANAGED];
         const struct policy *e = &s->effective;
         char a[512];
-        if (!mg->allow.n)
+        if (!(mg->given & (1u << POLICY_K_ALLOW)))
                 return;
         for (size_t i = 0; i < e->allow.n; i++) {
                 const struct netpat *p = &e->allow.v[i];
@@ -719,6 +791,30 @@ static bool layer_sets(const struct policy *lp, int k)
         }
 }
 
+/* Where layer lp sets key k (its first item for a list). */
+static struct policy_src layer_key_src(const struct policy *lp, int k)
+{
+        if (k < POLICY_K_N)
+                return lp->src[k];
+        switch (k) {
+        case POLICY_K_ALLOW:
+                return lp->allow.n ? lp->allow.v[0].src : (struct policy_src){0};
+        case POLICY_K_DENY:
+                return lp->deny.n ? lp->deny.v[0].src : (struct policy_src){0};
+        case POLICY_K_PROTECT:
+                return lp->protect.n_add ? lp->protect.add_src[0]
+                       : lp->protect.n_remove ? lp->protect.remove_src[0]
+                                              : (struct policy_src){0};
+        case POLICY_K_MOUNTS:
+                return lp->n_mounts ? lp->mounts[0].src : (struct policy_src){0};
+        case POLICY_K_ENV:
+                return lp->n_env ? lp->env[0].src : (struct policy_src){0};
+        default:
+                return lp->n_secrets ? lp->secrets[0].src
+                                     : (struct policy_src){0};
+        }
+}
+
 /* Locked keys: no lower layer sets them at all. */
 static void ceiling_locks(struct policy_stack *s, struct policy_errors *errs)
 {
@@ -731,13 +827,14 @@ static void ceiling_locks(struct policy_stack *s, struct policy_errors *errs)
                 for (int l = POLICY_LAYER_USER; l < POLICY_LAYER_N; l++) {
                         if (!layer_sets(&s->layer[l], k))
                                 continue;
+                        char a[512];
+                        policy_src_describe(s, layer_key_src(&s->layer[l], k),
+                                            a, sizeof(a));
                         ceiling_error(s, errs,
-                                      "%s: locked by the managed policy "
-                                      "(%s); the %s %s may not set it",
-                                      policy_key_name((enum policy_key)k), b,
-                                      policy_layer_name((enum policy_layer)l),
-                                      l == POLICY_LAYER_FLAGS ? "flags"
-                                                              : s->path[l]);
+                                      "%s (%s): locked by the managed policy "
+                                      "(%s); no other layer may set it",
+                                      policy_key_name((enum policy_key)k), a,
+                                      b);
                 }
         }
 }
@@ -824,26 +921,44 @@ static void widening(struct policy_stack *s)
 
 /* ---- the whole ---------------------------------------------------------- */
 
+/* "command line" or "user FILE:LINE:COL", from p's own record of files. */
+static void src_text(const struct policy *p, struct policy_src s, char *buf,
+                     size_t size)
+{
+        unsigned l = s.layer < POLICY_LAYER_N ? s.layer : 0;
+        if (l == POLICY_LAYER_DEFAULT || l == POLICY_LAYER_FLAGS ||
+            !p->layer_file[l])
+                snprintf(buf, size, "%s", layer_names[l]);
+        else
+                snprintf(buf, size, "%s %s:%u:%u", layer_names[l],
+                         p->layer_file[l], s.line, s.col);
+}
+
 int policy_check_effective(const struct policy *p, struct ab_err *err)
 {
+        char at[PATH_MAX + 64];
         for (size_t i = 0; i < p->n_env && p->net != POLICY_NET_OFF; i++) {
                 size_t l = strlen(p->env[i].name);
-                if (l >= 6 && strcasecmp(p->env[i].name + l - 6, "_proxy") == 0)
-                        return err_set(err, -EINVAL,
-                                       "env %s: the box sets the proxy "
-                                       "variables to agentbox's own proxy; "
-                                       "with network.mode off (--net off) "
-                                       "you may set them",
-                                       p->env[i].name);
+                if (l < 6 || strcasecmp(p->env[i].name + l - 6, "_proxy"))
+                        continue;
+                src_text(p, p->env[i].src, at, sizeof(at));
+                return err_set(err, -EINVAL,
+                               "env %s (%s): the box sets the proxy "
+                               "variables to agentbox's own proxy; with "
+                               "network.mode off (--net off) you may set "
+                               "them",
+                               p->env[i].name, at);
         }
         for (size_t i = 0; i < p->n_secrets && p->net != POLICY_NET_OFF; i++) {
                 size_t l = strlen(p->secrets[i].name);
-                if (l >= 6 &&
-                    strcasecmp(p->secrets[i].name + l - 6, "_proxy") == 0)
-                        return err_set(err, -EINVAL,
-                                       "secrets.%s: the box sets the proxy "
-                                       "variables itself",
-                                       p->secrets[i].name);
+                if (l < 6 ||
+                    strcasecmp(p->secrets[i].name + l - 6, "_proxy") != 0)
+                        continue;
+                src_text(p, p->secrets[i].src, at, sizeof(at));
+                return err_set(err, -EINVAL,
+                               "secrets.%s (%s): the box sets the proxy "
+                               "variables itself",
+                               p->secrets[i].name, at);
         }
         if (p->audit_path && !p->audit_path[0])
                 return err_set(err, -EINVAL, "--audit: empty file name");
@@ -853,17 +968,20 @@ int policy_check_effective(const struct policy *p, struct ab_err *err)
         for (int j = 0; p->net == POLICY_NET_OFF && j < 2; j++)
                 for (size_t i = 0; i < lists[j]->n; i++)
                         if (lists[j]->v[i].src.layer ==
-                            p->src[POLICY_K_NET].layer)
+                            p->src[POLICY_K_NET].layer) {
+                                src_text(p, lists[j]->v[i].src, at,
+                                         sizeof(at));
                                 return err_set(
                                         err, -EINVAL,
-                                        "network.%s %s with network.mode "
-                                        "off (--%s with --net off) in the "
-                                        "same place: the box has no network "
-                                        "at all; drop the mode off to use "
-                                        "them",
+                                        "network.%s %s (%s) with "
+                                        "network.mode off (--%s with --net "
+                                        "off) in the same place: the box "
+                                        "has no network at all; drop the "
+                                        "mode off to use them",
                                         j ? "deny" : "allow",
-                                        lists[j]->v[i].text,
+                                        lists[j]->v[i].text, at,
                                         j ? "deny" : "allow");
+                        }
         uint16_t ports[POLICY_TRANSPARENT_MAX];
         int r = policy_transparent_ports(p, ports, err);
         return r < 0 ? r : 0;
@@ -914,9 +1032,23 @@ int policy_stack_load(struct policy_stack *s, struct policy *flags,
         }
         check_trust(s);
 
-        for (int l = POLICY_LAYER_MANAGED; l < POLICY_LAYER_N; l++)
-                if (apply(&s->effective, &s->layer[l]) < 0)
+        for (int l = POLICY_LAYER_MANAGED; l < POLICY_LAYER_N; l++) {
+                int r = apply(&s->effective, &s->layer[l]);
+                if (r == -E2BIG)
+                        policy_errors_add(errs,
+                                          "the layers together name more "
+                                          "than %u network patterns, %d "
+                                          "protected paths or %u variables "
+                                          "(the %s layer is past it)",
+                                          NETPAT_MAX, PROTECT_MAX,
+                                          POLICY_ENV_MAX,
+                                          policy_layer_name(
+                                                  (enum policy_layer)l));
+                else if (r < 0)
                         policy_errors_add(errs, "out of memory");
+                if (r < 0)
+                        break;
+        }
         s->effective.audit_path = fl->audit_path ? strdup(fl->audit_path)
                                                  : NULL;
         if (s->workspace && copy_str(&s->effective.workspace, s->workspace) < 0)
@@ -959,23 +1091,17 @@ int policy_stack_refuse(const struct policy_stack *s,
 {
         if (!s->widens.n)
                 return 0;
-        char *list = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&list, &len);
-        if (!f)
-                return -ENOMEM;
-        for (size_t i = 0; i < s->widens.n; i++)
-                fprintf(f, "\n  %s", s->widens.v[i]);
-        fclose(f);
         policy_errors_add(errs,
                           "%s: this project's policy file would widen the "
                           "box, and you have not trusted it (a cloned "
-                          "repository may be hostile):%s\nRead it, then "
-                          "approve this exact content with: agentbox trust "
-                          "%s",
-                          s->path[POLICY_LAYER_PROJECT], list ? list : "",
+                          "repository may be hostile):",
+                          s->path[POLICY_LAYER_PROJECT]);
+        for (size_t i = 0; i < s->widens.n; i++)
+                policy_errors_add(errs, "  %s", s->widens.v[i]);
+        policy_errors_add(errs,
+                          "read it, then approve this exact content with: "
+                          "agentbox trust %s",
                           s->workspace);
-        free(list);
         return -EPERM;
 }
 

@@ -55,6 +55,11 @@ int policy_stack_refuse(const struct policy_stack *s,
 int policy_trust_project(const char *dir, const char *expect,
                          struct ab_err *err);
 
+/* Remember dir (canonical) as a box's workspace, in the state directory:
+ * a project file below it is one that box could have written, and no
+ * trust: tree vouches for it (only agentbox trust does). */
+int policy_record_workspace(const char *dir);
+
 /* "managed /etc/agentbox/managed.yaml:3:5", "flag 4", "built-in". */
 void policy_src_describe(const struct policy_stack *s, struct policy_src src,
                          char *buf, size_t size);

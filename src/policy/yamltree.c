@@ -90,6 +90,9 @@ static int attach(struct build *b, struct ynode *node, const yaml_mark_t *m)
         }
         struct ynode *p = b->stack[b->depth - 1];
         if (p->kind == YNODE_MAP && p->n % 2 == 0) {
+                if (node->kind == YNODE_SCALAR &&
+                    strlen(node->str) != node->len)
+                        return fail(b, m, -EINVAL, "a NUL byte in a key");
                 if (node->kind != YNODE_SCALAR)
                         return fail(b, m, -EINVAL,
                                     "a key must be a plain word, not a %s",

@@ -341,3 +341,51 @@ EOF
                 [ "$status" -eq 0 ] || { echo "$t: $output"; return 1; }
         done
 }
+
+@test "a managed cap the host cannot hold stops the box (an ordinary user here has no cgroup); root's is held" {
+        policy_setup
+        printf 'version: 1\nresources: {cpus: 0.5, memory: 512M}\n' >"$AGENTBOX_TEST_MANAGED"
+        run ab run -w "$WS" --net off -- sh -c 'echo ran'
+        if [ "$(id -u)" -eq 0 ]; then
+                [ "$status" -eq 0 ]
+                [[ "$output" == *ran* ]]
+        else
+                [ "$status" -eq 125 ]
+                [[ "$output" == *"resources.memory (managed $AGENTBOX_TEST_MANAGED:2:32)"*"does not start"* ]]
+                [[ "$output" != *ran* ]]
+        fi
+}
+
+@test "what a policy file says is printed with its control bytes escaped, never to the terminal raw" {
+        policy_setup
+        printf 'version: 1\nenv:\n  set: {LANG: "C\\e[3A\\r\\e[J fake\\n"}\n' >"$WS/agentbox.yaml"
+        run ab check -w "$WS"
+        [ "$status" -eq 0 ]
+        [[ "$output" != *$'\e'* ]]
+        [[ "$output" == *'LANG=C\x1b[3A\x0d\x1b[J fake\x0a'* ]]
+        printf 'version: 1\nnetwork:\n  allow: ["\\e[2Jx.example"]\n' >"$WS/agentbox.yaml"
+        run ab check -w "$WS"
+        [ "$status" -eq 125 ]
+        [[ "$output" != *$'\e'* ]]
+        [[ "$output" == *'\x1b[2Jx.example'* ]]
+        run ab run -w "$WS" -- true
+        [ "$status" -eq 125 ]
+        [[ "$output" != *$'\e'* ]]
+}
+
+@test "a policy file the box wrote below its workspace is not vouched for by a trust: tree" {
+        policy_setup
+        printf 'version: 1\ntrust: [%s]\n' "$WS" >"$AGENTBOX_TEST_USER_CONFIG"
+        run ab run -w "$WS" --net off -- sh -c 'mkdir sub && printf "version: 1\nenv: {pass: [HOSTVAR]}\n" > sub/agentbox.yaml'
+        [ "$status" -eq 0 ]
+        HOSTVAR=host-secret run ab run -w "$WS/sub" --net off -- sh -c 'echo "got $HOSTVAR"'
+        [ "$status" -eq 125 ]
+        [[ "$output" == *"have not trusted it"* ]]
+        [[ "$output" != *host-secret* ]]
+        # approved by hand, it works
+        run ab trust "$WS/sub"
+        [ "$status" -eq 0 ]
+        HOSTVAR=host-secret run ab run -w "$WS/sub" --net off -- sh -c 'echo "got $HOSTVAR"'
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"got host-secret"* ]]
+}

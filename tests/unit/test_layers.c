@@ -4,6 +4,7 @@
  * workspace) and loads them as agentbox run would. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "common/statedir.h"
 #include "policy/layers.h"
 
 static char dir[64], managed[128], user[128], ws[128];
@@ -36,6 +38,7 @@ static void setup(void)
         policy_managed_path_override = managed;
         policy_managed_owner = geteuid();
         policy_user_path_override = user;
+        statedir_base_override = dir; /* trust and workspace records */
 }
 
 static void teardown(void)
@@ -157,9 +160,13 @@ Test(layers, a_mode_cap_and_locks)
         policy_stack_free(&s);
         put(user, "version: 1\nenv: {set: {A: b}}\n");
         cr_assert_lt(load(&s, e, sizeof(e), (char *[]){"--pids", "9", 0}), 0);
-        cr_assert(strstr(e, "resources.pids: locked by the managed policy"),
+        cr_assert(strstr(e, "resources.pids (command line): locked by the "
+                            "managed policy"),
                   "%s", e);
-        cr_assert(strstr(e, "env: locked by the managed policy"), "%s", e);
+        cr_assert(strstr(e, "env (user ") &&
+                          strstr(e, "config.yaml:2:13): locked by the "
+                                    "managed policy"),
+                  "%s", e);
         cr_assert(strstr(e, "managed.yaml:3:"), "%s", e);
         policy_stack_free(&s);
 }
@@ -265,7 +272,8 @@ Test(layers, an_untrusted_project_file_that_widens_is_refused)
                           all);
         struct policy_errors errs = {0};
         cr_assert_eq(policy_stack_refuse(&s, &errs), -EPERM);
-        cr_assert(strstr(errs.v[0], "agentbox trust"), "%s", errs.v[0]);
+        cr_assert(strstr(errs.v[errs.n - 1], "agentbox trust"), "%s",
+                  errs.v[errs.n - 1]);
         policy_errors_free(&errs);
         policy_stack_free(&s);
 }
@@ -331,7 +339,100 @@ Test(layers, mode_off_leaves_another_layers_lists_unused)
         /* one place saying both is a contradiction */
         project("version: 1\nnetwork: {mode: \"off\", allow: [a.example]}\n");
         cr_assert_lt(load(&s, e, sizeof(e), NULL), 0);
-        cr_assert(strstr(e, "network.allow a.example with network.mode off"),
+        cr_assert(strstr(e, "network.allow a.example (project ") &&
+                          strstr(e, "with network.mode off"),
                   "%s", e);
         policy_stack_free(&s);
+}
+
+Test(layers, a_trust_tree_does_not_vouch_below_an_earlier_workspace)
+{
+        char t[256];
+        snprintf(t, sizeof(t), "version: 1\ntrust: [%s]\n", dir);
+        put(user, t);
+        char sub[160];
+        snprintf(sub, sizeof(sub), "%s/sub", ws);
+        mkdir(sub, 0755);
+        char pf[200];
+        snprintf(pf, sizeof(pf), "%s/agentbox.yaml", sub);
+        put(pf, "version: 1\nenv: {pass: [HOME]}\n");
+        /* a box ran on ws: it could have written sub/agentbox.yaml */
+        char real[PATH_MAX];
+        cr_assert(realpath(ws, real));
+        cr_assert_eq(policy_record_workspace(real), 0);
+        cr_assert_eq(policy_record_workspace(real), 0); /* once */
+        char *argv[] = {"run", "-w", sub, "--", "true", NULL};
+        struct policy flags;
+        struct ab_err err = {0};
+        char **cmd = NULL;
+        policy_init(&flags);
+        cr_assert_eq(cli_run_parse(5, argv, &flags, &cmd, &err), 0);
+        struct policy_stack s;
+        struct policy_errors errs = {0};
+        cr_assert_eq(policy_stack_load(&s, &flags, &errs), 0);
+        cr_assert(!s.project_trusted);
+        cr_assert_eq(s.widens.n, 1);
+        policy_stack_free(&s);
+        policy_errors_free(&errs);
+        /* the workspace's own file (a protected path) is vouched for */
+        project("version: 1\nenv: {pass: [HOME]}\n");
+        char e[4096];
+        cr_assert_eq(load(&s, e, sizeof(e), NULL), 0, "%s", e);
+        cr_assert(s.project_trusted);
+        policy_stack_free(&s);
+        /* never the whole home or /, however spelt */
+        put(user, "version: 1\ntrust: [\"~/.\", \"/tmp/..\"]\n");
+        cr_assert_eq(load(&s, e, sizeof(e), NULL), 0, "%s", e);
+        cr_assert(!s.project_trusted);
+        policy_stack_free(&s);
+}
+
+Test(layers, a_managed_empty_allowlist_allows_nothing)
+{
+        put(managed, "version: 1\nnetwork:\n  allow: []\n");
+        put(user, "version: 1\nnetwork:\n  allow: [evil.example, 0.0.0.0/0]\n");
+        struct policy_stack s;
+        char e[4096];
+        cr_assert_lt(load(&s, e, sizeof(e), NULL), 0);
+        cr_assert(strstr(e, "network.allow evil.example (user"), "%s", e);
+        cr_assert(strstr(e, "network.allow 0.0.0.0/0 (user"), "%s", e);
+        policy_stack_free(&s);
+        put(managed, "version: 1\nnetwork:\n  allow: ~\n");
+        cr_assert_lt(load(&s, e, sizeof(e), NULL), 0);
+        policy_stack_free(&s);
+}
+
+Test(layers, a_project_workspace_key_never_moves_the_workspace)
+{
+        char t[256];
+        snprintf(t, sizeof(t), "version: 1\nworkspace: %s\n", ws);
+        put(user, t);
+        project("version: 1\nworkspace: .\n");
+        char *argv[] = {"run", "--", "true", NULL};
+        struct policy flags;
+        struct ab_err err = {0};
+        char **cmd = NULL;
+        policy_init(&flags);
+        cr_assert_eq(cli_run_parse(3, argv, &flags, &cmd, &err), 0);
+        struct policy_stack s;
+        struct policy_errors errs = {0};
+        /* from elsewhere: the user's workspace, not the current directory */
+        cr_assert_eq(chdir(dir), 0);
+        cr_assert_eq(policy_stack_load(&s, &flags, &errs), 0);
+        char real[PATH_MAX];
+        cr_assert(realpath(ws, real));
+        cr_assert_str_eq(s.effective.workspace, real);
+        cr_assert_geq(s.effective.ws_fd, 0);
+        policy_stack_free(&s);
+        policy_errors_free(&errs);
+        /* ~ is the home, once, for the policy and the box alike */
+        put(user, "version: 1\nworkspace: ~/definitely-not-here-agentbox\n");
+        policy_init(&flags);
+        cr_assert_eq(cli_run_parse(3, argv, &flags, &cmd, &err), 0);
+        cr_assert_lt(policy_stack_load(&s, &flags, &errs), 0);
+        cr_assert(strstr(errs.v[0], "definitely-not-here-agentbox") &&
+                          !strstr(errs.v[0], "~"),
+                  "%s", errs.v[0]);
+        policy_stack_free(&s);
+        policy_errors_free(&errs);
 }
