@@ -44,7 +44,7 @@ network:
   allow: [localhost, "127.0.0.1:$PORT"]
 env:
   set: {FROM_USER: u}
-resources: {pids: 300}
+resources: {pids: 300, cpus: 1.5}
 EOF
         mkdir -p "$WS/keys" "$WS/corp"
         cat >"$WS/agentbox.yaml" <<EOF
@@ -61,6 +61,7 @@ EOF
         [[ "$output" == *"project  $WS/agentbox.yaml (untrusted, narrows only)"* ]]
         [[ "$output" =~ resources.memory\ +512M\ +command\ line ]]
         [[ "$output" =~ resources.pids\ +300\ +user\ $AGENTBOX_TEST_USER_CONFIG:6:19 ]]
+        [[ "$output" =~ resources.cpus\ +1.500\ +user\ $AGENTBOX_TEST_USER_CONFIG:6:30 ]]
         [[ "$output" =~ resources.tmp\ +64M\ +project\ $WS/agentbox.yaml:4:18 ]]
         [[ "$output" =~ network.deny\ +paste.example\ +managed\ $AGENTBOX_TEST_MANAGED:3:10 ]]
         [[ "$output" =~ network.allow\ +localhost\ +user ]]
@@ -84,6 +85,11 @@ EOF
         [[ "$output" != *corp-writable* ]]
         [[ "$output" == *"hello from the host"* ]]
         [[ "$output" == *"memory cap 512 MiB"* ]]
+        if [ "$(id -u)" -eq 0 ]; then
+                [[ "$output" == *"cpu cap 1.500 CPUs by cpu.max / cfs quota"* ]]
+        else
+                [[ "$output" == *"resources.cpus: no cpu cgroup"* ]]
+        fi
         [[ "$output" == *"blocked http://paste.example:80 (matches network.deny paste.example (managed $AGENTBOX_TEST_MANAGED:3:10))"* ]]
         [ ! -e "$WS/keys/x" ]
 }
