@@ -826,9 +826,10 @@ int policy_file_read_at(int dir, const char *name, const char *path,
                 int e = errno;
                 struct stat ls;
                 /* a socket node: the placeholder a run holds a missing
-                 * agentbox.yaml with (or left, killed), so none */
+                 * agentbox.yaml with (or left, killed), so none (mode 0:
+                 * EACCES but for root, who gets ENXIO) */
                 if (e == ENOENT ||
-                    (e == ENXIO &&
+                    ((e == ENXIO || e == EACCES) &&
                      fstatat(dir, name, &ls, AT_SYMLINK_NOFOLLOW) == 0 &&
                      S_ISSOCK(ls.st_mode)))
                         return -ENOENT;
