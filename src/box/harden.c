@@ -162,11 +162,18 @@ int box_landlock_apply(const char *workspace, const char *repo,
          * it no more than the workspace's own rule does. */
         bool in_tmp = strncmp(workspace, "/tmp/", 5) == 0;
         bool in_vartmp = strncmp(workspace, "/var/tmp/", 9) == 0;
+        /* a read-write host directory in the home: no nodes in the home
+         * at all (a rule's rights reach everything below it) */
+        bool home_binds = false;
+        for (size_t i = 0; i < n_mounts; i++)
+                home_binds |= mounts[i].rw &&
+                              strncmp(mounts[i].box, BOX_HOME "/",
+                                      strlen(BOX_HOME) + 1) == 0;
         const struct ll_rule rules[] = {
                 {workspace, true, false, true},
                 {"/tmp", true, false, in_tmp},
                 {"/var/tmp", true, false, in_vartmp},
-                {BOX_HOME, true, false, false},
+                {BOX_HOME, true, false, home_binds},
                 {"/dev/shm", true, false, false}, {"/dev/pts", true, true, false},
                 {"/dev/null", false, true, false}, {"/dev/tty", false, true, false},
                 {repo, true, false, true},

@@ -57,12 +57,13 @@ static int userns_fd(uid_t uin, uid_t uout, gid_t gin, gid_t gout,
         return r;
 }
 
-static int idmapped_clone(int dir, int ns, const char *path,
+static int idmapped_clone(int dir, int ns, const char *path, bool recursive,
                           struct ab_err *err)
 {
         /* From the descriptor the checks were made on: never the path. */
         int mnt = open_tree(dir, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-                                             AT_RECURSIVE | AT_EMPTY_PATH);
+                                             (recursive ? AT_RECURSIVE : 0) |
+                                             AT_EMPTY_PATH);
         if (mnt < 0)
                 return err_setx(err, -errno, "cannot bind %s", path);
         struct mount_attr a = {
@@ -93,10 +94,10 @@ int box_idmap_prepare(const struct box_spec *spec, uid_t owner, gid_t group,
         if (ns < 0)
                 return err_setx(err, ns, "idmap: user namespace");
         int mnt = idmapped_clone(spec->ws_fd, ns, spec->policy->workspace,
-                                 err);
+                                 true, err);
         if (mnt >= 0 && spec->repo_fd >= 0) {
                 *repo_mnt = idmapped_clone(spec->repo_fd, ns, spec->repo_path,
-                                           err);
+                                           true, err);
                 if (*repo_mnt < 0) {
                         close(mnt);
                         return *repo_mnt;
@@ -119,7 +120,7 @@ int box_idmap_prepare(const struct box_spec *spec, uid_t owner, gid_t group,
                                        "vanished while the box started",
                                        m->host);
                 }
-                bind_mnt[i] = idmapped_clone(at, ns, m->host, err);
+                bind_mnt[i] = idmapped_clone(at, ns, m->host, false, err);
                 if (bind_mnt[i] < 0) {
                         close(mnt);
                         return bind_mnt[i];

@@ -158,9 +158,9 @@ static int send_bind(int sock, const struct box_mount *m, int *made,
                                "filesystem.mounts %s changed or vanished "
                                "while the box started",
                                m->host);
+        /* not recursive: what is mounted below the source stays out */
         _cleanup_close_ int fd = open_tree(at, "", OPEN_TREE_CLONE |
                                                            OPEN_TREE_CLOEXEC |
-                                                           AT_RECURSIVE |
                                                            AT_EMPTY_PATH);
         if (fd < 0)
                 return err_setx(err, -errno, "cannot bind %s into the box",

@@ -68,8 +68,10 @@ static void clone_bind(struct src *s)
                 box_die("filesystem.mounts %s changed or vanished while the "
                         "box started",
                         m->host);
+        /* not recursive: a mount below the source (a credential store
+         * bound there) is not the source's, and stays out */
         int fd = open_tree(at, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-                                           AT_RECURSIVE | AT_EMPTY_PATH);
+                                           AT_EMPTY_PATH);
         if (fd < 0)
                 box_die_errno(errno, "cannot bind %s into the box", m->host);
         struct mount_attr a = {.attr_set = MOUNT_ATTR_NOSUID |

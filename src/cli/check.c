@@ -550,6 +550,8 @@ int cli_check(int argc, char **argv)
         return run_check(argc, argv, &json);
 }
 
+static int trust_dir(const char *dir, const char *expect);
+
 int cli_trust(int argc, char **argv)
 {
         if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
@@ -562,7 +564,18 @@ int cli_trust(int argc, char **argv)
                                ? 0
                                : EXIT_AGENTBOX;
         }
-        const char *dir = argc == 2 ? argv[1] : ".";
+        return trust_dir(argc == 2 ? argv[1] : ".", NULL);
+}
+
+int cli_trust_written(const char *dir, const char *hash)
+{
+        return trust_dir(dir, hash);
+}
+
+/* Approve dir's project file: what it widens shown, and it must be valid;
+ * with expect, only that content (what agentbox itself wrote). */
+static int trust_dir(const char *dir, const char *expect)
+{
         /* what is approved: shown, and it must be a valid file */
         char *args[] = {"run", "-w", (char *)dir, "--", "true", NULL};
         struct policy flags;
@@ -581,6 +594,12 @@ int cli_trust(int argc, char **argv)
                 policy_errors_add(&errs, "%s: no %s there", dir,
                                   POLICY_PROJECT_FILE);
                 r = -ENOENT;
+        }
+        if (r == 0 && expect && strcmp(expect, s.project_hash) != 0) {
+                policy_errors_add(&errs,
+                                  "%s/%s changed since agentbox wrote it",
+                                  dir, POLICY_PROJECT_FILE);
+                r = -EAGAIN;
         }
         if (r < 0) {
                 for (size_t i = 0; i < errs.n; i++)

@@ -16,6 +16,8 @@ extern const char cli_run_usage[];
 /* agentbox check, agentbox trust (check.c) */
 int cli_check(int argc, char **argv);
 int cli_trust(int argc, char **argv);
+/* Trust dir's project file only if its content hashes to hash (hex). */
+int cli_trust_written(const char *dir, const char *hash);
 extern const char cli_check_usage[];
 
 /* The whole agentbox command (entry.c). */

@@ -28,6 +28,7 @@
 #include "box/box.h"
 #include "cli.h"
 #include "common/statedir.h"
+#include "common/fileio.h"
 #include "common/say.h"
 #include "common/util.h"
 #include "policy/layers.h"
@@ -211,20 +212,41 @@ static int allow_url(struct out *o, const char *url, const char *why)
         return 0;
 }
 
-static void add_env(struct out *o, const char *name, const char *value)
-{
-        if (o->n_env == ARRAY_SIZE(o->env))
-                return;
-        snprintf(o->env[o->n_env][0], sizeof(o->env[0][0]), "%s", name);
-        snprintf(o->env[o->n_env++][1], sizeof(o->env[0][1]), "%s", value);
-}
-
 static void add_note(struct out *o, const char *note)
 {
         if (o->n_notes < ARRAY_SIZE(o->notes))
                 snprintf(o->notes[o->n_notes++], sizeof(o->notes[0]), "%s",
                          note);
 }
+
+/* url without a user:password@ part; true when it had one */
+static bool strip_userinfo(const char *url, char *out, size_t size)
+{
+        const char *h = strstr(url, "://");
+        const char *at = h ? strchr(h + 3, '@') : NULL;
+        const char *slash = h ? strchr(h + 3, '/') : NULL;
+        if (!at || (slash && at > slash)) {
+                snprintf(out, size, "%s", url);
+                return false;
+        }
+        snprintf(out, size, "%.*s%s", (int)(h + 3 - url), url, at + 1);
+        return true;
+}
+
+static void add_env(struct out *o, const char *name, const char *value)
+{
+        if (o->n_env == ARRAY_SIZE(o->env))
+                return;
+        /* never a credential in a file made to be committed */
+        char clean[600];
+        if (strip_userinfo(value, clean, sizeof(clean)))
+                add_note(o, "the configured URL holds credentials, left out "
+                            "here: give them to the box as a secret "
+                            "(secrets: in your own config, from a file)");
+        snprintf(o->env[o->n_env][0], sizeof(o->env[0][0]), "%s", name);
+        snprintf(o->env[o->n_env++][1], sizeof(o->env[0][1]), "%s", clean);
+}
+
 
 /* agentbox's own cache for a tool, made now (a mount's source must
  * exist), at target in the box. */
@@ -548,15 +570,23 @@ int cli_init(int argc, char **argv)
                                         : "");
                 return EXIT_AGENTBOX;
         }
-        FILE *f = fdopen(fd, "w");
+        /* made in memory first: what is trusted is what was written */
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
         if (!f) {
                 close(fd);
                 return EXIT_AGENTBOX;
         }
         write_file(f, &o, kind);
-        if (fclose(f) != 0) {
+        fclose(f);
+        char hash[65];
+        policy_sha256_hex(text, len, hash);
+        int w = fileio_write_all(fd, text, len);
+        free(text);
+        if (close(fd) < 0 || w < 0) {
                 say_safe(stderr, "agentbox: init: writing %s: %s\n", path,
-                        strerror(errno));
+                         strerror(w < 0 ? -w : errno));
                 return EXIT_AGENTBOX;
         }
         say_safe(stdout, "wrote %s (%s)\n", path, kind);
@@ -565,8 +595,7 @@ int cli_init(int argc, char **argv)
         for (size_t i = 0; i < o.n_notes; i++)
                 say_safe(stdout, "  note: %s\n", o.notes[i]);
         /* what the user asked agentbox to write is theirs: trusted */
-        char *targv[] = {"trust", real, NULL};
-        int r = cli_trust(2, targv);
+        int r = cli_trust_written(real, hash);
         if (r == 0)
                 say_safe(stdout, "next: agentbox run -- <command> (agentbox check "
                        "shows the whole policy)\n");

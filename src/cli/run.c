@@ -229,7 +229,7 @@ int cli_run(int argc, char **argv)
          * such trees, a box whose workspace cannot be recorded does not
          * start */
         int rec = policy_record_workspace(stack.workspace);
-        if (rec < 0 && stack.layer[POLICY_LAYER_USER].n_trust) {
+        if (rec < 0 && p->trust_trees) {
                 say_safe(stderr,
                          "agentbox: cannot record %s as a box's workspace in "
                          "the state directory (%s), and your trust: trees "

@@ -111,7 +111,7 @@ static bool users_own(const struct stat *st)
                !(st->st_mode & (S_IWOTH | S_IWGRP));
 }
 
-static void sha256_hex(const char *buf, size_t len, char out[65])
+void policy_sha256_hex(const char *buf, size_t len, char out[65])
 {
         unsigned char md[SHA256_DIGEST_LENGTH];
         SHA256_CTX c;
@@ -172,7 +172,7 @@ static int load(struct policy_stack *s, enum policy_layer l, char *path,
                 return -EPERM;
         }
         if (l == POLICY_LAYER_PROJECT)
-                sha256_hex(buf, len, s->project_hash);
+                policy_sha256_hex(buf, len, s->project_hash);
         r = policy_file_parse(path, buf, len, l, &s->layer[l], errs);
         free(buf);
         return r;
@@ -246,8 +246,8 @@ int policy_record_workspace(const char *dir)
                 line[strcspn(line, "\n")] = 0;
                 known = strcmp(line, dir) == 0;
         }
-        int r = 0;
-        if (!known && !strchr(dir, '\n') && fprintf(f, "%s\n", dir) < 0)
+        int r = strchr(dir, '\n') ? -EINVAL : 0;
+        if (!known && r == 0 && fprintf(f, "%s\n", dir) < 0)
                 r = -EIO;
         if (fclose(f) != 0)
                 r = -EIO;
@@ -331,7 +331,7 @@ int policy_trust_project(const char *dir, const char *expect,
                 return r;
         }
         char hash[65];
-        sha256_hex(buf, len, hash);
+        policy_sha256_hex(buf, len, hash);
         free(buf);
         if (expect && strcmp(expect, hash) != 0)
                 return err_set(err, -EAGAIN,
@@ -497,11 +497,22 @@ static const char *const builtin_deny_mounts[] = {
         "~/.password-store", "~/.vault-token", "~/.terraform.d",
         "~/.config/hub", "~/.claude", "~/.claude.json", "~/.codex",
         "~/.gemini", "/var/run/docker.sock",
+        /* agentbox's own: the policy and what it trusts */
+        "~/.config/agentbox", "~/.local/state/agentbox",
         /* the box has its own view of these: a second one would show
          * what it masks (/etc's secrets), the host's processes and
          * devices, or its sockets (docker, D-Bus, ...) */
         "/etc", "/proc", "/sys", "/dev", "/run",
+        /* where programs keep the unix sockets they serve (X11, tmux,
+         * ssh-agent, editors' servers): a read-only mount does not stop a
+         * connect() */
+        "/tmp/.X11-unix", "/tmp/.ICE-unix", "~/.vscode-server",
+        "~/.cursor-server", "~/.ssh-agent",
 };
+
+/* Mount sources that hold one of these are refused, but what lies in them
+ * may be mounted (a project's own directory in /tmp). */
+static const char *const builtin_deny_holding[] = {"/tmp", "/var/tmp"};
 
 __attribute__((format(printf, 3, 4))) static void
 ceiling_error(const struct policy_stack *s, struct policy_errors *errs,
@@ -655,6 +666,28 @@ static char *mount_host_path(const char *source)
 const char *policy_mount_denied(const struct policy *p, const char *real,
                                 struct policy_src *src)
 {
+        for (size_t i = 0; i < ARRAY_SIZE(builtin_deny_holding); i++)
+                if (under(builtin_deny_holding[i], real)) {
+                        *src = (struct policy_src){0};
+                        return builtin_deny_holding[i];
+                }
+        /* the state and config directories as this user has them */
+        const char *xs = geteuid() == 0 ? NULL : getenv("XDG_STATE_HOME");
+        const char *xc = geteuid() == 0 ? NULL : getenv("XDG_CONFIG_HOME");
+        const char *xdg[2] = {xs, xc};
+        for (int i = 0; i < 2; i++) {
+                char d[PATH_MAX], r[PATH_MAX];
+                if (!xdg[i] || xdg[i][0] != '/' ||
+                    snprintf(d, sizeof(d), "%s/agentbox", xdg[i]) >=
+                            (int)sizeof(d))
+                        continue;
+                const char *dp = realpath(d, r) ? r : d;
+                if (under(real, dp) || under(dp, real)) {
+                        *src = (struct policy_src){0};
+                        return i ? "$XDG_CONFIG_HOME/agentbox"
+                                 : "$XDG_STATE_HOME/agentbox";
+                }
+        }
         size_t nb = ARRAY_SIZE(builtin_deny_mounts);
         for (size_t i = 0; i < nb + p->n_deny_mounts; i++) {
                 const char *d = i < nb ? builtin_deny_mounts[i]
@@ -1054,6 +1087,7 @@ int policy_stack_load(struct policy_stack *s, struct policy *flags,
         if (s->workspace && copy_str(&s->effective.workspace, s->workspace) < 0)
                 policy_errors_add(errs, "out of memory");
         s->effective.tty_passthrough = fl->tty_passthrough;
+        s->effective.trust_trees = us->n_trust > 0;
         s->effective.verbose = fl->verbose;
         for (int l = 0; l < POLICY_LAYER_N; l++)
                 if (s->path[l])

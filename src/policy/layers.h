@@ -65,6 +65,9 @@ void policy_src_describe(const struct policy_stack *s, struct policy_src src,
                          char *buf, size_t size);
 const char *policy_layer_name(enum policy_layer l);
 
+/* SHA-256 of buf, in hex. */
+void policy_sha256_hex(const char *buf, size_t len, char out[65]);
+
 /* "~/x" as the user's home (root's own under root); malloc'ed. */
 char *policy_expand_home(const char *path);
 

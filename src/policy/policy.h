@@ -118,6 +118,7 @@ struct policy {
         size_t n_trust;
         /* the file behind each layer (for messages), or NULL */
         char *layer_file[POLICY_LAYER_N];
+        bool trust_trees; /* the user's file has trust: trees */
         /* the workspace as the layers pinned it (policy_stack_load): the
          * supervisor takes it from here, never resolving it again; -1 */
         int ws_fd;

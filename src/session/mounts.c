@@ -7,6 +7,7 @@
  * box's own mounts is refused. */
 #include "mounts.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -78,11 +79,23 @@ static int target_of(const struct policy_mount *m, const char *real,
                                "filesystem.mounts %s (%s): the place in the "
                                "box, %s, must be a plain absolute path",
                                m->source, where, out);
-        if (strcmp(out, BOX_HOME) == 0)
+        if (under(BOX_HOME, out))
                 return err_set(err, -EINVAL,
-                               "filesystem.mounts %s (%s): would cover the "
+                               "filesystem.mounts %s (%s): %s would cover the "
                                "box's whole home; mount something inside it",
-                               m->source, where);
+                               m->source, where, out);
+        /* the box's scratch space lets it make FIFOs and sockets, which a
+         * read-write host directory there would then hold */
+        static const char *const scratch[] = {"/tmp", "/var/tmp", "/dev/shm"};
+        for (size_t i = 0; m->rw && i < ARRAY_SIZE(scratch); i++)
+                if (under(out, scratch[i]))
+                        return err_set(err, -EINVAL,
+                                       "filesystem.mounts %s (%s): a "
+                                       "read-write mount may not be placed "
+                                       "in %s; give a target below %s or "
+                                       "a new directory such as /data",
+                                       m->source, where, scratch[i],
+                                       BOX_HOME);
         for (size_t i = 0; i < ARRAY_SIZE(box_own); i++)
                 if (under(out, box_own[i]) || strcmp(out, "/") == 0)
                         return err_set(err, -EINVAL,
@@ -96,9 +109,98 @@ static int target_of(const struct policy_mount *m, const char *real,
         return 0;
 }
 
+/* Under root, the source as written (~ expanded): every component a
+ * real directory (no link) that only root or its owner may change, or
+ * one with the sticky bit whose next component is root's or the
+ * invoker's own. */
+static int root_safe(const struct policy_mount *m, const char *path,
+                     uid_t owner, const char *where, struct ab_err *err)
+{
+        int dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dir < 0)
+                return err_setx(err, -errno, "/");
+        struct stat up;
+        if (fstat(dir, &up) < 0) {
+                close(dir);
+                return err_setx(err, -errno, "/");
+        }
+        char buf[PATH_MAX];
+        snprintf(buf, sizeof(buf), "%s", path);
+        int r = 0;
+        for (char *save = NULL, *c = strtok_r(buf, "/", &save); c && r == 0;
+             c = strtok_r(NULL, "/", &save)) {
+                int next = openat(dir, c, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                struct stat st;
+                if (next < 0 || fstat(next, &st) < 0)
+                        r = err_setx(err, -errno,
+                                     "filesystem.mounts %s (%s)", m->source,
+                                     where);
+                else if (S_ISLNK(st.st_mode))
+                        r = err_set(err, -ELOOP,
+                                    "filesystem.mounts %s (%s): %s is a "
+                                    "symbolic link; under root a mount's "
+                                    "path may hold none",
+                                    m->source, where, c);
+                else if ((up.st_mode & (S_IWGRP | S_IWOTH)) &&
+                         !((up.st_mode & S_ISVTX) && st.st_uid == 0))
+                        r = err_set(err, -EPERM,
+                                    "filesystem.mounts %s (%s): a directory "
+                                    "on its path others may write to "
+                                    "(before %s); under root that is not "
+                                    "a path to mount from",
+                                    m->source, where, c);
+                else if (st.st_uid != 0 && st.st_uid != owner)
+                        r = err_set(err, -EPERM,
+                                    "filesystem.mounts %s (%s): %s belongs "
+                                    "to uid %u, neither root nor the "
+                                    "workspace's owner; under root that is "
+                                    "not a path to mount from",
+                                    m->source, where, c,
+                                    (unsigned)st.st_uid);
+                else if (st.st_mode & (S_IWGRP | S_IWOTH) &&
+                         S_ISDIR(st.st_mode) && !(st.st_mode & S_ISVTX))
+                        r = err_set(err, -EPERM,
+                                    "filesystem.mounts %s (%s): %s is "
+                                    "writable by others",
+                                    m->source, where, c);
+                close(dir);
+                dir = next;
+                up = st;
+        }
+        if (dir >= 0)
+                close(dir);
+        return r;
+}
+
+/* A unix socket at the top of a directory to mount: a program on the
+ * host serves it, and the box could connect to it (a read-only mount
+ * does not stop that).  Deeper ones are not looked for: agentbox.yaml(5). */
+static int no_sockets(int fd, const struct policy_mount *m, const char *where,
+                      struct ab_err *err)
+{
+        int d = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *dp = d >= 0 ? fdopendir(d) : NULL;
+        if (!dp) {
+                if (d >= 0)
+                        close(d);
+                return 0; /* unreadable: the box cannot list it either */
+        }
+        int r = 0;
+        for (struct dirent *e; r == 0 && (e = readdir(dp));)
+                if (e->d_type == DT_SOCK)
+                        r = err_set(err, -EPERM,
+                                    "filesystem.mounts %s (%s): holds the "
+                                    "unix socket %s, which a program on the "
+                                    "host serves and the box could talk to",
+                                    m->source, where, e->d_name);
+        closedir(dp);
+        return r;
+}
+
 int session_mounts_resolve(const struct policy *p, const char *workspace,
-                           const char *repo, struct box_mount **out,
-                           size_t *n_out, struct ab_err *err)
+                           const char *repo, uid_t owner,
+                           struct box_mount **out, size_t *n_out,
+                           struct ab_err *err)
 {
         *out = NULL;
         *n_out = 0;
@@ -153,13 +255,23 @@ int session_mounts_resolve(const struct policy *p, const char *workspace,
                                     m->source, where, box);
                         break;
                 }
-                for (size_t j = 0; j < n; j++)
-                        if (strcmp(v[j].box, box) == 0)
+                /* none in another: a link the box left in a read-write
+                 * one could redirect where the inner one goes */
+                for (size_t j = 0; r == 0 && j < n; j++)
+                        if (under(box, v[j].box) || under(v[j].box, box))
                                 r = err_set(err, -EINVAL,
                                             "filesystem.mounts %s (%s): %s "
-                                            "is the place of another mount",
-                                            m->source, where, box);
+                                            "is, holds or lies in the place "
+                                            "of another mount (%s)",
+                                            m->source, where, box, v[j].box);
                 if (r < 0)
+                        break;
+                /* under root: no link on the way, and no directory on it
+                 * that another user may change (root would bind, and an
+                 * idmapped read-write mount would give the agent, what
+                 * they chose) */
+                if (geteuid() == 0 &&
+                    (r = root_safe(m, e, owner, where, err)) < 0)
                         break;
                 /* pinned: the box binds this object or nothing */
                 int fd = fileio_open_nolinks(AT_FDCWD, real,
@@ -170,6 +282,11 @@ int session_mounts_resolve(const struct policy *p, const char *workspace,
                                      m->source, where);
                         if (fd >= 0)
                                 close(fd);
+                        break;
+                }
+                if (S_ISDIR(st.st_mode) &&
+                    (r = no_sockets(fd, m, where, err)) < 0) {
+                        close(fd);
                         break;
                 }
                 close(fd);

@@ -1,5 +1,6 @@
 #include "supervisor.h"
 #include "mounts.h"
+#include "policy/layers.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -246,7 +247,20 @@ static int prepare_spec(struct policy *p, char *const *argv,
                 fprintf(stderr, "agentbox: workspace %s is %s\n", given,
                         p->workspace);
         r = session_mounts_resolve(p, p->workspace, spec->repo_path,
-                                   &spec->mounts, &spec->n_mounts, err);
+                                   st.st_uid, &spec->mounts, &spec->n_mounts,
+                                   err);
+        /* a read-write mount is written by the box as its workspace is:
+         * no trust: tree vouches for a policy file there either */
+        for (size_t i = 0; r == 0 && i < spec->n_mounts; i++)
+                if (spec->mounts[i].rw &&
+                    policy_record_workspace(spec->mounts[i].host) < 0 &&
+                    p->trust_trees)
+                        r = err_set(err, -EIO,
+                                    "cannot record %s (a read-write mount) "
+                                    "in the state directory, and your "
+                                    "trust: trees would then vouch for a "
+                                    "policy file the box writes there",
+                                    spec->mounts[i].host);
         if (r < 0)
                 return r;
         for (size_t i = 0; p->verbose && i < spec->n_mounts; i++)

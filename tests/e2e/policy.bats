@@ -251,9 +251,9 @@ version: 1
 filesystem:
   mounts:
     - {source: $src/ro, target: /data}
-    - {source: $src/rw, mode: rw}
+    - {source: $src/rw, target: /rw, mode: rw}
 EOF
-        run ab run -w "$WS" --net off -- sh -c "cat /data/f; touch /data/x 2>&1; echo made >$src/rw/new && echo rw-ok; mkfifo $src/rw/fifo 2>/dev/null || echo no-fifo"
+        run ab run -w "$WS" --net off -- sh -c "cat /data/f; touch /data/x 2>&1; echo made >/rw/new && echo rw-ok; mkfifo /rw/fifo 2>/dev/null || echo no-fifo"
         [ "$status" -eq 0 ]
         [[ "$output" == *"host data"* ]]
         [[ "$output" == *"Read-only file system"* ]]
@@ -394,4 +394,47 @@ EOF
         HOSTVAR=host-secret run ab run -w "$WS/sub" --net off -- sh -c 'echo "got $HOSTVAR"'
         [ "$status" -eq 0 ]
         [[ "$output" == *"got host-secret"* ]]
+}
+
+@test "filesystem.mounts: no socket, submount, link or shared directory of another user gets in; read-write ones stay out of the scratch space" {
+        policy_setup
+        local src="$BATS_TEST_TMPDIR/m"
+        mkdir -p "$src/a" "$src/b"
+        python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])" "$src/b/agent.sock"
+        bad() {
+                printf 'version: 1\nfilesystem:\n  mounts: [%s]\n' "$1" >"$AGENTBOX_TEST_USER_CONFIG"
+                run ab run -w "$WS" --net off -- touch "$WS/ran"
+                [ "$status" -eq 125 ] || { echo "$1 was not refused: $output" >&2; return 1; }
+                [[ "$output" == *"$2"* ]] || { echo "$1: $output" >&2; return 1; }
+                [ ! -e "$WS/ran" ]
+        }
+        # a read-write one in the home: no FIFO or socket there either
+        printf 'version: 1\nfilesystem:\n  mounts: [{source: %s, target: /home/agent/c, mode: rw}]\n' "$src/a" >"$AGENTBOX_TEST_USER_CONFIG"
+        run ab run -w "$WS" --net off -- sh -c 'mkfifo /home/agent/c/f 2>/dev/null || echo no-fifo; echo x > /home/agent/c/file && echo rw-ok'
+        [ "$status" -eq 0 ]
+        [[ "$output" == *no-fifo*rw-ok* ]]
+        [ ! -e "$src/a/f" ]
+        bad "{source: $src/b}" "holds the unix socket agent.sock"
+        bad "{source: /tmp}" "/tmp"
+        bad "{source: $src/a, target: /tmp/a, mode: rw}" "may not be placed in /tmp"
+        bad "{source: $src/a, target: /home}" "cover the box's whole home"
+        bad "{source: $src/a, target: /data}, {source: $src/b, target: /data/x}" "another mount"
+        if [ "$(id -u)" -eq 0 ]; then
+                # a link on the way, or a directory of another user's
+                ln -s "$src/a" "$src/link"
+                bad "{source: $src/link}" "symbolic link"
+                mkdir -p "$src/theirs/d"
+                chown -R nobody "$src/theirs"
+                bad "{source: $src/theirs/d, target: /data, mode: rw}" "neither root nor the workspace's owner"
+                # what is mounted below a source stays out
+                mkdir -p "$src/a/sub" "$BATS_TEST_TMPDIR/secret"
+                echo key >"$BATS_TEST_TMPDIR/secret/id"
+                mount --bind "$BATS_TEST_TMPDIR/secret" "$src/a/sub"
+                CLEANUP+=("umount $src/a/sub")
+                printf 'version: 1\nfilesystem:\n  mounts: [{source: %s, target: /data}]\n' "$src/a" >"$AGENTBOX_TEST_USER_CONFIG"
+                run ab run -w "$WS" --net off -- sh -c 'ls /data/sub; cat /data/sub/id 2>&1 || echo not-there'
+                [ "$status" -eq 0 ]
+                [[ "$output" == *not-there* ]]
+                [[ "$output" != *key* ]]
+        fi
 }
