@@ -503,7 +503,7 @@ static int run_check(int argc, char **argv, bool *json_out)
         }
         struct policy_stack s;
         struct policy_errors errs = {0};
-        r = policy_stack_load(&s, &flags, &errs);
+        r = policy_stack_load(&s, &flags, NULL, NULL, &errs);
         struct out o = {.s = &s, .json = json};
         if (json)
                 o.root = json_object_new_object();
@@ -589,7 +589,7 @@ static int trust_dir(const char *dir, const char *expect)
         }
         struct policy_stack s;
         struct policy_errors errs = {0};
-        int r = policy_stack_load(&s, &flags, &errs);
+        int r = policy_stack_load(&s, &flags, NULL, NULL, &errs);
         if (r == 0 && !s.present[POLICY_LAYER_PROJECT]) {
                 policy_errors_add(&errs, "%s: no %s there", dir,
                                   POLICY_PROJECT_FILE);

@@ -11,6 +11,22 @@ int cli_run_parse(int argc, char **argv, struct policy *p, char ***cmd,
 
 int cli_run(int argc, char **argv);
 
+/* An agent command's part in a run (agent.c): its profile layer's name,
+ * and a step once the layers are merged (the allowlist following a base
+ * URL the layers set), which may add errors. */
+struct policy_stack;
+struct policy_errors;
+struct cli_agent_hooks {
+        const char *name;
+        int (*after_load)(struct policy_stack *s, void *arg,
+                          struct policy_errors *errs);
+        void *arg;
+};
+/* Run cmd under the layers with flags on top and agent (or NULL) as the
+ * agent profile's; both are moved in.  Returns the exit status. */
+int cli_run_layers(struct policy *flags, struct policy *agent,
+                   const struct cli_agent_hooks *hooks, char **cmd);
+
 extern const char cli_run_usage[];
 
 /* agentbox check, agentbox trust (check.c) */
@@ -26,3 +42,6 @@ int cli_main(int argc, char **argv);
 /* agentbox init (init.c) */
 int cli_init(int argc, char **argv);
 extern const char cli_init_usage[];
+
+/* agentbox claude|codex|gemini [ARGS...] (agent.c) */
+int cli_agent(const char *name, int argc, char **argv);

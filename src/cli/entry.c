@@ -19,6 +19,7 @@ static const char usage[] =
         "  check [--json] [--explain X]    show the effective policy and where\n"
         "                                  each value comes from\n"
         "  trust [DIR]                     approve DIR/agentbox.yaml as it is\n"
+        "  claude [ARGS...]                Claude Code, autonomous in a box\n"
         "  init [TEMPLATE]                 write an agentbox.yaml for this\n"
         "                                  project (node, python, go, ...)\n"
         "  version                         print the version\n"
@@ -41,6 +42,9 @@ int cli_main(int argc, char **argv)
                 return cli_trust(argc - 1, argv + 1);
         if (strcmp(c, "init") == 0)
                 return cli_init(argc - 1, argv + 1);
+        if (strcmp(c, "claude") == 0 || strcmp(c, "codex") == 0 ||
+            strcmp(c, "gemini") == 0)
+                return cli_agent(c, argc - 1, argv + 1);
         if (strcmp(c, "version") == 0 || strcmp(c, "--version") == 0) {
                 printf("agentbox %s\n", AGENTBOX_VERSION);
                 return 0;

@@ -33,6 +33,7 @@
 #include "common/util.h"
 #include "policy/layers.h"
 #include "policy/netpat.h"
+#include "policy/urlpat.h"
 
 extern char **environ;
 
@@ -137,79 +138,26 @@ static void add_allow(struct out *o, const char *pat, const char *why)
         snprintf(o->comment[o->n_allow++], sizeof(o->comment[0]), "%s", why);
 }
 
-/* The host (and port) of an http(s) URL; an internal address it resolves
- * to on this host is allowed too (a company mirror on its own network:
- * the box reaches internal addresses only when named). */
+struct url_ctx {
+        struct out *o;
+        const char *why;
+};
+
+static void url_pattern(void *arg, const char *pattern, bool internal)
+{
+        struct url_ctx *c = arg;
+        add_allow(c->o, pattern,
+                  internal ? "the address it has on this host: an internal "
+                             "one, reached only when named"
+                           : c->why);
+}
+
+/* The host (and port) of an http(s) URL, and the internal addresses it
+ * has here (policy_url_patterns). */
 static int allow_url(struct out *o, const char *url, const char *why)
 {
-        const char *h = strstr(url, "://");
-        if (!h || (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)))
-                return -EINVAL;
-        h += 3;
-        const char *at = strpbrk(h, "@/");
-        if (at && *at == '@') /* user:password@: never written */
-                h = at + 1;
-        char host[256];
-        size_t n = strcspn(h, "/?#");
-        if (n == 0 || n >= sizeof(host))
-                return -EINVAL;
-        memcpy(host, h, n);
-        host[n] = 0;
-        char *colon = host[0] == '[' ? strstr(host, "]:") : strrchr(host, ':');
-        unsigned port = 0;
-        if (colon) {
-                char *c = host[0] == '[' ? colon + 1 : colon;
-                port = (unsigned)strtoul(c + 1, NULL, 10);
-                *c = 0;
-        }
-        char bare[256];
-        snprintf(bare, sizeof(bare), "%s", host);
-        if (bare[0] == '[') {
-                memmove(bare, bare + 1, strlen(bare));
-                bare[strcspn(bare, "]")] = 0;
-        }
-        char pat[300];
-        if (port)
-                snprintf(pat, sizeof(pat), "%s:%u", host, port);
-        else
-                snprintf(pat, sizeof(pat), "%s", host);
-        struct netpat np;
-        struct ab_err err = {0};
-        if (netpat_parse(pat, &np, "allow", &err) < 0)
-                return -EINVAL;
-        add_allow(o, pat, why);
-        if (np.kind == NETPAT_ADDR)
-                return 0;
-        struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
-        if (getaddrinfo(bare, NULL, &hints, &ai) != 0)
-                return 0;
-        for (struct addrinfo *a = ai; a; a = a->ai_next) {
-                if (!netpat_addr_is_internal(a->ai_addr))
-                        continue;
-                char ip[INET6_ADDRSTRLEN];
-                const void *src =
-                        a->ai_family == AF_INET
-                                ? (const void *)&((struct sockaddr_in *)
-                                                          a->ai_addr)
-                                          ->sin_addr
-                                : (const void *)&((struct sockaddr_in6 *)
-                                                          a->ai_addr)
-                                          ->sin6_addr;
-                if (!inet_ntop(a->ai_family, src, ip, sizeof(ip)))
-                        continue;
-                char ap[320];
-                if (port && a->ai_family == AF_INET6)
-                        snprintf(ap, sizeof(ap), "[%s]:%u", ip, port);
-                else if (port)
-                        snprintf(ap, sizeof(ap), "%s:%u", ip, port);
-                else
-                        snprintf(ap, sizeof(ap), "%s", ip);
-                add_allow(o, ap,
-                          "the address it has on this host: an internal "
-                          "one, reached only when named");
-        }
-        freeaddrinfo(ai);
-        return 0;
+        struct url_ctx c = {o, why};
+        return policy_url_patterns(url, url_pattern, &c);
 }
 
 static void add_note(struct out *o, const char *note)

@@ -211,11 +211,21 @@ int cli_run(int argc, char **argv)
                 policy_free(&flags);
                 return EXIT_AGENTBOX;
         }
-        /* the layers: the managed ceiling, the user's file, the
-         * project's, then these flags (agentbox.yaml(5)) */
+        return cli_run_layers(&flags, NULL, NULL, cmd);
+}
+
+int cli_run_layers(struct policy *flags, struct policy *agent,
+                   const struct cli_agent_hooks *hooks, char **cmd)
+{
+        struct ab_err err = {0};
+        /* the layers: the managed ceiling, the user's file, an agent's
+         * profile, the project's, then these flags (agentbox.yaml(5)) */
         struct policy_stack stack;
         struct policy_errors errs = {0};
-        r = policy_stack_load(&stack, &flags, &errs);
+        int r = policy_stack_load(&stack, flags, agent,
+                                  hooks ? hooks->name : NULL, &errs);
+        if (r == 0 && hooks && hooks->after_load)
+                r = hooks->after_load(&stack, hooks->arg, &errs);
         if (r == 0)
                 r = policy_stack_refuse(&stack, &errs);
         if (r < 0) {

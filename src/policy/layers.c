@@ -28,6 +28,7 @@ static const char *const layer_names[POLICY_LAYER_N] = {
         [POLICY_LAYER_DEFAULT] = "built-in",
         [POLICY_LAYER_MANAGED] = "managed",
         [POLICY_LAYER_USER] = "user",
+        [POLICY_LAYER_AGENT] = "agent profile",
         [POLICY_LAYER_PROJECT] = "project",
         [POLICY_LAYER_FLAGS] = "command line",
 };
@@ -43,6 +44,9 @@ void policy_src_describe(const struct policy_stack *s, struct policy_src src,
         enum policy_layer l = src.layer;
         if (l == POLICY_LAYER_DEFAULT || l >= POLICY_LAYER_N)
                 snprintf(buf, size, "built-in");
+        else if (l == POLICY_LAYER_AGENT)
+                snprintf(buf, size, "the %s agent profile",
+                         s && s->path[l] ? s->path[l] : "?");
         else if (l == POLICY_LAYER_FLAGS)
                 snprintf(buf, size, "command line");
         else
@@ -903,6 +907,7 @@ static void widening(struct policy_stack *s)
         policy_init(&base);
         (void)apply(&base, &s->layer[POLICY_LAYER_MANAGED]);
         (void)apply(&base, &s->layer[POLICY_LAYER_USER]);
+        (void)apply(&base, &s->layer[POLICY_LAYER_AGENT]);
         struct policy_errors *w = &s->widens;
         char v[64];
         for (size_t i = 0; i < p->allow.n; i++)
@@ -960,7 +965,7 @@ static void src_text(const struct policy *p, struct policy_src s, char *buf,
 {
         unsigned l = s.layer < POLICY_LAYER_N ? s.layer : 0;
         if (l == POLICY_LAYER_DEFAULT || l == POLICY_LAYER_FLAGS ||
-            !p->layer_file[l])
+            l == POLICY_LAYER_AGENT || !p->layer_file[l])
                 snprintf(buf, size, "%s", layer_names[l]);
         else
                 snprintf(buf, size, "%s %s:%u:%u", layer_names[l],
@@ -1021,6 +1026,7 @@ int policy_check_effective(const struct policy *p, struct ab_err *err)
 }
 
 int policy_stack_load(struct policy_stack *s, struct policy *flags,
+                      struct policy *agent, const char *agent_name,
                       struct policy_errors *errs)
 {
         *s = (struct policy_stack){0};
@@ -1031,6 +1037,14 @@ int policy_stack_load(struct policy_stack *s, struct policy *flags,
         s->layer[POLICY_LAYER_FLAGS] = *flags;
         policy_init(flags);
         s->present[POLICY_LAYER_FLAGS] = true;
+        if (agent) {
+                policy_free(&s->layer[POLICY_LAYER_AGENT]);
+                s->layer[POLICY_LAYER_AGENT] = *agent;
+                policy_init(agent);
+                s->present[POLICY_LAYER_AGENT] = true;
+                s->path[POLICY_LAYER_AGENT] =
+                        strdup(agent_name ? agent_name : "agent");
+        }
         size_t before = errs->n;
 
         const char *mp = policy_managed_path_override
@@ -1118,6 +1132,46 @@ int policy_stack_load(struct policy_stack *s, struct policy *flags,
         if (s->present[POLICY_LAYER_PROJECT] && !s->project_trusted)
                 widening(s);
         return errs->n > before ? -EINVAL : 0;
+}
+
+int policy_stack_allow(struct policy_stack *s, const char *pattern,
+                       struct policy_src src, struct policy_errors *errs)
+{
+        struct netpat np;
+        struct ab_err err = {0};
+        if (netpat_parse(pattern, &np, "allow", &err) < 0) {
+                policy_errors_add(errs, "%s", err.msg);
+                return -EINVAL;
+        }
+        np.src = src;
+        struct policy *e = &s->effective;
+        for (size_t i = 0; i < e->allow.n; i++)
+                if (strcmp(e->allow.v[i].text, np.text) == 0)
+                        return 0;
+        const struct policy *mg = &s->layer[POLICY_LAYER_MANAGED];
+        if ((mg->given & (1u << POLICY_K_ALLOW)) && !within(&np, &mg->allow)) {
+                char a[512];
+                policy_src_describe(s, src, a, sizeof(a));
+                policy_errors_add(errs,
+                                  "network.allow %s (%s): not within the "
+                                  "managed allowlist (%s)",
+                                  np.text, a, s->path[POLICY_LAYER_MANAGED]);
+                return -EPERM;
+        }
+        if (e->allow.n >= NETPAT_MAX)
+                return -E2BIG;
+        struct netpat *v = realloc(e->allow.v, (e->allow.n + 1) * sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        e->allow.v = v;
+        e->allow.v[e->allow.n++] = np;
+        uint16_t ports[POLICY_TRANSPARENT_MAX];
+        int r = policy_transparent_ports(e, ports, &err);
+        if (r < 0) {
+                policy_errors_add(errs, "%s", err.msg);
+                return r;
+        }
+        return 0;
 }
 
 int policy_stack_refuse(const struct policy_stack *s,

@@ -37,13 +37,21 @@ struct policy_stack {
 };
 
 /* Load every layer.  flags is the command line's layer (its "given" bits
- * and sources set by the CLI); it is moved into the stack.  0, or -EINVAL
+ * and sources set by the CLI); it is moved into the stack, as agent is
+ * (an agent profile's layer, between the user's and the project's; NULL:
+ * none) named agent_name.  0, or -EINVAL
  * with every problem in errs (bad files, ceilings, locks, a managed file
  * with unsafe ownership).  An untrusted project file that widens is not
  * an error here: s->widens lists it, and policy_stack_refuse says it. */
 int policy_stack_load(struct policy_stack *s, struct policy *flags,
+                      struct policy *agent, const char *agent_name,
                       struct policy_errors *errs);
 void policy_stack_free(struct policy_stack *s);
+
+/* Allow pattern too (an agent's base URL), from src, within the managed
+ * ceiling like every other allow.  0, or -errno with errs filled. */
+int policy_stack_allow(struct policy_stack *s, const char *pattern,
+                       struct policy_src src, struct policy_errors *errs);
 
 /* 0 when the box may start under s; else -EPERM with the sentences that
  * say why and how to approve (an untrusted project file that widens). */

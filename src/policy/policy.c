@@ -60,10 +60,19 @@ void policy_rule_describe(const struct policy *p, const struct netpat *r,
                           bool deny, char *buf, size_t size)
 {
         static const char *const layer[POLICY_LAYER_N] = {
-                "built-in", "managed", "user", "project", "command line"};
+                [POLICY_LAYER_DEFAULT] = "built-in",
+                [POLICY_LAYER_MANAGED] = "managed",
+                [POLICY_LAYER_USER] = "user",
+                [POLICY_LAYER_AGENT] = "agent profile",
+                [POLICY_LAYER_PROJECT] = "project",
+                [POLICY_LAYER_FLAGS] = "command line"};
         unsigned l = r->src.layer < POLICY_LAYER_N ? r->src.layer : 0;
-        if (l == POLICY_LAYER_FLAGS || l == POLICY_LAYER_DEFAULT ||
-            !p->layer_file[l])
+        if (l == POLICY_LAYER_AGENT)
+                snprintf(buf, size, "network.%s %s (the %s agent profile)",
+                         deny ? "deny" : "allow", r->text,
+                         p->layer_file[l] ? p->layer_file[l] : "?");
+        else if (l == POLICY_LAYER_FLAGS || l == POLICY_LAYER_DEFAULT ||
+                 !p->layer_file[l])
                 snprintf(buf, size, "--%s %s", deny ? "deny" : "allow",
                          r->text);
         else

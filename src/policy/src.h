@@ -8,6 +8,7 @@ enum policy_layer {
         POLICY_LAYER_DEFAULT, /* built in */
         POLICY_LAYER_MANAGED, /* /etc/agentbox/managed.yaml: the ceiling */
         POLICY_LAYER_USER,    /* ~/.config/agentbox/config.yaml */
+        POLICY_LAYER_AGENT,   /* agentbox claude|codex|gemini's profile */
         POLICY_LAYER_PROJECT, /* the workspace's agentbox.yaml */
         POLICY_LAYER_FLAGS,   /* the command line */
         POLICY_LAYER_N,

@@ -130,7 +130,7 @@ static int root_safe(const struct policy_mount *m, const char *path,
         for (char *save = NULL, *c = strtok_r(buf, "/", &save); c && r == 0;
              c = strtok_r(NULL, "/", &save)) {
                 int next = openat(dir, c, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-                struct stat st;
+                struct stat st = {0};
                 if (next < 0 || fstat(next, &st) < 0)
                         r = err_setx(err, -errno,
                                      "filesystem.mounts %s (%s)", m->source,

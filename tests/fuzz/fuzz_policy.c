@@ -15,7 +15,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (size < 1)
                 return 0;
         /* the first byte picks the layer, the rest is the file */
-        enum policy_layer layer = POLICY_LAYER_MANAGED + data[0] % 3;
+        static const enum policy_layer layers[] = {
+                POLICY_LAYER_MANAGED, POLICY_LAYER_USER, POLICY_LAYER_PROJECT};
+        enum policy_layer layer = layers[data[0] % 3];
         struct policy p;
         policy_init(&p);
         struct policy_errors errs = {0};

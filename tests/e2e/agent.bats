@@ -1,0 +1,98 @@
+#!/usr/bin/env bats
+# agentbox claude: the real Claude Code, installed from npm (the registry
+# npm is configured for), driven against a stand-in for the Messages API
+# on loopback (fake_anthropic.py: one Bash tool call, then an answer).
+# From the host: it ran its tool without asking, the tool could neither
+# read a planted secret, reach a denied host nor see a planted variable,
+# its state lasts across runs, and nothing that turns bypass mode on is
+# written on the host.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup_file() {
+        export CC_PREFIX="$BATS_FILE_TMPDIR/cc"
+        mkdir -p "$CC_PREFIX"
+        chmod 755 "$BATS_FILE_TMPDIR" "$CC_PREFIX"
+        # --prefix moves npm's global config too: keep the machine's own
+        # (its certificate authorities, its registry), as npm reports it
+        local gc
+        gc=$(npm config get globalconfig)
+        NPM_CONFIG_GLOBALCONFIG="$gc" timeout 300 npm install -g --prefix "$CC_PREFIX" \
+                --no-audit --no-fund --loglevel=error @anthropic-ai/claude-code \
+                >"$BATS_FILE_TMPDIR/npm.log" 2>&1 || {
+                echo "npm could not install Claude Code:" >&2
+                cat "$BATS_FILE_TMPDIR/npm.log" >&2
+                return 1
+        }
+}
+
+agent_setup() {
+        AB="${AGENTBOX%/*}/tests/agentbox-test"
+        export AGENTBOX_TEST_STATE="$BATS_TEST_TMPDIR/state"
+        export AGENTBOX_TEST_USER_CONFIG="$BATS_TEST_TMPDIR/config.yaml"
+        export AGENTBOX_TEST_MANAGED="$BATS_TEST_TMPDIR/none/managed.yaml"
+        mkdir -p "$AGENTBOX_TEST_STATE"
+        export PATH="$CC_PREFIX/bin:$PATH"
+        loop_name
+        PORT=$(free_port)
+}
+
+# api CMD: the stand-in API, whose one tool call runs CMD
+api() {
+        python3 "$BATS_TEST_DIRNAME/fake_anthropic.py" "$NAME_ADDR" "$PORT" "$BATS_TEST_TMPDIR/api.log" "$1" &
+        CLEANUP+=("kill $!")
+        wait_port "$NAME_ADDR" "$PORT"
+        printf 'version: 1\nenv:\n  set: {ANTHROPIC_BASE_URL: "http://%s:%s", ANTHROPIC_API_KEY: sk-test}\n' \
+                "$NAME" "$PORT" >"$AGENTBOX_TEST_USER_CONFIG"
+}
+
+@test "agentbox claude -p runs a task autonomously, with no flag beyond the task, and contained" {
+        agent_setup
+        local canary="$HOST_HOME/.agentbox-canary-$$"
+        echo "host-secret-$$" >"$canary"
+        CLEANUP+=("rm -f $canary")
+        api "echo tool-ran > ran.txt; cat $canary > leak.txt 2>&1; env > env.txt; curl -sS -m 5 http://evil.example/ > curl.txt 2>&1; true"
+        cd "$WS"
+        HOST_PLANTED_VAR=planted-$$ run "$AB" claude -p "run the tool"
+        [ "$status" -eq 0 ] || { echo "$output"; cat "$BATS_TEST_TMPDIR/api.log" | cut -c1-300; return 1; }
+        [[ "$output" == *AGENTBOX-DONE* ]]
+        # it ran its tool without asking
+        [ "$(cat "$WS/ran.txt")" = tool-ran ]
+        # and the tool was contained
+        [[ "$(cat "$WS/leak.txt")" != *host-secret* ]]
+        ! grep -q planted "$WS/env.txt"
+        grep -q '^IS_SANDBOX=1$' "$WS/env.txt"
+        grep -q '^CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1$' "$WS/env.txt"
+        grep -q "blocked" "$WS/curl.txt"
+        # the API saw the tool's result come back
+        [ "$(grep -c '^POST /v1/messages' "$BATS_TEST_TMPDIR/api.log")" -ge 2 ]
+        grep -q tool_result "$BATS_TEST_TMPDIR/api.log"
+        # its state is agentbox's own, and no file turns bypass mode on
+        [ -s "$AGENTBOX_TEST_STATE/agents/claude/.claude.json" ]
+        ! find "$AGENTBOX_TEST_STATE" "$WS" -name 'settings*.json' | grep -q .
+        ! grep -rqs --include='*.json' -e bypassPermissions -e dangerously "$AGENTBOX_TEST_STATE" "$WS"
+        [ ! -e "$HOST_HOME/.claude/settings.json" ] || ! grep -q bypassPermissions "$HOST_HOME/.claude/settings.json"
+}
+
+@test "agentbox claude keeps its state (a login) across runs, in agentbox's own directory" {
+        agent_setup
+        api "test -f ~/.claude/.credentials.json && echo found > found.txt; echo '{\"fake\": \"login\"}' > ~/.claude/.credentials.json; true"
+        cd "$WS"
+        run "$AB" claude -p "first"
+        [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+        [ ! -e "$WS/found.txt" ]
+        [ -s "$AGENTBOX_TEST_STATE/agents/claude/.credentials.json" ]
+        run "$AB" claude -p "second"
+        [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+        [ "$(cat "$WS/found.txt")" = found ]
+        # never the user's own ~/.claude
+        [ ! -e "$HOST_HOME/.claude/.credentials.json" ] || ! grep -q fake "$HOST_HOME/.claude/.credentials.json"
+}
+
+@test "agentbox claude without Claude Code installed says what to do" {
+        AB="${AGENTBOX%/*}/tests/agentbox-test"
+        PATH=/usr/bin:/bin run "$AB" claude -p x
+        [ "$status" -eq 125 ]
+        [[ "$output" == *"Claude Code is not installed here"*"npm install -g @anthropic-ai/claude-code"* ]]
+}

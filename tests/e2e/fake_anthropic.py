@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""A stand-in for the Anthropic Messages API, enough for Claude Code to run
+one tool and answer: the first request that offers a Bash tool gets a
+tool_use of Bash running CMD; a request carrying its tool_result gets the
+final text "AGENTBOX-DONE" (streamed as Server-Sent Events when asked, as
+the real API does).  Anything else (a title, a quota check) gets a short
+text.  Logs each request's method, path and body to LOG.
+Usage: fake_anthropic.py ADDR PORT LOG CMD.  Stops by itself after 180 s."""
+import http.server, json, sys, threading
+
+addr, port, log, cmd = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+
+
+def sse(events):
+    out = b""
+    for name, data in events:
+        out += b"event: " + name.encode() + b"\ndata: " + json.dumps(data).encode() + b"\n\n"
+    return out
+
+
+def message(blocks, stop):
+    """The events of one assistant message made of blocks."""
+    ev = [("message_start", {"type": "message_start", "message": {
+        "id": "msg_fake", "type": "message", "role": "assistant",
+        "model": "claude-fake", "content": [], "stop_reason": None,
+        "stop_sequence": None, "usage": {"input_tokens": 10, "output_tokens": 1}}})]
+    for i, b in enumerate(blocks):
+        if b["type"] == "text":
+            ev.append(("content_block_start", {"type": "content_block_start", "index": i,
+                                               "content_block": {"type": "text", "text": ""}}))
+            ev.append(("content_block_delta", {"type": "content_block_delta", "index": i,
+                                               "delta": {"type": "text_delta", "text": b["text"]}}))
+        else:
+            ev.append(("content_block_start", {"type": "content_block_start", "index": i,
+                                               "content_block": {"type": "tool_use", "id": b["id"],
+                                                                 "name": b["name"], "input": {}}}))
+            ev.append(("content_block_delta", {"type": "content_block_delta", "index": i,
+                                               "delta": {"type": "input_json_delta",
+                                                         "partial_json": json.dumps(b["input"])}}))
+        ev.append(("content_block_stop", {"type": "content_block_stop", "index": i}))
+    ev.append(("message_delta", {"type": "message_delta",
+                                 "delta": {"stop_reason": stop, "stop_sequence": None},
+                                 "usage": {"output_tokens": 5}}))
+    ev.append(("message_stop", {"type": "message_stop"}))
+    return ev
+
+
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+    def reply(self, code, body, ctype="application/json"):
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_HEAD(self):
+        with open(log, "a") as f:
+            f.write("HEAD %s\n" % self.path)
+        self.reply(200, b"")
+
+    def do_GET(self):
+        with open(log, "a") as f:
+            f.write("GET %s\n" % self.path)
+        self.reply(404, b'{"type":"error","error":{"type":"not_found_error","message":"no"}}')
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        raw = self.rfile.read(n)
+        with open(log, "a") as f:
+            f.write("POST %s %s\n" % (self.path, raw[:20000].decode("utf-8", "replace").replace("\n", " ")))
+        if not self.path.startswith("/v1/messages") or "count_tokens" in self.path:
+            self.reply(200, b'{"input_tokens": 10}')
+            return
+        req = json.loads(raw or b"{}")
+        msgs = req.get("messages", [])
+        last = msgs[-1] if msgs else {}
+        content = last.get("content", [])
+        has_result = isinstance(content, list) and any(
+            isinstance(c, dict) and c.get("type") == "tool_result" for c in content)
+        tools = [t.get("name") for t in req.get("tools", []) if isinstance(t, dict)]
+        if has_result:
+            blocks, stop = [{"type": "text", "text": "AGENTBOX-DONE"}], "end_turn"
+        elif "Bash" in tools:
+            blocks = [{"type": "tool_use", "id": "toolu_fake1", "name": "Bash",
+                       "input": {"command": cmd, "description": "run the test's command"}}]
+            stop = "tool_use"
+        else:
+            blocks, stop = [{"type": "text", "text": "ok"}], "end_turn"
+        if req.get("stream"):
+            self.reply(200, sse(message(blocks, stop)), "text/event-stream")
+        else:
+            body = {"id": "msg_fake", "type": "message", "role": "assistant",
+                    "model": "claude-fake", "content": blocks, "stop_reason": stop,
+                    "stop_sequence": None, "usage": {"input_tokens": 10, "output_tokens": 5}}
+            self.reply(200, json.dumps(body).encode())
+
+
+srv = http.server.ThreadingHTTPServer((addr, port), H)
+threading.Timer(180, srv.shutdown).start()
+srv.serve_forever()
