@@ -267,6 +267,11 @@ static int claude_after_load(struct policy_stack *s, void *arg,
         for (size_t i = 0; i < e->n_env; i++) {
                 if (strcmp(e->env[i].name, "ANTHROPIC_BASE_URL") != 0)
                         continue;
+                /* an untrusted project file's is no reason to allow a
+                 * host (it is refused as widening anyway) */
+                if (e->env[i].src.layer == POLICY_LAYER_PROJECT &&
+                    !s->project_trusted)
+                        return 0;
                 const char *v = e->env[i].value ? e->env[i].value
                                                 : getenv("ANTHROPIC_BASE_URL");
                 if (!v)

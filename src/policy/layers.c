@@ -946,10 +946,20 @@ static void widening(struct policy_stack *s)
                 policy_errors_add(w, "line %u: filesystem.mounts %s (%s)",
                                   p->mounts[i].src.line, p->mounts[i].source,
                                   p->mounts[i].rw ? "rw" : "ro");
-        for (size_t i = 0; i < p->n_env; i++)
+        for (size_t i = 0; i < p->n_env; i++) {
+                size_t l = strlen(p->env[i].name);
                 if (!p->env[i].value)
                         policy_errors_add(w, "line %u: env.pass %s",
                                           p->env[i].src.line, p->env[i].name);
+                /* where an agent sends its requests (and its API key) */
+                else if (l > 9 &&
+                         strcmp(p->env[i].name + l - 9, "_BASE_URL") == 0)
+                        policy_errors_add(w,
+                                          "line %u: env.set %s (an agent's "
+                                          "requests, and its key, would go "
+                                          "there)",
+                                          p->env[i].src.line, p->env[i].name);
+        }
         for (size_t i = 0; i < p->n_secrets; i++)
                 policy_errors_add(w, "line %u: secrets.%s from %s",
                                   p->secrets[i].src.line, p->secrets[i].name,
