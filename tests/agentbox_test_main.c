@@ -5,8 +5,10 @@
  * the state directory's base, so that no test touches /etc or root's
  * own files. */
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
+#include "box/box.h"
 #include "cli/cli.h"
 #include "common/statedir.h"
 #include "policy/layers.h"
@@ -22,6 +24,10 @@ int main(int argc, char **argv)
         const char *u = getenv("AGENTBOX_TEST_USER_CONFIG");
         if (u && *u)
                 policy_user_path_override = u;
+        const char *br = getenv("AGENTBOX_TEST_BREAK");
+        if (br && *br)
+                box_test_break = strdup(br); /* a wall left out (the box
+                                              * wipes its environment) */
         const char *st = getenv("AGENTBOX_TEST_STATE");
         if (st && st[0] == '/')
                 statedir_base_override = st;

@@ -72,6 +72,15 @@ struct box_mount {
 };
 #define BOX_MOUNTS_MAX 64
 
+/* The self-test before an agent runs (selftest.c): off, as a gate (a
+ * canary that gets through stops the start), or shown (agentbox
+ * selftest: each canary said, no command run). */
+enum { BOX_SELFTEST_OFF, BOX_SELFTEST_GATE, BOX_SELFTEST_SHOW };
+
+/* Test builds only (tests/agentbox_test_main.c): a wall to leave out
+ * ("landlock", "seccomp"), so that a test sees the self-test catch it. */
+extern const char *box_test_break;
+
 /* Everything a driver needs, prepared on the host side. */
 struct box_spec {
         const struct policy *policy; /* workspace already resolved */
@@ -108,6 +117,10 @@ struct box_spec {
         struct box_memory mem;
         struct box_mount *mounts; /* filesystem.mounts, in order */
         size_t n_mounts;
+        int selftest;              /* BOX_SELFTEST_* */
+        const char *canary_file;   /* planted in the invoker's home */
+        const char *canary_sock;   /* a unix socket listening on the host */
+        const char *canary_abstract; /* an abstract one, host netns */
 };
 
 struct box;

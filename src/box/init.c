@@ -129,6 +129,14 @@ void box_init_run(const struct box_spec *spec)
         if (sigprocmask(SIG_BLOCK, &set, &old) < 0)
                 box_die_errno(errno, "sigprocmask");
 
+        /* the walls proven before an agent exists (selftest.c) */
+        if (spec->selftest != BOX_SELFTEST_OFF) {
+                int f = box_selftest(spec);
+                if (f || spec->selftest == BOX_SELFTEST_SHOW) {
+                        tell_quiet(spec->sync_fd, f ? EXIT_AGENTBOX : 0);
+                        _exit(f ? EXIT_AGENTBOX : 0);
+                }
+        }
         int failed = 0;
         pid_t cmd = start_command(spec, &old, &failed);
         if (cmd > 0)

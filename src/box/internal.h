@@ -28,6 +28,8 @@ int box_landlock_apply(const char *workspace, const char *repo,
                        const struct box_mount *mounts, size_t n_mounts,
                        struct ab_err *err);
 int box_seccomp_apply(struct ab_err *err);
+/* The self-test's canaries (selftest.c): how many got through. */
+int box_selftest(const struct box_spec *spec);
 
 /* The box's own terminal (pty.c): the caller's streams that are
  * terminals become /dev/null at once; after the root is built, the box's

@@ -329,11 +329,45 @@ int cli_agent(const char *name, int argc, char **argv)
         cmd[n] = NULL;
         struct policy flags;
         policy_init(&flags);
+        /* the walls proven before the agent starts (box/selftest.c) */
         struct cli_agent_hooks hooks = {.name = name,
+                                        .selftest = BOX_SELFTEST_GATE,
                                         .after_load = claude_after_load};
         int status = cli_run_layers(&flags, &agent, &hooks, cmd);
         policy_free(&agent);
         free(cmd);
         free(bin);
+        return status;
+}
+
+int cli_selftest(int argc, char **argv)
+{
+        /* a box as run would make it, with these options; each canary
+         * said, no command run */
+        char **args = calloc((size_t)argc + 3, sizeof(*args));
+        if (!args)
+                return EXIT_AGENTBOX;
+        int n = 0;
+        args[n++] = "run";
+        for (int i = 1; i < argc; i++)
+                args[n++] = argv[i];
+        args[n++] = "--";
+        args[n++] = "true";
+        struct policy flags;
+        struct ab_err err = {0};
+        char **cmd = NULL;
+        policy_init(&flags);
+        int r = cli_run_parse(n, args, &flags, &cmd, &err);
+        if (r != 0) {
+                say_safe(stderr, "agentbox: %s\n",
+                         r == 1 ? "usage: agentbox selftest [RUN OPTIONS]"
+                                : err.msg);
+                policy_free(&flags);
+                free(args);
+                return r == 1 ? 0 : EXIT_AGENTBOX;
+        }
+        struct cli_agent_hooks hooks = {.selftest = BOX_SELFTEST_SHOW};
+        int status = cli_run_layers(&flags, NULL, &hooks, cmd);
+        free(args);
         return status;
 }

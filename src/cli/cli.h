@@ -18,6 +18,7 @@ struct policy_stack;
 struct policy_errors;
 struct cli_agent_hooks {
         const char *name;
+        int selftest; /* the box's self-test (box.h BOX_SELFTEST_*) */
         int (*after_load)(struct policy_stack *s, void *arg,
                           struct policy_errors *errs);
         void *arg;
@@ -45,3 +46,6 @@ extern const char cli_init_usage[];
 
 /* agentbox claude|codex|gemini [ARGS...] (agent.c) */
 int cli_agent(const char *name, int argc, char **argv);
+
+/* agentbox selftest [RUN OPTIONS] (agent.c) */
+int cli_selftest(int argc, char **argv);

@@ -20,6 +20,7 @@ static const char usage[] =
         "                                  each value comes from\n"
         "  trust [DIR]                     approve DIR/agentbox.yaml as it is\n"
         "  claude [ARGS...]                Claude Code, autonomous in a box\n"
+        "  selftest [OPTIONS]              prove a box's walls, canary by canary\n"
         "  init [TEMPLATE]                 write an agentbox.yaml for this\n"
         "                                  project (node, python, go, ...)\n"
         "  version                         print the version\n"
@@ -42,6 +43,8 @@ int cli_main(int argc, char **argv)
                 return cli_trust(argc - 1, argv + 1);
         if (strcmp(c, "init") == 0)
                 return cli_init(argc - 1, argv + 1);
+        if (strcmp(c, "selftest") == 0)
+                return cli_selftest(argc - 1, argv + 1);
         if (strcmp(c, "claude") == 0 || strcmp(c, "codex") == 0 ||
             strcmp(c, "gemini") == 0)
                 return cli_agent(c, argc - 1, argv + 1);

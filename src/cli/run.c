@@ -235,6 +235,7 @@ int cli_run_layers(struct policy *flags, struct policy *agent,
                 return EXIT_AGENTBOX;
         }
         struct policy *p = &stack.effective;
+        p->selftest = hooks ? hooks->selftest : 0;
         /* what this box writes below it, no trust: tree vouches for; with
          * such trees, a box whose workspace cannot be recorded does not
          * start */

@@ -119,6 +119,7 @@ struct policy {
         /* the file behind each layer (for messages), or NULL */
         char *layer_file[POLICY_LAYER_N];
         bool trust_trees; /* the user's file has trust: trees */
+        int selftest;     /* the box's self-test (box.h BOX_SELFTEST_*) */
         /* the workspace as the layers pinned it (policy_stack_load): the
          * supervisor takes it from here, never resolving it again; -1 */
         int ws_fd;

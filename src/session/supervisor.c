@@ -1,4 +1,5 @@
 #include "supervisor.h"
+#include "canary.h"
 #include "mounts.h"
 #include "policy/layers.h"
 
@@ -417,6 +418,14 @@ int supervisor_run(struct policy *p, char *const *argv, struct ab_err *err)
                 release_spec(&spec);
                 return EXIT_AGENTBOX;
         }
+        /* what the self-test must miss, planted just before the start */
+        struct canaries canary = {.sock_fd = -1, .abstract_fd = -1};
+        spec.selftest = p->selftest;
+        if (p->selftest && canaries_plant(&canary, &spec, err) < 0) {
+                canaries_remove(&canary);
+                release_spec(&spec);
+                return EXIT_AGENTBOX;
+        }
         /* the box's share of the invoker's per-user kernel quotas */
         box_limits_plan(&spec.limits, p->pids_max);
         if (p->verbose) {
@@ -532,6 +541,7 @@ int supervisor_run(struct policy *p, char *const *argv, struct ab_err *err)
                 drv->signal(s.box, SIGKILL);
         }
 out:
+        canaries_remove(&canary);
         /* what the box wrote last shown, the caller's terminal as it was */
         tty_relay_finish(s.tty);
         s.tty = NULL;

@@ -105,3 +105,34 @@ api() {
         [ "$status" -eq 125 ]
         [[ "$output" == *"env.set ANTHROPIC_BASE_URL"*"agentbox trust"* ]]
 }
+
+@test "agentbox selftest proves each wall, canary by canary, and leaves nothing planted" {
+        AB="${AGENTBOX%/*}/tests/agentbox-test"
+        export AGENTBOX_TEST_STATE="$BATS_TEST_TMPDIR/state"
+        cd "$WS"
+        run "$AB" selftest
+        [ "$status" -eq 0 ]
+        for c in host-file write-outside raw-ip raw-udp host-socket abstract-socket keyring capabilities seccomp landlock; do
+                [[ "$output" == *"self-test $c"*"held"* ]] || { echo "$c: $output"; return 1; }
+        done
+        [[ "$output" == *"10 canaries, 0 got through"* ]]
+        # well under 5 ms
+        local us
+        us=$(sed -n 's/.*got through, \([0-9]*\) us.*/\1/p' <<<"$output")
+        [ "$us" -lt 5000 ]
+        ! ls "$HOST_HOME"/.agentbox-canary-* /tmp/.agentbox-canary-* 2>/dev/null
+}
+
+@test "a wall left out (a test build's knob) is caught by the self-test, and the agent does not start" {
+        agent_setup
+        api "echo tool-ran > ran.txt"
+        cd "$WS"
+        local w
+        for w in landlock seccomp; do
+                AGENTBOX_TEST_BREAK=$w run "$AB" claude -p "x"
+                [ "$status" -eq 125 ]
+                [[ "$output" == *"self-test: the $w canary got through"*"the agent does not start"* ]]
+                [ ! -e "$WS/ran.txt" ]
+                [ ! -s "$BATS_TEST_TMPDIR/api.log" ]
+        done
+}
