@@ -199,10 +199,12 @@ static int landlock_on(const struct box_spec *spec, char *why, size_t n)
         /* a FIFO in the workspace: the directory lets the agent write
          * (DAC), only Landlock refuses the node */
         char p[4096];
-        snprintf(p, sizeof(p), "%s/.agentbox-selftest-fifo",
-                 spec->policy->workspace);
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        snprintf(p, sizeof(p), "%s/.agentbox-selftest-%ld%09ld",
+                 spec->policy->workspace, (long)t.tv_sec, t.tv_nsec);
         if (mkfifo(p, 0600) < 0)
-                return 0;
+                return errno == EEXIST ? landlock_on(spec, why, n) : 0;
         unlink(p);
         snprintf(why, n, "a FIFO could be made in the workspace (no "
                          "Landlock)");
