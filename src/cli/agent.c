@@ -321,9 +321,17 @@ int cli_agent(const char *name, int argc, char **argv)
         }
         size_t n = 0;
         cmd[n++] = bin;
-        cmd[n++] = "--dangerously-skip-permissions";
-        cmd[n++] = "--settings";
-        cmd[n++] = (char *)claude_settings;
+        /* a question about the program itself needs no bypass (and the
+         * flags make Claude Code load its settings: 4x the time) */
+        bool info = argc == 2 && (strcmp(argv[1], "--version") == 0 ||
+                                  strcmp(argv[1], "-v") == 0 ||
+                                  strcmp(argv[1], "--help") == 0 ||
+                                  strcmp(argv[1], "-h") == 0);
+        if (!info) {
+                cmd[n++] = "--dangerously-skip-permissions";
+                cmd[n++] = "--settings";
+                cmd[n++] = (char *)claude_settings;
+        }
         for (int i = 1; i < argc; i++)
                 cmd[n++] = argv[i];
         cmd[n] = NULL;
