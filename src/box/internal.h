@@ -28,6 +28,9 @@ int box_landlock_apply(const char *workspace, const char *repo,
                        const struct box_mount *mounts, size_t n_mounts,
                        struct ab_err *err);
 int box_seccomp_apply(struct ab_err *err);
+/* A filesystem.mounts source as a detached mount (rootfs.c). */
+int box_bind_clone(const struct box_mount *m);
+
 /* The self-test's canaries (selftest.c): how many got through. */
 int box_selftest(const struct box_spec *spec);
 

@@ -148,30 +148,14 @@ static int send_bind(int sock, const struct box_mount *m, int *made,
                 *made = -1;
                 return r < 0 ? err_setx(err, r, "cannot start the box") : 0;
         }
-        _cleanup_close_ int at =
-                fileio_open_nolinks(AT_FDCWD, m->host, O_PATH | O_CLOEXEC,
-                                    true);
-        struct stat st;
-        if (at < 0 || fstat(at, &st) < 0 || st.st_dev != m->dev ||
-            st.st_ino != m->ino)
+        _cleanup_close_ int fd = box_bind_clone(m);
+        if (fd == -ESTALE)
                 return err_set(err, -ESTALE,
                                "filesystem.mounts %s changed or vanished "
                                "while the box started",
                                m->host);
-        /* not recursive: what is mounted below the source stays out */
-        _cleanup_close_ int fd = open_tree(at, "", OPEN_TREE_CLONE |
-                                                           OPEN_TREE_CLOEXEC |
-                                                           AT_EMPTY_PATH);
         if (fd < 0)
-                return err_setx(err, -errno, "cannot bind %s into the box",
-                                m->host);
-        struct mount_attr a = {.attr_set = MOUNT_ATTR_NOSUID |
-                                           MOUNT_ATTR_NODEV};
-        if (!m->rw)
-                a.attr_set |= MOUNT_ATTR_RDONLY;
-        if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a,
-                          sizeof(a)) < 0)
-                return err_setx(err, -errno, "cannot set up the mount of %s",
+                return err_setx(err, fd, "cannot bind %s into the box",
                                 m->host);
         if (box_sync_send(sock, 'M', fd) < 0)
                 return err_setx(err, -errno, "cannot start the box");

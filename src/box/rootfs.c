@@ -55,33 +55,46 @@ static void plan_add(struct plan *p, const char *host, const char *box,
         s->fd = -1;
 }
 
-/* A filesystem.mounts source: the object the supervisor checked (no link
- * on the way, the same dev and inode), or the box does not start. */
-static void clone_bind(struct src *s)
+/* A filesystem.mounts source as a detached mount: the object the
+ * supervisor checked (no link on the way, the same dev and inode), not
+ * recursive (a mount below the source, a credential store bound there, is
+ * not the source's and stays out), nosuid, nodev, read-only unless rw.
+ * The fd, or -errno (-ESTALE: it changed). */
+int box_bind_clone(const struct box_mount *m)
 {
-        const struct box_mount *m = s->bind;
         _cleanup_close_ int at = fileio_open_nolinks(
                 AT_FDCWD, m->host, O_PATH | O_CLOEXEC, true);
         struct stat st;
         if (at < 0 || fstat(at, &st) < 0 || st.st_dev != m->dev ||
             st.st_ino != m->ino)
-                box_die("filesystem.mounts %s changed or vanished while the "
-                        "box started",
-                        m->host);
-        /* not recursive: a mount below the source (a credential store
-         * bound there) is not the source's, and stays out */
+                return -ESTALE;
         int fd = open_tree(at, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
                                            AT_EMPTY_PATH);
         if (fd < 0)
-                box_die_errno(errno, "cannot bind %s into the box", m->host);
+                return -errno;
         struct mount_attr a = {.attr_set = MOUNT_ATTR_NOSUID |
                                            MOUNT_ATTR_NODEV};
         if (!m->rw)
                 a.attr_set |= MOUNT_ATTR_RDONLY;
         if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a,
-                          sizeof(a)) < 0)
-                box_die_errno(errno, "cannot set up the mount of %s",
-                              m->host);
+                          sizeof(a)) < 0) {
+                int e = errno;
+                close(fd);
+                return -e;
+        }
+        return fd;
+}
+
+static void clone_bind(struct src *s)
+{
+        int fd = box_bind_clone(s->bind);
+        if (fd == -ESTALE)
+                box_die("filesystem.mounts %s changed or vanished while the "
+                        "box started",
+                        s->bind->host);
+        if (fd < 0)
+                box_die_errno(-fd, "cannot bind %s into the box",
+                              s->bind->host);
         s->fd = fd;
 }
 

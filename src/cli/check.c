@@ -90,14 +90,6 @@ static json_object *list(struct out *o, const char *key)
         return a;
 }
 
-static void size_text(uint64_t v, char *buf, size_t n)
-{
-        if (v % (1ull << 30) == 0)
-                snprintf(buf, n, "%lluG", (unsigned long long)(v >> 30));
-        else
-                snprintf(buf, n, "%lluM", (unsigned long long)(v >> 20));
-}
-
 static void print_policy(struct out *o)
 {
         const struct policy_stack *s = o->s;
@@ -117,7 +109,7 @@ static void print_policy(struct out *o)
         if (p->memory_max == POLICY_MEMORY_UNLIMITED)
                 snprintf(v, sizeof(v), "unlimited");
         else if (p->memory_max)
-                size_text(p->memory_max, v, sizeof(v));
+                policy_size_words(p->memory_max, v, sizeof(v));
         else
                 snprintf(v, sizeof(v), "half the host's memory");
         row(o, "resources.memory", v, p->src[POLICY_K_MEMORY], vals);
@@ -130,7 +122,7 @@ static void print_policy(struct out *o)
         snprintf(v, sizeof(v), "%u", p->pids_max);
         row(o, "resources.pids", v, p->src[POLICY_K_PIDS], vals);
         if (p->tmp_max)
-                size_text(p->tmp_max, v, sizeof(v));
+                policy_size_words(p->tmp_max, v, sizeof(v));
         else
                 snprintf(v, sizeof(v), "default (agentbox(1))");
         row(o, "resources.tmp", v, p->src[POLICY_K_TMP], vals);

@@ -558,7 +558,7 @@ static bool exceeds(enum policy_key k, const struct policy *e,
         }
 }
 
-static void size_words(uint64_t v, char *buf, size_t size)
+void policy_size_words(uint64_t v, char *buf, size_t size)
 {
         if (v % (1ull << 30) == 0)
                 snprintf(buf, size, "%lluG", (unsigned long long)(v >> 30));
@@ -582,7 +582,7 @@ static void format_value(enum policy_key k, const struct policy *p, char *buf,
                 else if (!p->memory_max)
                         snprintf(buf, size, "default (half the host's)");
                 else
-                        size_words(p->memory_max, buf, size);
+                        policy_size_words(p->memory_max, buf, size);
                 break;
         case POLICY_K_CPUS:
                 if (p->cpus_milli)
@@ -593,7 +593,7 @@ static void format_value(enum policy_key k, const struct policy *p, char *buf,
                 break;
         case POLICY_K_TMP:
                 if (p->tmp_max)
-                        size_words(p->tmp_max, buf, size);
+                        policy_size_words(p->tmp_max, buf, size);
                 else
                         snprintf(buf, size, "default");
                 break;

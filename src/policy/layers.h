@@ -9,6 +9,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "policy/file.h"
@@ -72,6 +73,9 @@ int policy_record_workspace(const char *dir);
 void policy_src_describe(const struct policy_stack *s, struct policy_src src,
                          char *buf, size_t size);
 const char *policy_layer_name(enum policy_layer l);
+
+/* A size as "4G" (whole GiB) or "512M". */
+void policy_size_words(uint64_t v, char *buf, size_t size);
 
 /* SHA-256 of buf, in hex. */
 void policy_sha256_hex(const char *buf, size_t len, char out[65]);
