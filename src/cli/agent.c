@@ -42,7 +42,9 @@ static char *on_path(const char *name)
         for (const char *p = path; *p;) {
                 size_t n = strcspn(p, ":");
                 char cand[PATH_MAX];
-                if (n && n < sizeof(cand) - strlen(name) - 2) {
+                /* absolute entries only: "." or "bin" would find a
+                 * program the current directory (a repository) ships */
+                if (n && p[0] == '/' && n < sizeof(cand) - strlen(name) - 2) {
                         snprintf(cand, sizeof(cand), "%.*s/%s", (int)n, p,
                                  name);
                         struct stat st;
