@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "common/path.h"
 #include "common/say.h"
 #include "common/util.h"
 #include "policy/layers.h"
@@ -352,11 +353,6 @@ static int explain_host(struct out *o, const char *target)
         return 0;
 }
 
-static bool path_under(const char *path, const char *dir)
-{
-        size_t n = strlen(dir);
-        return strncmp(path, dir, n) == 0 && (path[n] == '/' || !path[n]);
-}
 
 static int explain_path(struct out *o, const char *target)
 {
@@ -373,7 +369,7 @@ static int explain_path(struct out *o, const char *target)
                         snprintf(abs + strlen(abs), sizeof(abs) - strlen(abs),
                                  "/%s", target);
         }
-        if (s->workspace && path_under(abs, s->workspace)) {
+        if (s->workspace && path_is_under(abs, s->workspace)) {
                 const char *rel = abs + strlen(s->workspace);
                 rel += *rel == '/';
                 for (size_t i = 0; i < p->protect.n_add; i++)
@@ -425,7 +421,7 @@ static int explain_path(struct out *o, const char *target)
         static const char *const system[] = {"/usr", "/etc", "/opt", "/bin",
                                              "/sbin", "/lib", "/lib64"};
         for (size_t i = 0; i < ARRAY_SIZE(system); i++)
-                if (path_under(abs, system[i])) {
+                if (path_is_under(abs, system[i])) {
                         snprintf(why, sizeof(why),
                                  "%s is in the host's system directories, "
                                  "shown read-only (the secrets agentbox "
@@ -437,7 +433,7 @@ static int explain_path(struct out *o, const char *target)
         static const char *const scratch[] = {"/tmp", "/var/tmp", "/dev/shm",
                                               "/home/agent"};
         for (size_t i = 0; i < ARRAY_SIZE(scratch); i++)
-                if (path_under(abs, scratch[i])) {
+                if (path_is_under(abs, scratch[i])) {
                         snprintf(why, sizeof(why),
                                  "%s: the box has its own empty %s (memory, "
                                  "gone when it ends); the host's is not "

@@ -44,3 +44,13 @@ int path_normalise(const char *base, const char *p, char *out, size_t size)
         out[o] = 0;
         return (int)o;
 }
+
+bool path_is_under(const char *path, const char *dir)
+{
+        size_t n = strlen(dir);
+        while (n > 1 && dir[n - 1] == '/')
+                n--;
+        if (n == 1 && dir[0] == '/')
+                return path[0] == '/';
+        return strncmp(path, dir, n) == 0 && (path[n] == '/' || !path[n]);
+}

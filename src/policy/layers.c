@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/fileio.h"
+#include "common/path.h"
 #include "common/statedir.h"
 #include "common/util.h"
 #include "policy/workspace.h"
@@ -186,15 +187,6 @@ static int load(struct policy_stack *s, enum policy_layer l, char *path,
 
 #define TRUST_FILE "trusted-projects"
 
-static bool under(const char *path, const char *dir)
-{
-        size_t n = strlen(dir);
-        while (n > 1 && dir[n - 1] == '/')
-                n--;
-        if (n == 1 && dir[0] == '/')
-                return path[0] == '/';
-        return strncmp(path, dir, n) == 0 && (path[n] == '/' || !path[n]);
-}
 
 #define WORKSPACES_FILE "workspaces"
 
@@ -221,7 +213,7 @@ static bool below_a_workspace(const char *dir)
         while (!below && fgets(line, sizeof(line), f)) {
                 line[strcspn(line, "\n")] = 0;
                 below = line[0] == '/' && strcmp(line, dir) != 0 &&
-                        under(dir, line);
+                        path_is_under(dir, line);
         }
         fclose(f);
         return below;
@@ -274,7 +266,7 @@ static void check_trust(struct policy_stack *s)
                 /* never the whole filesystem or the whole home, however
                  * spelt (~/., /home/me/) */
                 if (t && realpath(t, real) && strcmp(real, "/") != 0 &&
-                    strcmp(real, hreal) != 0 && under(s->workspace, real)) {
+                    strcmp(real, hreal) != 0 && path_is_under(s->workspace, real)) {
                         char where[512];
                         policy_src_describe(s, u->trust[i].src, where,
                                             sizeof(where));
@@ -671,7 +663,7 @@ const char *policy_mount_denied(const struct policy *p, const char *real,
                                 struct policy_src *src)
 {
         for (size_t i = 0; i < ARRAY_SIZE(builtin_deny_holding); i++)
-                if (under(builtin_deny_holding[i], real)) {
+                if (path_is_under(builtin_deny_holding[i], real)) {
                         *src = (struct policy_src){0};
                         return builtin_deny_holding[i];
                 }
@@ -686,7 +678,7 @@ const char *policy_mount_denied(const struct policy *p, const char *real,
                             (int)sizeof(d))
                         continue;
                 const char *dp = realpath(d, r) ? r : d;
-                if (under(real, dp) || under(dp, real)) {
+                if (path_is_under(real, dp) || path_is_under(dp, real)) {
                         *src = (struct policy_src){0};
                         return i ? "$XDG_CONFIG_HOME/agentbox"
                                  : "$XDG_STATE_HOME/agentbox";
@@ -697,7 +689,7 @@ const char *policy_mount_denied(const struct policy *p, const char *real,
                 const char *d = i < nb ? builtin_deny_mounts[i]
                                        : p->deny_mounts[i - nb].path;
                 _cleanup_free_ char *dp = mount_host_path(d);
-                if (!dp || !(under(real, dp) || under(dp, real)))
+                if (!dp || !(path_is_under(real, dp) || path_is_under(dp, real)))
                         continue;
                 *src = i < nb ? (struct policy_src){0}
                               : p->deny_mounts[i - nb].src;
@@ -729,7 +721,7 @@ static void check_mount_denied(struct policy_stack *s,
                       "filesystem.mounts %s (%s): %s %s, which no box may "
                       "mount (%s)",
                       m->source, where,
-                      dp && under(src, dp) ? "lies in" : "holds", d, by);
+                      dp && path_is_under(src, dp) ? "lies in" : "holds", d, by);
 }
 
 /* A value set by a lower layer over the managed one. */

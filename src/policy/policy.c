@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/path.h"
 #include "common/util.h"
 
 void policy_init(struct policy *p)
@@ -375,13 +376,6 @@ static const char *const shared_dirs[] = {
         "/tmp", "/var/tmp", "/var", "/mnt", "/media", "/home",
 };
 
-static bool path_is_under(const char *path, const char *dir)
-{
-        size_t n = strlen(dir);
-        if (n == 1 && dir[0] == '/')
-                return true;
-        return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == 0);
-}
 
 int policy_check_workspace(const char *buf, const char *home,
                            struct ab_err *err)

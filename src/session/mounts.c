@@ -19,16 +19,10 @@
 
 #include "box/box.h"
 #include "common/fileio.h"
+#include "common/path.h"
 #include "common/util.h"
 #include "policy/layers.h"
 
-static bool under(const char *path, const char *dir)
-{
-        size_t n = strlen(dir);
-        if (n == 1 && dir[0] == '/')
-                return true;
-        return strncmp(path, dir, n) == 0 && (path[n] == '/' || !path[n]);
-}
 
 /* Where the box has its own view already: a mount there would hide it
  * or be hidden by it. */
@@ -64,7 +58,7 @@ static int target_of(const struct policy_mount *m, const char *real,
         else {
                 _cleanup_free_ char *home = policy_expand_home("~");
                 char hreal[PATH_MAX];
-                if (home && realpath(home, hreal) && under(real, hreal) &&
+                if (home && realpath(home, hreal) && path_is_under(real, hreal) &&
                     strcmp(real, hreal) != 0)
                         snprintf(out, size, "%s%s", BOX_HOME,
                                  real + strlen(hreal));
@@ -79,7 +73,7 @@ static int target_of(const struct policy_mount *m, const char *real,
                                "filesystem.mounts %s (%s): the place in the "
                                "box, %s, must be a plain absolute path",
                                m->source, where, out);
-        if (under(BOX_HOME, out))
+        if (path_is_under(BOX_HOME, out))
                 return err_set(err, -EINVAL,
                                "filesystem.mounts %s (%s): %s would cover the "
                                "box's whole home; mount something inside it",
@@ -88,7 +82,7 @@ static int target_of(const struct policy_mount *m, const char *real,
          * read-write host directory there would then hold */
         static const char *const scratch[] = {"/tmp", "/var/tmp", "/dev/shm"};
         for (size_t i = 0; m->rw && i < ARRAY_SIZE(scratch); i++)
-                if (under(out, scratch[i]))
+                if (path_is_under(out, scratch[i]))
                         return err_set(err, -EINVAL,
                                        "filesystem.mounts %s (%s): a "
                                        "read-write mount may not be placed "
@@ -97,7 +91,7 @@ static int target_of(const struct policy_mount *m, const char *real,
                                        m->source, where, scratch[i],
                                        BOX_HOME);
         for (size_t i = 0; i < ARRAY_SIZE(box_own); i++)
-                if (under(out, box_own[i]) || strcmp(out, "/") == 0)
+                if (path_is_under(out, box_own[i]) || strcmp(out, "/") == 0)
                         return err_set(err, -EINVAL,
                                        "filesystem.mounts %s (%s): %s is in "
                                        "%s, which the box has its own view "
@@ -236,8 +230,8 @@ int session_mounts_resolve(const struct policy *p, const char *workspace,
                                     m->source, where, real, d);
                         break;
                 }
-                if (under(real, workspace) || under(workspace, real) ||
-                    (repo && (under(real, repo) || under(repo, real)))) {
+                if (path_is_under(real, workspace) || path_is_under(workspace, real) ||
+                    (repo && (path_is_under(real, repo) || path_is_under(repo, real)))) {
                         r = err_set(err, -EINVAL,
                                     "filesystem.mounts %s (%s): is, holds or "
                                     "lies in the workspace, which is in the "
@@ -247,8 +241,8 @@ int session_mounts_resolve(const struct policy *p, const char *workspace,
                 }
                 if ((r = target_of(m, real, box, sizeof(box), where, err)) < 0)
                         break;
-                if (under(box, workspace) || under(workspace, box) ||
-                    (repo && (under(box, repo) || under(repo, box)))) {
+                if (path_is_under(box, workspace) || path_is_under(workspace, box) ||
+                    (repo && (path_is_under(box, repo) || path_is_under(repo, box)))) {
                         r = err_set(err, -EINVAL,
                                     "filesystem.mounts %s (%s): its place %s "
                                     "would be over the workspace",
@@ -258,7 +252,7 @@ int session_mounts_resolve(const struct policy *p, const char *workspace,
                 /* none in another: a link the box left in a read-write
                  * one could redirect where the inner one goes */
                 for (size_t j = 0; r == 0 && j < n; j++)
-                        if (under(box, v[j].box) || under(v[j].box, box))
+                        if (path_is_under(box, v[j].box) || path_is_under(v[j].box, box))
                                 r = err_set(err, -EINVAL,
                                             "filesystem.mounts %s (%s): %s "
                                             "is, holds or lies in the place "
