@@ -25,6 +25,7 @@
 
 #include "box/box.h"
 #include "cli.h"
+#include "common/fileio.h"
 #include "common/say.h"
 #include "common/statedir.h"
 #include "common/util.h"
@@ -141,16 +142,9 @@ static int state_dir(const char *agent, char *out, size_t size,
                 snprintf(out, size, "%s/.local/share/agentbox/agents/%s", h,
                          agent);
         }
-        char made[PATH_MAX];
-        snprintf(made, sizeof(made), "%s", out);
-        for (char *p = made + 1; *p; p++)
-                if (*p == '/') {
-                        *p = 0;
-                        (void)mkdir(made, 0700);
-                        *p = '/';
-                }
-        if (mkdir(made, 0700) < 0 && errno != EEXIST)
-                return err_setx(err, -errno, "%s", out);
+        int r = fileio_mkdirs(out, 0700);
+        if (r < 0)
+                return err_setx(err, r, "%s", out);
         struct stat st;
         if (lstat(out, &st) < 0 || !S_ISDIR(st.st_mode) ||
             st.st_uid != geteuid())

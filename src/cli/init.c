@@ -216,14 +216,8 @@ static void add_cache(struct out *o, const char *tool, const char *target)
         }
         if (!made[0] || o->n_cache == ARRAY_SIZE(o->cache))
                 return;
-        /* mkdir -p, mode 0700 (a cache of the user's alone) */
-        for (char *p = made + 1; *p; p++)
-                if (*p == '/') {
-                        *p = 0;
-                        (void)mkdir(made, 0700);
-                        *p = '/';
-                }
-        if (mkdir(made, 0700) < 0 && errno != EEXIST)
+        /* mode 0700: a cache of the user's alone */
+        if (fileio_mkdirs(made, 0700) < 0)
                 return;
         snprintf(o->cache[o->n_cache][0], sizeof(o->cache[0][0]), "%s", src);
         snprintf(o->cache[o->n_cache++][1], sizeof(o->cache[0][1]), "%s",

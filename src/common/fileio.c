@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -124,4 +125,18 @@ char *fileio_read_small(int dirfd, const char *path, bool no_links,
         if (fd >= 0)
                 close(fd);
         return buf;
+}
+
+int fileio_mkdirs(const char *path, mode_t mode)
+{
+        char made[PATH_MAX];
+        if (snprintf(made, sizeof(made), "%s", path) >= (int)sizeof(made))
+                return -ENAMETOOLONG;
+        for (char *p = made + 1; *p; p++)
+                if (*p == '/') {
+                        *p = 0;
+                        (void)mkdir(made, mode);
+                        *p = '/';
+                }
+        return mkdir(made, mode) < 0 && errno != EEXIST ? -errno : 0;
 }

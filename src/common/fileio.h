@@ -37,3 +37,7 @@ int fileio_open_subdir(int dirfd, const char *name);
  * reader) or is over max bytes. */
 char *fileio_read_small(int dirfd, const char *path, bool no_links,
                         size_t max, size_t *len);
+
+/* mkdir -p path, each directory made with mode (existing ones are left as
+ * they are).  0, or -errno for the last component. */
+int fileio_mkdirs(const char *path, mode_t mode);
