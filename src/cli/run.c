@@ -265,8 +265,7 @@ int cli_run_layers(struct policy *flags, struct policy *agent,
                                 "agentbox: env %s: not set in your "
                                 "environment, so not passed\n",
                                 p->env[i].name);
-        int status = policy_unsupported(p, &err) < 0 ||
-                                     policy_resolve_secrets(p, &err) < 0
+        int status = policy_resolve_secrets(p, &err) < 0
                              ? EXIT_AGENTBOX
                              : supervisor_run(p, cmd, &err);
         if (err.code)

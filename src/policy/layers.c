@@ -1208,13 +1208,6 @@ void policy_stack_free(struct policy_stack *s)
         *s = (struct policy_stack){0};
 }
 
-int policy_unsupported(const struct policy *p, struct ab_err *err)
-{
-        (void)p;
-        (void)err;
-        return 0; /* every key this version parses, it enforces */
-}
-
 #define SECRET_MAX 65536
 
 int policy_resolve_secrets(struct policy *p, struct ab_err *err)

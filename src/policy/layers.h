@@ -89,10 +89,6 @@ char *policy_expand_home(const char *path);
 const char *policy_mount_denied(const struct policy *p, const char *real,
                                 struct policy_src *src);
 
-/* Keys this version parses but does not enforce: refused at run, never
- * ignored.  0 or -EOPNOTSUPP with err filled. */
-int policy_unsupported(const struct policy *p, struct ab_err *err);
-
 /* Read each secret's value (from the host's environment or a file) into
  * the box's environment.  Never prints a value. */
 int policy_resolve_secrets(struct policy *p, struct ab_err *err);
