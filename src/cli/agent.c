@@ -13,7 +13,10 @@
  *   - bypass mode by flags only (--dangerously-skip-permissions and
  *     --settings as a JSON string): no file saying so is written, on the
  *     host or in the state directory.
- * codex and gemini are not done yet: said so, exit 125. */
+ * The same for codex (Codex CLI) and gemini (Gemini CLI), each from its
+ * table below.  The profile (agent.profile, --profile) says which of the
+ * vendor's flags go on: autonomous (bypass, the default), ci (bypass and
+ * machine-readable output) or interactive (none). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -125,23 +128,34 @@ static int add_mount(struct policy *l, const char *src, const char *target,
         return 0;
 }
 
-/* agentbox's own directory for an agent's state, made now (0700). */
-static int state_dir(const char *agent, char *out, size_t size,
-                     struct ab_err *err)
+/* agentbox's own directory for an agent's state, made now (0700): one
+ * per user (agents/NAME), or one per workspace (projects/HASH/NAME, the
+ * hash of its path: no project's box sees another's). */
+static int state_dir(const char *agent, const char *project, char *out,
+                     size_t size, struct ab_err *err)
 {
         const char *x = geteuid() == 0 ? NULL : getenv("XDG_DATA_HOME");
+        char base[PATH_MAX];
         if (statedir_base_override)
-                snprintf(out, size, "%s/agents/%s", statedir_base_override,
-                         agent);
+                snprintf(base, sizeof(base), "%s", statedir_base_override);
         else if (x && x[0] == '/')
-                snprintf(out, size, "%s/agentbox/agents/%s", x, agent);
+                snprintf(base, sizeof(base), "%s/agentbox", x);
         else {
                 _cleanup_free_ char *h = policy_expand_home("~");
                 if (!h)
                         return err_set(err, -ENOENT, "no home directory");
-                snprintf(out, size, "%s/.local/share/agentbox/agents/%s", h,
-                         agent);
+                snprintf(base, sizeof(base), "%s/.local/share/agentbox", h);
         }
+        int w;
+        if (project) {
+                char hash[65];
+                policy_sha256_hex(project, strlen(project), hash);
+                hash[16] = 0;
+                w = snprintf(out, size, "%s/projects/%s/%s", base, hash, agent);
+        } else
+                w = snprintf(out, size, "%s/agents/%s", base, agent);
+        if (w < 0 || (size_t)w >= size)
+                return err_set(err, -ENAMETOOLONG, "%s: name too long", base);
         int r = fileio_mkdirs(out, 0700);
         if (r < 0)
                 return err_setx(err, r, "%s", out);
@@ -153,7 +167,38 @@ static int state_dir(const char *agent, char *out, size_t size,
         return 0;
 }
 
-/* ---- Claude Code --------------------------------------------------------- */
+/* ---- the agents ---------------------------------------------------------- */
+
+struct agent_run {
+        const struct agent_def *def;
+        enum policy_profile profile;
+        char *bin;   /* the program, links followed */
+        char **argv; /* the agent's own arguments (after its name) */
+        int argc;
+        char **cmd;  /* what the box runs */
+};
+
+struct agent_def {
+        const char *name;
+        const char *title;
+        const char *program;
+        const char *package; /* its npm package */
+        const char *install; /* how to get it */
+        const char *home;    /* its state, in the box */
+        const char *const *hosts; /* its API and login hosts */
+        size_t n_hosts;
+        const char *const (*env)[2]; /* nonessential traffic off, ... */
+        size_t n_env;
+        const char *const *keys; /* passed when set on the host */
+        size_t n_keys;
+        const char *base_url; /* where it goes instead (env) */
+        const char *const *info; /* a question about the program */
+        size_t n_info;
+        /* the vendor's flags for the profile, before the user's */
+        int (*flags)(struct agent_run *r, char **out, size_t *n);
+};
+
+/* Claude Code */
 
 static const char *const claude_hosts[] = {
         "api.anthropic.com", /* the API */
@@ -169,74 +214,233 @@ static const char *const claude_env[][2] = {
         {"DISABLE_ERROR_REPORTING", "1"},
 };
 
-static int claude_layer(struct policy *l, char **bin_out, struct ab_err *err)
+static const char *const claude_keys[] = {"ANTHROPIC_API_KEY",
+                                          "ANTHROPIC_AUTH_TOKEN"};
+static const char *const claude_info[] = {"--version", "-v", "--help", "-h"};
+
+/* The bypass (and the residual deny list: a tripwire, not a wall; the
+ * box is the wall), as a JSON string: nothing written anywhere. */
+#define CLAUDE_DENY                                                          \
+        "\"deny\":[\"Bash(git push --force:*)\",\"Bash(git push -f:*)\","    \
+        "\"Bash(git push --mirror:*)\",\"Bash(gh repo delete:*)\","          \
+        "\"Bash(gh secret:*)\",\"Bash(npm publish:*)\","                     \
+        "\"Bash(cargo publish:*)\",\"Bash(twine upload:*)\","                \
+        "\"Bash(gem push:*)\",\"Read(./.env)\",\"Read(./.env.*)\"]"
+static const char claude_bypass[] =
+        "{\"permissions\":{\"defaultMode\":\"bypassPermissions\"," CLAUDE_DENY
+        "}}";
+static const char claude_tripwire[] = "{\"permissions\":{" CLAUDE_DENY "}}";
+
+static int claude_flags(struct agent_run *r, char **out, size_t *n)
 {
-        _cleanup_free_ char *bin = on_path("claude");
-        if (!bin)
-                return err_set(err, -ENOENT,
-                               "Claude Code is not installed here (no claude "
-                               "on your PATH): install it (npm install -g "
-                               "@anthropic-ai/claude-code, or Anthropic's "
-                               "native installer), then run agentbox claude "
-                               "again");
-        char real[PATH_MAX];
-        if (!realpath(bin, real))
-                return err_setx(err, -errno, "%s", bin);
-        /* its package (the npm one), or the directory of its binary (the
-         * native installer's) */
-        _cleanup_free_ char *pkg = package_of(real, "@anthropic-ai/claude-code");
+        if (r->profile == POLICY_PROFILE_INTERACTIVE) {
+                out[(*n)++] = "--settings";
+                out[(*n)++] = (char *)claude_tripwire;
+                return 0;
+        }
+        out[(*n)++] = "--dangerously-skip-permissions";
+        out[(*n)++] = "--settings";
+        out[(*n)++] = (char *)claude_bypass;
+        if (r->profile == POLICY_PROFILE_CI) {
+                /* stream-json wants --verbose in print mode */
+                out[(*n)++] = "--output-format";
+                out[(*n)++] = "stream-json";
+                out[(*n)++] = "--verbose";
+        }
+        return 0;
+}
+
+/* Codex CLI */
+
+static const char *const codex_hosts[] = {
+        "api.openai.com", /* the API */
+        "auth.openai.com", /* login */
+        "chatgpt.com",     /* the API for a ChatGPT login */
+};
+
+static const char *const codex_env[][2] = {
+        {"CODEX_HOME", BOX_HOME "/.codex"},
+};
+
+static const char *const codex_keys[] = {"OPENAI_API_KEY", "CODEX_API_KEY"};
+static const char *const codex_info[] = {"--version", "-V", "--help", "-h"};
+
+/* nonessential traffic off, for every profile */
+static const char *const codex_quiet[] = {
+        "-c", "analytics.enabled=false",
+        "-c", "check_for_update_on_startup=false",
+        "--disable", "plugins",
+};
+
+static int codex_flags(struct agent_run *r, char **out, size_t *n)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(codex_quiet); i++)
+                out[(*n)++] = (char *)codex_quiet[i];
+        if (r->profile == POLICY_PROFILE_INTERACTIVE)
+                return 0;
+        /* the box is the sandbox: Codex's own (bubblewrap) cannot nest */
+        out[(*n)++] = "--dangerously-bypass-approvals-and-sandbox";
+        return 0;
+}
+
+/* Gemini CLI */
+
+static const char *const gemini_hosts[] = {
+        "generativelanguage.googleapis.com", /* the API */
+        "cloudcode-pa.googleapis.com",       /* the API for a Google login */
+        "oauth2.googleapis.com", "accounts.google.com", /* login */
+};
+
+static const char *const gemini_env[][2] = {
+        {"GEMINI_SANDBOX", "false"},
+};
+
+static const char *const gemini_keys[] = {"GEMINI_API_KEY", "GOOGLE_API_KEY"};
+static const char *const gemini_info[] = {"--version", "-v", "--help", "-h"};
+
+static int gemini_flags(struct agent_run *r, char **out, size_t *n)
+{
+        if (r->profile == POLICY_PROFILE_INTERACTIVE)
+                return 0;
+        out[(*n)++] = "--approval-mode=yolo";
+        /* folder trust would turn yolo back to the default */
+        out[(*n)++] = "--skip-trust";
+        if (r->profile == POLICY_PROFILE_CI) {
+                out[(*n)++] = "--output-format";
+                out[(*n)++] = "json";
+        }
+        return 0;
+}
+
+#define LIST(a) a, ARRAY_SIZE(a)
+
+static const struct agent_def agents[] = {
+        {"claude", "Claude Code", "claude", "@anthropic-ai/claude-code",
+         "npm install -g @anthropic-ai/claude-code, or Anthropic's native "
+         "installer",
+         BOX_HOME "/.claude", LIST(claude_hosts), LIST(claude_env),
+         LIST(claude_keys), "ANTHROPIC_BASE_URL", LIST(claude_info),
+         claude_flags},
+        {"codex", "Codex CLI", "codex", "@openai/codex",
+         "npm install -g @openai/codex", BOX_HOME "/.codex", LIST(codex_hosts),
+         LIST(codex_env), LIST(codex_keys), "OPENAI_BASE_URL",
+         LIST(codex_info), codex_flags},
+        {"gemini", "Gemini CLI", "gemini", "@google/gemini-cli",
+         "npm install -g @google/gemini-cli", BOX_HOME "/.gemini",
+         LIST(gemini_hosts), LIST(gemini_env), LIST(gemini_keys),
+         "GOOGLE_GEMINI_BASE_URL", LIST(gemini_info), gemini_flags},
+};
+
+static const struct agent_def *agent_find(const char *name)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(agents); i++)
+                if (strcmp(agents[i].name, name) == 0)
+                        return &agents[i];
+        return NULL;
+}
+
+/* The program and what it needs, read-only at their own paths: its npm
+ * package (or its binary's directory: a native installer's), and a node
+ * that is not the system's (nvm's, a tarball's). */
+static int install_mounts(struct policy *l, const struct agent_def *d,
+                          const char *real, struct ab_err *err)
+{
+        _cleanup_free_ char *pkg = package_of(real, d->package);
         char dir[PATH_MAX];
         snprintf(dir, sizeof(dir), "%s", real);
         char *slash = strrchr(dir, '/');
         if (slash && slash != dir)
                 *slash = 0;
         int r = add_mount(l, pkg ? pkg : dir, pkg ? pkg : dir, false);
-        if (r == 0 && needs_node(real)) {
-                _cleanup_free_ char *node = on_path("node");
-                char nreal[PATH_MAX];
-                if (!node || !realpath(node, nreal))
-                        return err_set(err, -ENOENT,
-                                       "%s needs node, and there is none "
-                                       "on your PATH",
-                                       real);
-                /* the system's is in the box already; another one's
-                 * prefix (nvm's, a tarball's) goes in read-only */
-                if (strncmp(nreal, "/usr/", 5) != 0 &&
-                    strncmp(nreal, "/opt/", 5) != 0) {
-                        char *s1 = strrchr(nreal, '/');
-                        if (s1)
-                                *s1 = 0; /* .../bin */
-                        char *s2 = strrchr(nreal, '/');
-                        if (s2 && s2 != nreal)
-                                *s2 = 0; /* the prefix */
-                        r = add_mount(l, nreal, nreal, false);
-                }
-        }
-        char state[PATH_MAX];
-        if (r == 0 && (r = state_dir("claude", state, sizeof(state), err)) < 0)
+        if (r < 0 || !needs_node(real))
                 return r;
+        _cleanup_free_ char *node = on_path("node");
+        char nreal[PATH_MAX];
+        if (!node || !realpath(node, nreal))
+                return err_set(err, -ENOENT,
+                               "%s needs node, and there is none on your PATH",
+                               real);
+        if (strncmp(nreal, "/usr/", 5) == 0 || strncmp(nreal, "/opt/", 5) == 0)
+                return 0; /* the system's is in the box already */
+        char *s1 = strrchr(nreal, '/');
+        if (s1)
+                *s1 = 0; /* .../bin */
+        char *s2 = strrchr(nreal, '/');
+        if (s2 && s2 != nreal)
+                *s2 = 0; /* the prefix */
+        return add_mount(l, nreal, nreal, false);
+}
+
+static int agent_build(void *arg, const struct policy_stack *s,
+                       const struct policy *conf, struct policy *l,
+                       struct policy_errors *errs)
+{
+        struct agent_run *run = arg;
+        struct ab_err err = {0};
+        const struct agent_def *d = agent_find(conf->agent_name);
+        if (!d) {
+                policy_errors_add(errs, "%s: no such agent", conf->agent_name);
+                return -EINVAL;
+        }
+        run->def = d;
+        run->profile = conf->profile;
+        /* agent.path names it, else PATH finds it */
+        _cleanup_free_ char *bin = NULL;
+        const char *why = "on your PATH";
+        if (conf->agent_path) {
+                bin = policy_expand_home(conf->agent_path);
+                why = "at agent.path";
+        } else
+                bin = on_path(d->program);
+        struct stat st;
+        if (!bin || stat(bin, &st) < 0 || !S_ISREG(st.st_mode)) {
+                policy_errors_add(errs,
+                                  "%s is not installed here (no %s %s): "
+                                  "install it (%s), then run agentbox %s "
+                                  "again",
+                                  d->title, conf->agent_path ? conf->agent_path
+                                                             : d->program,
+                                  why, d->install, d->name);
+                return -ENOENT;
+        }
+        char real[PATH_MAX];
+        if (!realpath(bin, real)) {
+                policy_errors_add(errs, "%s: %s", bin, strerror(errno));
+                return -errno;
+        }
+        int r = install_mounts(l, d, real, &err);
+        char state[PATH_MAX];
         if (r == 0)
-                r = add_mount(l, state, BOX_HOME "/.claude", true);
-        for (size_t i = 0; r == 0 && i < ARRAY_SIZE(claude_hosts); i++) {
-                r = netpat_list_add(&l->allow, claude_hosts[i], "agent", err);
+                r = state_dir(d->name,
+                              conf->agent_state_project ? s->workspace : NULL,
+                              state, sizeof(state), &err);
+        if (r == 0)
+                r = add_mount(l, state, d->home, true);
+        for (size_t i = 0; r == 0 && i < d->n_hosts; i++) {
+                r = netpat_list_add(&l->allow, d->hosts[i], "agent", &err);
                 if (r == 0)
                         l->allow.v[l->allow.n - 1].src = AGENT_SRC;
         }
         l->given |= 1u << POLICY_K_ALLOW;
-        for (size_t i = 0; r == 0 && i < ARRAY_SIZE(claude_env); i++) {
+        for (size_t i = 0; r == 0 && i < d->n_env; i++) {
                 char spec[256];
-                snprintf(spec, sizeof(spec), "%s=%s", claude_env[i][0],
-                         claude_env[i][1]);
-                r = policy_env_add_as(l, spec, "agent", AGENT_SRC, err);
+                snprintf(spec, sizeof(spec), "%s=%s", d->env[i][0],
+                         d->env[i][1]);
+                r = policy_env_add_as(l, spec, "agent", AGENT_SRC, &err);
         }
         /* the user's API key, when they have one set */
-        if (r == 0 && getenv("ANTHROPIC_API_KEY"))
-                r = policy_env_add_as(l, "ANTHROPIC_API_KEY", "agent",
-                                      AGENT_SRC, err);
-        if (r < 0)
-                return err->code ? r : err_set(err, r, "out of memory");
-        *bin_out = strdup(real);
-        return *bin_out ? 0 : err_set(err, -ENOMEM, "out of memory");
+        for (size_t i = 0; r == 0 && i < d->n_keys; i++)
+                if (getenv(d->keys[i]))
+                        r = policy_env_add_as(l, d->keys[i], "agent",
+                                              AGENT_SRC, &err);
+        if (r == 0 && !(run->bin = strdup(real)))
+                r = -ENOMEM;
+        if (r < 0) {
+                policy_errors_add(errs, "%s", err.code ? err.msg
+                                                       : "out of memory");
+                return r;
+        }
+        return 0;
 }
 
 /* Once the layers are merged: a base URL in the box's environment is
@@ -255,29 +459,29 @@ static void allow_base(void *arg, const char *pattern, bool internal)
                 c->r = policy_stack_allow(c->s, pattern, AGENT_SRC, c->errs);
 }
 
-static int claude_after_load(struct policy_stack *s, void *arg,
-                             struct policy_errors *errs)
+static int agent_after_load(struct policy_stack *s, void *arg,
+                            struct policy_errors *errs)
 {
-        (void)arg;
+        struct agent_run *run = arg;
+        const char *var = run->def->base_url;
         const struct policy *e = &s->effective;
         for (size_t i = 0; i < e->n_env; i++) {
-                if (strcmp(e->env[i].name, "ANTHROPIC_BASE_URL") != 0)
+                if (strcmp(e->env[i].name, var) != 0)
                         continue;
                 /* an untrusted project file's is no reason to allow a
                  * host (it is refused as widening anyway) */
                 if (e->env[i].src.layer == POLICY_LAYER_PROJECT &&
                     !s->project_trusted)
                         return 0;
-                const char *v = e->env[i].value ? e->env[i].value
-                                                : getenv("ANTHROPIC_BASE_URL");
+                const char *v = e->env[i].value ? e->env[i].value : getenv(var);
                 if (!v)
                         return 0;
                 struct base_ctx c = {s, errs, 0};
                 if (policy_url_patterns(v, allow_base, &c) < 0) {
                         policy_errors_add(errs,
-                                          "ANTHROPIC_BASE_URL %s: not an "
-                                          "http(s) URL with a host",
-                                          v);
+                                          "%s %s: not an http(s) URL with a "
+                                          "host",
+                                          var, v);
                         return -EINVAL;
                 }
                 return c.r;
@@ -285,62 +489,42 @@ static int claude_after_load(struct policy_stack *s, void *arg,
         return 0;
 }
 
-/* The bypass configuration, as flags: nothing written anywhere. */
-static const char claude_settings[] =
-        "{\"permissions\":{\"defaultMode\":\"bypassPermissions\"}}";
-
-int cli_agent(const char *name, int argc, char **argv)
+/* The box's command: the program, the profile's flags, the user's. */
+static char **agent_command(void *arg)
 {
-        struct ab_err err = {0};
-        if (strcmp(name, "claude") != 0) {
-                say_safe(stderr,
-                         "agentbox: %s: this version has the claude profile "
-                         "only; run the agent with agentbox run -- %s (and "
-                         "its own flags) meanwhile\n",
-                         name, name);
-                return EXIT_AGENTBOX;
-        }
-        struct policy agent;
-        policy_init(&agent);
-        char *bin = NULL;
-        if (claude_layer(&agent, &bin, &err) < 0) {
-                say_safe(stderr, "agentbox: %s\n", err.msg);
-                policy_free(&agent);
-                return EXIT_AGENTBOX;
-        }
-        /* the agent's own arguments follow ours */
-        char **cmd = calloc((size_t)argc + 4, sizeof(*cmd));
-        if (!cmd) {
-                free(bin);
-                policy_free(&agent);
-                return EXIT_AGENTBOX;
-        }
+        struct agent_run *run = arg;
+        const struct agent_def *d = run->def;
+        run->cmd = calloc((size_t)run->argc + 24, sizeof(*run->cmd));
+        if (!run->cmd)
+                return NULL;
         size_t n = 0;
-        cmd[n++] = bin;
-        /* a question about the program itself needs no bypass (and the
-         * flags make Claude Code load its settings: 4x the time) */
-        bool info = argc == 2 && (strcmp(argv[1], "--version") == 0 ||
-                                  strcmp(argv[1], "-v") == 0 ||
-                                  strcmp(argv[1], "--help") == 0 ||
-                                  strcmp(argv[1], "-h") == 0);
-        if (!info) {
-                cmd[n++] = "--dangerously-skip-permissions";
-                cmd[n++] = "--settings";
-                cmd[n++] = (char *)claude_settings;
-        }
-        for (int i = 1; i < argc; i++)
-                cmd[n++] = argv[i];
-        cmd[n] = NULL;
-        struct policy flags;
-        policy_init(&flags);
+        run->cmd[n++] = run->bin;
+        /* a question about the program itself needs no bypass (and
+         * Claude Code's --settings costs it 4x the time) */
+        bool info = false;
+        for (size_t i = 0; run->argc == 1 && i < d->n_info; i++)
+                info |= strcmp(run->argv[0], d->info[i]) == 0;
+        if (!info && d->flags(run, run->cmd, &n) < 0)
+                return NULL;
+        for (int i = 0; i < run->argc; i++)
+                run->cmd[n++] = run->argv[i];
+        run->cmd[n] = NULL;
+        return run->cmd;
+}
+
+int cli_agent(struct policy *flags, const char *name, int argc, char **argv)
+{
+        struct agent_run run = {.argv = argv, .argc = argc};
+        struct policy_agent_hook agent = {name, agent_build, &run};
         /* the walls proven before the agent starts (box/selftest.c) */
-        struct cli_agent_hooks hooks = {.name = name,
-                                        .selftest = BOX_SELFTEST_GATE,
-                                        .after_load = claude_after_load};
-        int status = cli_run_layers(&flags, &agent, &hooks, cmd);
-        policy_free(&agent);
-        free(cmd);
-        free(bin);
+        struct cli_agent_hooks hooks = {.selftest = BOX_SELFTEST_GATE,
+                                        .agent = &agent,
+                                        .after_load = agent_after_load,
+                                        .command = agent_command,
+                                        .arg = &run};
+        int status = cli_run_layers(flags, &hooks, NULL);
+        free(run.cmd);
+        free(run.bin);
         return status;
 }
 
@@ -371,7 +555,7 @@ int cli_selftest(int argc, char **argv)
                 return r == 1 ? 0 : EXIT_AGENTBOX;
         }
         struct cli_agent_hooks hooks = {.selftest = BOX_SELFTEST_SHOW};
-        int status = cli_run_layers(&flags, NULL, &hooks, cmd);
+        int status = cli_run_layers(&flags, &hooks, cmd);
         free(args);
         return status;
 }

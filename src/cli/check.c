@@ -127,6 +127,16 @@ static void print_policy(struct out *o)
         else
                 snprintf(v, sizeof(v), "default (agentbox(1))");
         row(o, "resources.tmp", v, p->src[POLICY_K_TMP], vals);
+        if (p->given & 1u << POLICY_K_AGENT)
+                row(o, "agent.name", p->agent_name, p->src[POLICY_K_AGENT],
+                    vals);
+        row(o, "agent.profile", policy_profile_name(p->profile),
+            p->src[POLICY_K_PROFILE], vals);
+        if (p->given & 1u << POLICY_K_AGENT_PATH)
+                row(o, "agent.path", p->agent_path,
+                    p->src[POLICY_K_AGENT_PATH], vals);
+        row(o, "agent.state", p->agent_state_project ? "project" : "user",
+            p->src[POLICY_K_AGENT_STATE], vals);
 
         const struct netpat_list *nl[2] = {&p->allow, &p->deny};
         const char *nk[2] = {"network.allow", "network.deny"};
@@ -491,7 +501,7 @@ static int run_check(int argc, char **argv, bool *json_out)
         }
         struct policy_stack s;
         struct policy_errors errs = {0};
-        r = policy_stack_load(&s, &flags, NULL, NULL, &errs);
+        r = policy_stack_load(&s, &flags, NULL, &errs);
         struct out o = {.s = &s, .json = json};
         if (json)
                 o.root = json_object_new_object();
@@ -577,7 +587,7 @@ static int trust_dir(const char *dir, const char *expect)
         }
         struct policy_stack s;
         struct policy_errors errs = {0};
-        int r = policy_stack_load(&s, &flags, NULL, NULL, &errs);
+        int r = policy_stack_load(&s, &flags, NULL, &errs);
         if (r == 0 && !s.present[POLICY_LAYER_PROJECT]) {
                 policy_errors_add(&errs, "%s: no %s there", dir,
                                   POLICY_PROJECT_FILE);

@@ -4,8 +4,8 @@
 #include "policy/policy.h"
 
 /* Parse `agentbox run` arguments (argv[0] is "run") into p; *cmd points at
- * the command's argv inside argv.  Returns 0, 1 for --help shown, or -errno
- * with err filled. */
+ * the command's argv inside argv (NULL: nothing follows the options).
+ * Returns 0, 1 for --help shown, or -errno with err filled. */
 int cli_run_parse(int argc, char **argv, struct policy *p, char ***cmd,
                   struct ab_err *err);
 
@@ -17,16 +17,20 @@ int cli_run(int argc, char **argv);
 struct policy_stack;
 struct policy_errors;
 struct cli_agent_hooks {
-        const char *name;
         int selftest; /* the box's self-test (box.h BOX_SELFTEST_*) */
+        /* the agent's profile layer (NULL: none) */
+        const struct policy_agent_hook *agent;
+        /* once merged: a base URL followed, ...; and the command, when
+         * cmd is NULL (the agent's, which its profile decides) */
         int (*after_load)(struct policy_stack *s, void *arg,
                           struct policy_errors *errs);
+        char **(*command)(void *arg);
         void *arg;
 };
-/* Run cmd under the layers with flags on top and agent (or NULL) as the
- * agent profile's; both are moved in.  Returns the exit status. */
-int cli_run_layers(struct policy *flags, struct policy *agent,
-                   const struct cli_agent_hooks *hooks, char **cmd);
+/* Run cmd under the layers with flags on top (moved in), and an agent's
+ * profile when hooks say.  Returns the exit status. */
+int cli_run_layers(struct policy *flags, const struct cli_agent_hooks *hooks,
+                   char **cmd);
 
 extern const char cli_run_usage[];
 
@@ -44,8 +48,10 @@ int cli_main(int argc, char **argv);
 int cli_init(int argc, char **argv);
 extern const char cli_init_usage[];
 
-/* agentbox claude|codex|gemini [ARGS...] (agent.c) */
-int cli_agent(const char *name, int argc, char **argv);
+/* agentbox [OPTIONS] claude|codex|gemini [ARGS...] (agent.c): the agent
+ * name (NULL: the policy's agent.name) with its arguments, under flags
+ * (moved in). */
+int cli_agent(struct policy *flags, const char *name, int argc, char **argv);
 
 /* agentbox selftest [RUN OPTIONS] (agent.c) */
 int cli_selftest(int argc, char **argv);

@@ -3,7 +3,9 @@
 #include <string.h>
 
 #include "cli.h"
+#include "common/say.h"
 #include "common/util.h"
+#include "policy/policy.h"
 
 #ifndef AGENTBOX_VERSION
 #define AGENTBOX_VERSION "0"
@@ -20,6 +22,12 @@ static const char usage[] =
         "                                  each value comes from\n"
         "  trust [DIR]                     approve DIR/agentbox.yaml as it is\n"
         "  claude [ARGS...]                Claude Code, autonomous in a box\n"
+        "  codex [ARGS...]                 Codex CLI, autonomous in a box\n"
+        "  gemini [ARGS...]                Gemini CLI, autonomous in a box\n"
+        "  [OPTIONS] AGENT [ARGS...]       the same, with run's options and\n"
+        "                                  --profile autonomous|ci|interactive\n"
+        "  (nothing)                       the agent a policy file names\n"
+        "                                  (agent.name)\n"
         "  selftest [OPTIONS]              prove a box's walls, canary by canary\n"
         "  init [TEMPLATE]                 write an agentbox.yaml for this\n"
         "                                  project (node, python, go, ...)\n"
@@ -28,12 +36,44 @@ static const char usage[] =
         "\n"
         "See agentbox run --help, agentbox(1) and agentbox.yaml(5).\n";
 
-int cli_main(int argc, char **argv)
+/* agentbox [OPTIONS] [AGENT [ARGS...]]: run's options, then the agent
+ * (none: the policy's agent.name). */
+static int agent_with_options(int argc, char **argv)
 {
-        if (argc < 2) {
-                fputs(usage, stderr);
+        struct policy flags;
+        struct ab_err err = {0};
+        char **cmd = NULL;
+        policy_init(&flags);
+        int r = cli_run_parse(argc, argv, &flags, &cmd, &err);
+        if (r == 1) {
+                fputs(usage, stdout);
+                policy_free(&flags);
+                return 0;
+        }
+        if (r == 0 && cmd && !policy_agent_known(cmd[0]))
+                r = err_set(&err, -EINVAL,
+                            "\"%s\" is not an agent (claude, codex or "
+                            "gemini); for another command, agentbox run "
+                            "[OPTIONS] -- COMMAND",
+                            cmd[0]);
+        if (r < 0) {
+                say_safe(stderr, "agentbox: %s\n", err.msg);
+                policy_free(&flags);
                 return EXIT_AGENTBOX;
         }
+        int n = 0;
+        while (cmd && cmd[n])
+                n++;
+        return cli_agent(&flags, cmd ? cmd[0] : NULL, cmd ? n - 1 : 0,
+                         cmd ? cmd + 1 : NULL);
+}
+
+int cli_main(int argc, char **argv)
+{
+        if (argc < 2 || (argv[1][0] == '-' && strcmp(argv[1], "-h") != 0 &&
+                         strcmp(argv[1], "--help") != 0 &&
+                         strcmp(argv[1], "--version") != 0))
+                return agent_with_options(argc, argv);
         const char *c = argv[1];
         if (strcmp(c, "run") == 0)
                 return cli_run(argc - 1, argv + 1);
@@ -45,9 +85,11 @@ int cli_main(int argc, char **argv)
                 return cli_init(argc - 1, argv + 1);
         if (strcmp(c, "selftest") == 0)
                 return cli_selftest(argc - 1, argv + 1);
-        if (strcmp(c, "claude") == 0 || strcmp(c, "codex") == 0 ||
-            strcmp(c, "gemini") == 0)
-                return cli_agent(c, argc - 1, argv + 1);
+        if (policy_agent_known(c)) {
+                struct policy flags;
+                policy_init(&flags);
+                return cli_agent(&flags, c, argc - 2, argv + 2);
+        }
         if (strcmp(c, "version") == 0 || strcmp(c, "--version") == 0) {
                 printf("agentbox %s\n", AGENTBOX_VERSION);
                 return 0;
@@ -57,7 +99,7 @@ int cli_main(int argc, char **argv)
                 fputs(usage, stdout);
                 return 0;
         }
-        fprintf(stderr, "agentbox: unknown command \"%s\"; see agentbox help\n",
-                c);
+        say_safe(stderr,
+                 "agentbox: unknown command \"%s\"; see agentbox help\n", c);
         return EXIT_AGENTBOX;
 }

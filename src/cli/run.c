@@ -61,7 +61,8 @@ const char cli_run_usage[] =
         "COMMAND cannot be executed, 127 when it is not found in the box.\n";
 
 enum { OPT_NET = 256, OPT_PIDS, OPT_DENY, OPT_AUDIT, OPT_PROTECT,
-       OPT_UNPROTECT, OPT_TTY_PASSTHROUGH, OPT_MEMORY, OPT_CPUS };
+       OPT_UNPROTECT, OPT_TTY_PASSTHROUGH, OPT_MEMORY, OPT_CPUS,
+       OPT_PROFILE };
 
 static const struct option run_opts[] = {
         {"workspace", required_argument, NULL, 'w'},
@@ -76,6 +77,7 @@ static const struct option run_opts[] = {
         {"protect", required_argument, NULL, OPT_PROTECT},
         {"unprotect", required_argument, NULL, OPT_UNPROTECT},
         {"tty-passthrough", no_argument, NULL, OPT_TTY_PASSTHROUGH},
+        {"profile", required_argument, NULL, OPT_PROFILE},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {0},
@@ -107,6 +109,7 @@ int cli_run_parse(int argc, char **argv, struct policy *p, char ***cmd,
                         : c == OPT_PIDS   ? POLICY_K_PIDS
                         : c == OPT_MEMORY ? POLICY_K_MEMORY
                         : c == OPT_CPUS   ? POLICY_K_CPUS
+                        : c == OPT_PROFILE ? POLICY_K_PROFILE
                                           : -1;
                 if (k >= 0) {
                         p->given |= 1u << k;
@@ -157,6 +160,10 @@ int cli_run_parse(int argc, char **argv, struct policy *p, char ***cmd,
                 case OPT_TTY_PASSTHROUGH:
                         p->tty_passthrough = true;
                         break;
+                case OPT_PROFILE:
+                        r = policy_profile_parse_as(optarg, &p->profile,
+                                                    "--profile", err);
+                        break;
                 case 'v':
                         p->verbose = true;
                         break;
@@ -178,10 +185,10 @@ int cli_run_parse(int argc, char **argv, struct policy *p, char ***cmd,
                 return r;
         if (p->audit_path && !p->audit_path[0])
                 return err_set(err, -EINVAL, "--audit: empty file name");
-        if (optind >= argc)
-                return err_set(err, -EINVAL,
-                               "no command given; usage: agentbox run "
-                               "[OPTIONS] -- COMMAND [ARG...]");
+        if (optind >= argc) {
+                *cmd = NULL; /* the caller's to say */
+                return 0;
+        }
         if (argv[optind][0] == 0)
                 return err_set(err, -EINVAL, "the command is an empty string");
         *cmd = &argv[optind];
@@ -206,26 +213,39 @@ int cli_run(int argc, char **argv)
                 policy_free(&flags);
                 return 0;
         }
+        if (r == 0 && !cmd)
+                r = err_set(&err, -EINVAL,
+                            "no command given; usage: agentbox run "
+                            "[OPTIONS] -- COMMAND [ARG...]");
+        if (r == 0 && flags.given & 1u << POLICY_K_PROFILE)
+                r = err_set(&err, -EINVAL,
+                            "--profile is an agent's (agentbox --profile ci "
+                            "claude -p ...); run takes a command as it is");
         if (r < 0) {
                 say_safe(stderr, "agentbox: %s\n", err.msg);
                 policy_free(&flags);
                 return EXIT_AGENTBOX;
         }
-        return cli_run_layers(&flags, NULL, NULL, cmd);
+        return cli_run_layers(&flags, NULL, cmd);
 }
 
-int cli_run_layers(struct policy *flags, struct policy *agent,
-                   const struct cli_agent_hooks *hooks, char **cmd)
+int cli_run_layers(struct policy *flags, const struct cli_agent_hooks *hooks,
+                   char **cmd)
 {
         struct ab_err err = {0};
         /* the layers: the managed ceiling, the user's file, an agent's
          * profile, the project's, then these flags (agentbox.yaml(5)) */
         struct policy_stack stack;
         struct policy_errors errs = {0};
-        int r = policy_stack_load(&stack, flags, agent,
-                                  hooks ? hooks->name : NULL, &errs);
+        int r = policy_stack_load(&stack, flags, hooks ? hooks->agent : NULL,
+                                  &errs);
         if (r == 0 && hooks && hooks->after_load)
                 r = hooks->after_load(&stack, hooks->arg, &errs);
+        if (r == 0 && !cmd && hooks && hooks->command &&
+            !(cmd = hooks->command(hooks->arg))) {
+                policy_errors_add(&errs, "out of memory");
+                r = -ENOMEM;
+        }
         if (r == 0)
                 r = policy_stack_refuse(&stack, &errs);
         if (r < 0) {

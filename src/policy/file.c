@@ -244,12 +244,88 @@ static void k_workspace(struct walk *w, const struct ynode *n,
         given(w, POLICY_K_WORKSPACE, n);
 }
 
+/* agent */
+
+static void k_agent_name(struct walk *w, const struct ynode *n,
+                         const char *key)
+{
+        const char *v = scalar(w, n, key);
+        if (!v)
+                return;
+        if (!policy_agent_known(v)) {
+                bad(w, n, key, "expected claude, codex or gemini, got \"%.32s\"",
+                    v);
+                return;
+        }
+        char *d = strdup(v);
+        if (!d)
+                return;
+        free(w->p->agent_name);
+        w->p->agent_name = d;
+        given(w, POLICY_K_AGENT, n);
+}
+
+static void k_agent_profile(struct walk *w, const struct ynode *n,
+                            const char *key)
+{
+        const char *v = scalar(w, n, key);
+        struct ab_err err = {0};
+        if (!v)
+                return;
+        if (policy_profile_parse_as(v, &w->p->profile, key, &err) < 0)
+                bad_err(w, n, &err);
+        else
+                given(w, POLICY_K_PROFILE, n);
+}
+
+static void k_agent_path(struct walk *w, const struct ynode *n,
+                         const char *key)
+{
+        const char *v = scalar(w, n, key);
+        if (!v)
+                return;
+        if (v[0] != '/' && strncmp(v, "~/", 2) != 0) {
+                bad(w, n, key,
+                    "expected the agent's program as an absolute path (or "
+                    "~/...), got \"%.64s\"",
+                    v);
+                return;
+        }
+        char *d = strdup(v);
+        if (!d)
+                return;
+        free(w->p->agent_path);
+        w->p->agent_path = d;
+        given(w, POLICY_K_AGENT_PATH, n);
+}
+
+static void k_agent_state(struct walk *w, const struct ynode *n,
+                          const char *key)
+{
+        const char *v = scalar(w, n, key);
+        if (!v)
+                return;
+        if (strcmp(v, "user") == 0 || strcmp(v, "project") == 0) {
+                w->p->agent_state_project = v[0] == 'p';
+                given(w, POLICY_K_AGENT_STATE, n);
+        } else
+                bad(w, n, key,
+                    "expected user (one state directory for all your "
+                    "projects, the default) or project (one per "
+                    "workspace), got \"%.32s\"",
+                    v);
+}
+
+static const struct keydef agent_keys[] = {
+        {"name", k_agent_name, 0},
+        {"profile", k_agent_profile, 0},
+        {"path", k_agent_path, 0},
+        {"state", k_agent_state, 0},
+};
+
 static void k_agent(struct walk *w, const struct ynode *n, const char *key)
 {
-        (void)n;
-        bad(w, n, key,
-            "agent profiles are not available in this version of "
-            "agentbox; remove the key");
+        walk_map(w, n, key, agent_keys, ARRAY_SIZE(agent_keys));
 }
 
 /* network */

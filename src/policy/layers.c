@@ -397,6 +397,18 @@ static int apply(struct policy *dst, const struct policy *l)
                 case POLICY_K_TMP:
                         dst->tmp_max = l->tmp_max;
                         break;
+                case POLICY_K_AGENT:
+                        r = copy_str(&dst->agent_name, l->agent_name);
+                        break;
+                case POLICY_K_PROFILE:
+                        dst->profile = l->profile;
+                        break;
+                case POLICY_K_AGENT_PATH:
+                        r = copy_str(&dst->agent_path, l->agent_path);
+                        break;
+                case POLICY_K_AGENT_STATE:
+                        dst->agent_state_project = l->agent_state_project;
+                        break;
                 default:
                         break;
                 }
@@ -594,6 +606,19 @@ static void format_value(enum policy_key k, const struct policy *p, char *buf,
                 break;
         case POLICY_K_WORKSPACE:
                 snprintf(buf, size, "%s", p->workspace ? p->workspace : ".");
+                break;
+        case POLICY_K_AGENT:
+                snprintf(buf, size, "%s", p->agent_name ? p->agent_name : "");
+                break;
+        case POLICY_K_PROFILE:
+                snprintf(buf, size, "%s", policy_profile_name(p->profile));
+                break;
+        case POLICY_K_AGENT_PATH:
+                snprintf(buf, size, "%s", p->agent_path ? p->agent_path : "");
+                break;
+        case POLICY_K_AGENT_STATE:
+                snprintf(buf, size, "%s",
+                         p->agent_state_project ? "project" : "user");
                 break;
         default:
                 snprintf(buf, size, "?");
@@ -952,6 +977,17 @@ static void widening(struct policy_stack *s)
                                           "there)",
                                           p->env[i].src.line, p->env[i].name);
         }
+        /* another program to run, and its installation mounted */
+        if (p->given & 1u << POLICY_K_AGENT_PATH)
+                policy_errors_add(w, "line %u: agent.path %s",
+                                  p->src[POLICY_K_AGENT_PATH].line,
+                                  p->agent_path);
+        /* another vendor's hosts, when it picks the agent */
+        if (s->agent_by_policy && p->given & 1u << POLICY_K_AGENT &&
+            s->agent && strcmp(s->agent, p->agent_name) == 0)
+                policy_errors_add(w, "line %u: agent.name %s (the agent "
+                                     "agentbox starts, and its vendor's hosts)",
+                                  p->src[POLICY_K_AGENT].line, p->agent_name);
         for (size_t i = 0; i < p->n_secrets; i++)
                 policy_errors_add(w, "line %u: secrets.%s from %s",
                                   p->secrets[i].src.line, p->secrets[i].name,
@@ -1027,8 +1063,72 @@ int policy_check_effective(const struct policy *p, struct ab_err *err)
         return r < 0 ? r : 0;
 }
 
+/* The agent: keys of every layer, merged (an untrusted project's path
+ * too: it is refused as widening), then the profile's own layer. */
+static void agent_layer(struct policy_stack *s,
+                        const struct policy_agent_hook *h,
+                        struct policy_errors *errs)
+{
+        size_t before = errs->n;
+        struct policy conf;
+        policy_init(&conf);
+        for (int l = POLICY_LAYER_MANAGED; l < POLICY_LAYER_N; l++) {
+                struct policy one;
+                policy_init(&one);
+                const struct policy *lp = &s->layer[l];
+                one.given = lp->given & (1u << POLICY_K_AGENT |
+                                         1u << POLICY_K_PROFILE |
+                                         1u << POLICY_K_AGENT_PATH |
+                                         1u << POLICY_K_AGENT_STATE);
+                memcpy(one.src, lp->src, sizeof(one.src));
+                one.agent_name = lp->agent_name;
+                one.agent_path = lp->agent_path;
+                one.profile = lp->profile;
+                one.agent_state_project = lp->agent_state_project;
+                if (apply(&conf, &one) < 0)
+                        policy_errors_add(errs, "out of memory");
+                one.agent_name = one.agent_path = NULL;
+                policy_free(&one);
+        }
+        /* a path is one agent's program: it goes with the policy's name */
+        if (conf.agent_path && !conf.agent_name) {
+                char where[PATH_MAX + 64];
+                policy_src_describe(s, conf.src[POLICY_K_AGENT_PATH], where,
+                                    sizeof(where));
+                policy_errors_add(errs,
+                                  "agent.path %s (%s): say which agent it is "
+                                  "with agent.name",
+                                  conf.agent_path, where);
+        }
+        if (h->name && conf.agent_name &&
+            strcmp(h->name, conf.agent_name) != 0) {
+                free(conf.agent_path);
+                conf.agent_path = NULL;
+                conf.given &= ~(1u << POLICY_K_AGENT_PATH);
+        }
+        if (h->name && copy_str(&conf.agent_name, h->name) < 0)
+                policy_errors_add(errs, "out of memory");
+        s->agent_by_policy = !h->name;
+        if (!conf.agent_name)
+                policy_errors_add(errs,
+                                  "no agent named: say which (agentbox "
+                                  "claude, agentbox codex, agentbox gemini), "
+                                  "or set agent.name in a policy file");
+        if (conf.agent_name && errs->n == before) {
+                s->agent = strdup(conf.agent_name);
+                s->path[POLICY_LAYER_AGENT] = strdup(conf.agent_name);
+                s->present[POLICY_LAYER_AGENT] = true;
+                if (!s->agent || !s->path[POLICY_LAYER_AGENT] ||
+                    h->build(h->arg, s, &conf,
+                             &s->layer[POLICY_LAYER_AGENT], errs) < 0)
+                        if (errs->n == before)
+                                policy_errors_add(errs, "out of memory");
+        }
+        policy_free(&conf);
+}
+
 int policy_stack_load(struct policy_stack *s, struct policy *flags,
-                      struct policy *agent, const char *agent_name,
+                      const struct policy_agent_hook *agent,
                       struct policy_errors *errs)
 {
         *s = (struct policy_stack){0};
@@ -1039,14 +1139,6 @@ int policy_stack_load(struct policy_stack *s, struct policy *flags,
         s->layer[POLICY_LAYER_FLAGS] = *flags;
         policy_init(flags);
         s->present[POLICY_LAYER_FLAGS] = true;
-        if (agent) {
-                policy_free(&s->layer[POLICY_LAYER_AGENT]);
-                s->layer[POLICY_LAYER_AGENT] = *agent;
-                policy_init(agent);
-                s->present[POLICY_LAYER_AGENT] = true;
-                s->path[POLICY_LAYER_AGENT] =
-                        strdup(agent_name ? agent_name : "agent");
-        }
         size_t before = errs->n;
 
         const char *mp = policy_managed_path_override
@@ -1080,6 +1172,8 @@ int policy_stack_load(struct policy_stack *s, struct policy *flags,
                 (void)load(s, POLICY_LAYER_PROJECT, pp, errs);
         }
         check_trust(s);
+        if (agent && errs->n == before)
+                agent_layer(s, agent, errs);
 
         for (int l = POLICY_LAYER_MANAGED; l < POLICY_LAYER_N; l++) {
                 int r = apply(&s->effective, &s->layer[l]);
@@ -1205,6 +1299,7 @@ void policy_stack_free(struct policy_stack *s)
         policy_errors_free(&s->widens);
         free(s->workspace);
         free(s->trusted_by);
+        free(s->agent);
         *s = (struct policy_stack){0};
 }
 

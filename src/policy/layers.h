@@ -35,17 +35,33 @@ struct policy_stack {
         /* what the project file widens, one phrase each (untrusted) */
         struct policy_errors widens;
         struct policy effective;
+        /* the agent the box is for (the command's, else agent.name), and
+         * whether the policy chose it */
+        char *agent;
+        bool agent_by_policy;
+};
+
+/* An agent's profile layer, made once the files are read: conf holds the
+ * agent: keys as all the layers together set them (name is the agent
+ * run), and build fills out (the profile's mounts, hosts, environment).
+ * 0, or -errno with errs added. */
+struct policy_agent_hook {
+        const char *name; /* NULL: the policy's agent.name */
+        int (*build)(void *arg, const struct policy_stack *s,
+                     const struct policy *conf, struct policy *out,
+                     struct policy_errors *errs);
+        void *arg;
 };
 
 /* Load every layer.  flags is the command line's layer (its "given" bits
- * and sources set by the CLI); it is moved into the stack, as agent is
- * (an agent profile's layer, between the user's and the project's; NULL:
- * none) named agent_name.  0, or -EINVAL
+ * and sources set by the CLI); it is moved into the stack.  agent (NULL:
+ * none) makes the agent profile's layer, between the user's and the
+ * project's.  0, or -EINVAL
  * with every problem in errs (bad files, ceilings, locks, a managed file
  * with unsafe ownership).  An untrusted project file that widens is not
  * an error here: s->widens lists it, and policy_stack_refuse says it. */
 int policy_stack_load(struct policy_stack *s, struct policy *flags,
-                      struct policy *agent, const char *agent_name,
+                      const struct policy_agent_hook *agent,
                       struct policy_errors *errs);
 void policy_stack_free(struct policy_stack *s);
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/path.h"
+#include "common/say.h"
 #include "common/util.h"
 
 void policy_init(struct policy *p)
@@ -31,6 +32,8 @@ void policy_free(struct policy *p)
         free(p->env);
         free(p->workspace);
         free(p->audit_path);
+        free(p->agent_name);
+        free(p->agent_path);
         netpat_list_free(&p->allow);
         netpat_list_free(&p->deny);
         protect_rules_free(&p->protect);
@@ -158,6 +161,10 @@ static const char *const key_names[POLICY_K_ALL] = {
         [POLICY_K_MEMORY] = "resources.memory",
         [POLICY_K_CPUS] = "resources.cpus",
         [POLICY_K_TMP] = "resources.tmp",
+        [POLICY_K_AGENT] = "agent.name",
+        [POLICY_K_PROFILE] = "agent.profile",
+        [POLICY_K_AGENT_PATH] = "agent.path",
+        [POLICY_K_AGENT_STATE] = "agent.state",
         [POLICY_K_ALLOW] = "network.allow",
         [POLICY_K_DENY] = "network.deny",
         [POLICY_K_PROTECT] = "filesystem.protect",
@@ -165,6 +172,40 @@ static const char *const key_names[POLICY_K_ALL] = {
         [POLICY_K_ENV] = "env",
         [POLICY_K_SECRETS] = "secrets",
 };
+
+static const char *const profile_names[] = {
+        [POLICY_PROFILE_AUTONOMOUS] = "autonomous",
+        [POLICY_PROFILE_CI] = "ci",
+        [POLICY_PROFILE_INTERACTIVE] = "interactive",
+};
+
+int policy_profile_parse_as(const char *s, enum policy_profile *out,
+                            const char *what, struct ab_err *err)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(profile_names); i++)
+                if (strcmp(s, profile_names[i]) == 0) {
+                        *out = (enum policy_profile)i;
+                        return 0;
+                }
+        _cleanup_free_ char *e = say_escape(s);
+        return err_set(err, -EINVAL,
+                       "%s: unknown profile \"%.64s\"; expected autonomous "
+                       "(the default: the agent's own prompts off, in the "
+                       "box), ci (the same, with machine-readable output) or "
+                       "interactive (the agent's defaults)",
+                       what, e ? e : "?");
+}
+
+const char *policy_profile_name(enum policy_profile p)
+{
+        return (size_t)p < ARRAY_SIZE(profile_names) ? profile_names[p] : "?";
+}
+
+bool policy_agent_known(const char *name)
+{
+        return strcmp(name, "claude") == 0 || strcmp(name, "codex") == 0 ||
+               strcmp(name, "gemini") == 0;
+}
 
 const char *policy_key_name(enum policy_key k)
 {

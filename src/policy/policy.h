@@ -60,6 +60,10 @@ enum policy_key {
         POLICY_K_MEMORY,
         POLICY_K_CPUS,
         POLICY_K_TMP,
+        POLICY_K_AGENT,         /* agent.name */
+        POLICY_K_PROFILE,       /* agent.profile */
+        POLICY_K_AGENT_PATH,    /* agent.path */
+        POLICY_K_AGENT_STATE,   /* agent.state */
         POLICY_K_N,
         /* lockable lists (managed "lock") */
         POLICY_K_ALLOW = POLICY_K_N,
@@ -72,6 +76,20 @@ enum policy_key {
 };
 /* "network.mode", "resources.memory", ... */
 const char *policy_key_name(enum policy_key k);
+
+/* An agent's profile (agentbox(1)): its vendor's bypass flags in the box
+ * (autonomous), the same with machine-readable output (ci), or the
+ * vendor's defaults, prompts and all (interactive). */
+enum policy_profile {
+        POLICY_PROFILE_AUTONOMOUS,
+        POLICY_PROFILE_CI,
+        POLICY_PROFILE_INTERACTIVE,
+};
+int policy_profile_parse_as(const char *s, enum policy_profile *out,
+                            const char *what, struct ab_err *err);
+const char *policy_profile_name(enum policy_profile p);
+/* The agents agentbox has a profile for: claude, codex, gemini. */
+bool policy_agent_known(const char *name);
 
 /* memory_max: 0 is the default (half the host's memory, agentbox(1)),
  * POLICY_MEMORY_UNLIMITED none at all. */
@@ -105,6 +123,13 @@ struct policy {
         size_t n_mounts;
         struct policy_secret *secrets;
         size_t n_secrets;
+        /* agent: the one agentbox starts with no command word, its
+         * profile, its binary instead of PATH's, and whether its state is
+         * per project (else per user) */
+        char *agent_name;
+        enum policy_profile profile;
+        char *agent_path;
+        bool agent_state_project;
         /* where each single value came from, and which this layer set */
         struct policy_src src[POLICY_K_N];
         unsigned given;         /* 1 << enum policy_key */

@@ -42,6 +42,17 @@ Test(cli, stops_at_command)
         policy_free(&p);
 }
 
+Test(cli, nothing_after_the_options)
+{
+        struct policy p;
+        struct ab_err err = {0};
+        char **cmd = (char **)1;
+        char *argv[] = {"run", "--net", "off", NULL};
+        cr_assert_eq(parse(3, argv, &p, &cmd, &err), 0);
+        cr_assert_null(cmd);
+        policy_free(&p);
+}
+
 Test(cli, errors)
 {
         struct {
@@ -49,7 +60,6 @@ Test(cli, errors)
                 char *argv[7];
                 const char *msg;
         } cases[] = {
-                {1, {"run"}, "no command"},
                 {2, {"run", "--bogus"}, "unknown option --bogus"},
                 {2, {"run", "--pids"}, "needs a value"},
                 {6, {"run", "--net", "off", "--allow", "a.example", "x"}, "no network"},

@@ -72,7 +72,7 @@ static int load(struct policy_stack *s, char *joined, size_t size,
         cr_assert_eq(cli_run_parse(argc, argv, &flags, &cmd, &err), 0, "%s",
                      err.msg);
         struct policy_errors errs = {0};
-        int r = policy_stack_load(s, &flags, NULL, NULL, &errs);
+        int r = policy_stack_load(s, &flags, NULL, &errs);
         joined[0] = 0;
         for (size_t i = 0; i < errs.n; i++)
                 snprintf(joined + strlen(joined), size - strlen(joined),
@@ -369,7 +369,7 @@ Test(layers, a_trust_tree_does_not_vouch_below_an_earlier_workspace)
         cr_assert_eq(cli_run_parse(5, argv, &flags, &cmd, &err), 0);
         struct policy_stack s;
         struct policy_errors errs = {0};
-        cr_assert_eq(policy_stack_load(&s, &flags, NULL, NULL, &errs), 0);
+        cr_assert_eq(policy_stack_load(&s, &flags, NULL, &errs), 0);
         cr_assert(!s.project_trusted);
         cr_assert_eq(s.widens.n, 1);
         policy_stack_free(&s);
@@ -418,7 +418,7 @@ Test(layers, a_project_workspace_key_never_moves_the_workspace)
         struct policy_errors errs = {0};
         /* from elsewhere: the user's workspace, not the current directory */
         cr_assert_eq(chdir(dir), 0);
-        cr_assert_eq(policy_stack_load(&s, &flags, NULL, NULL, &errs), 0);
+        cr_assert_eq(policy_stack_load(&s, &flags, NULL, &errs), 0);
         char real[PATH_MAX];
         cr_assert(realpath(ws, real));
         cr_assert_str_eq(s.effective.workspace, real);
@@ -429,7 +429,7 @@ Test(layers, a_project_workspace_key_never_moves_the_workspace)
         put(user, "version: 1\nworkspace: ~/definitely-not-here-agentbox\n");
         policy_init(&flags);
         cr_assert_eq(cli_run_parse(3, argv, &flags, &cmd, &err), 0);
-        cr_assert_lt(policy_stack_load(&s, &flags, NULL, NULL, &errs), 0);
+        cr_assert_lt(policy_stack_load(&s, &flags, NULL, &errs), 0);
         cr_assert(strstr(errs.v[0], "definitely-not-here-agentbox") &&
                           !strstr(errs.v[0], "~"),
                   "%s", errs.v[0]);

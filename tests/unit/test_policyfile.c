@@ -34,14 +34,10 @@ static void at(FILE *o, struct policy_src s)
 
 static void dump(FILE *o, const struct policy *p)
 {
-        static const char *const k[] = {"isolation", "workspace",
-                                        "network.mode", "resources.pids",
-                                        "resources.memory", "resources.cpus",
-                                        "resources.tmp"};
         for (int i = 0; i < POLICY_K_N; i++) {
                 if (!(p->given & (1u << i)))
                         continue;
-                fprintf(o, "%s ", k[i]);
+                fprintf(o, "%s ", policy_key_name((enum policy_key)i));
                 switch (i) {
                 case POLICY_K_ISOLATION:
                         fprintf(o, "process");
@@ -63,6 +59,19 @@ static void dump(FILE *o, const struct policy *p)
                         break;
                 case POLICY_K_TMP:
                         fprintf(o, "%llu", (unsigned long long)p->tmp_max);
+                        break;
+                case POLICY_K_AGENT:
+                        fprintf(o, "%s", p->agent_name);
+                        break;
+                case POLICY_K_PROFILE:
+                        fprintf(o, "%s", policy_profile_name(p->profile));
+                        break;
+                case POLICY_K_AGENT_PATH:
+                        fprintf(o, "%s", p->agent_path);
+                        break;
+                case POLICY_K_AGENT_STATE:
+                        fprintf(o, "%s",
+                                p->agent_state_project ? "project" : "user");
                         break;
                 }
                 at(o, p->src[i]);
