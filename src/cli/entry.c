@@ -1,4 +1,5 @@
 /* The agentbox command: which subcommand runs. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,7 +27,7 @@ static const char usage[] =
         "  gemini [ARGS...]                Gemini CLI, autonomous in a box\n"
         "  [OPTIONS] AGENT [ARGS...]       the same, with run's options and\n"
         "                                  --profile autonomous|ci|interactive\n"
-        "  (nothing)                       the agent a policy file names\n"
+        "  [OPTIONS] [-- ARGS...]          the agent a policy file names\n"
         "                                  (agent.name)\n"
         "  selftest [OPTIONS]              prove a box's walls, canary by canary\n"
         "  init [TEMPLATE]                 write an agentbox.yaml for this\n"
@@ -50,11 +51,16 @@ static int agent_with_options(int argc, char **argv)
                 policy_free(&flags);
                 return 0;
         }
-        if (r == 0 && cmd && !policy_agent_known(cmd[0]))
+        /* after "--", the policy's agent's own arguments */
+        bool args_only = r == 0 && cmd && cmd > argv + 1 &&
+                         strcmp(cmd[-1], "--") == 0 &&
+                         !policy_agent_known(cmd[0]);
+        if (r == 0 && cmd && !args_only && !policy_agent_known(cmd[0]))
                 r = err_set(&err, -EINVAL,
                             "\"%s\" is not an agent (claude, codex or "
-                            "gemini); for another command, agentbox run "
-                            "[OPTIONS] -- COMMAND",
+                            "gemini); for the agent a policy file names, "
+                            "agentbox [OPTIONS] -- ARGS; for another "
+                            "command, agentbox run [OPTIONS] -- COMMAND",
                             cmd[0]);
         if (r < 0) {
                 say_safe(stderr, "agentbox: %s\n", err.msg);
@@ -64,6 +70,8 @@ static int agent_with_options(int argc, char **argv)
         int n = 0;
         while (cmd && cmd[n])
                 n++;
+        if (args_only)
+                return cli_agent(&flags, NULL, n, cmd);
         return cli_agent(&flags, cmd ? cmd[0] : NULL, cmd ? n - 1 : 0,
                          cmd ? cmd + 1 : NULL);
 }

@@ -136,3 +136,60 @@ api() {
                 [ ! -s "$BATS_TEST_TMPDIR/api.log" ]
         done
 }
+
+@test "the residual deny list turns a registry publish away, even with prompts off (a tripwire, not the wall)" {
+        agent_setup
+        api "npm publish --dry-run > pub.txt 2>&1; echo ran > ran.txt"
+        cd "$WS"
+        run "$AB" claude -p "publish it"
+        [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+        [ ! -e "$WS/ran.txt" ]
+        grep -q 'npm publish.*has been denied' "$BATS_TEST_TMPDIR/api.log"
+}
+
+@test "--profile ci: the task's events as JSON lines; --profile interactive: Claude Code's own prompts, so an unasked tool does not run" {
+        agent_setup
+        api "echo tool-ran > ran.txt"
+        cd "$WS"
+        run --separate-stderr "$AB" --profile ci claude -p "run the tool"
+        [ "$status" -eq 0 ] || { echo "$output $stderr"; return 1; }
+        [ "$(cat "$WS/ran.txt")" = tool-ran ]
+        # every line is a JSON object, the last the result
+        python3 -c 'import json, sys
+lines = [json.loads(l) for l in sys.stdin if l.strip()]
+assert lines[-1]["type"] == "result", lines[-1]
+assert "AGENTBOX-DONE" in lines[-1]["result"]' <<<"$output"
+        rm -f "$WS/ran.txt"
+        # the same profile from the user's file, and interactive from the flag
+        printf 'agent: {profile: interactive}\n' >>"$AGENTBOX_TEST_USER_CONFIG"
+        run "$AB" claude -p "run the tool"
+        [ ! -e "$WS/ran.txt" ]
+        grep -q 'tool_result' "$BATS_TEST_TMPDIR/api.log"
+        run "$AB" check
+        [[ "$output" == *"agent.profile"*interactive*"user "* ]]
+}
+
+@test "agent: in a policy file: agentbox alone starts the agent it names; agent.path another program; an untrusted project's is refused" {
+        agent_setup
+        api "echo tool-ran > ran.txt"
+        cd "$WS"
+        # agent.path: its own copy of the program (a link to it here)
+        mkdir -p "$BATS_TEST_TMPDIR/mine"
+        ln -s "$(readlink -f "$CC_PREFIX/bin/claude")" "$BATS_TEST_TMPDIR/mine/claude"
+        printf 'agent: {name: claude, path: %s}\n' "$BATS_TEST_TMPDIR/mine/claude" >>"$AGENTBOX_TEST_USER_CONFIG"
+        PATH=/usr/bin:/bin run "$AB" -- -p "run the tool"
+        [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+        [[ "$output" == *AGENTBOX-DONE* ]]
+        [ "$(cat "$WS/ran.txt")" = tool-ran ]
+        # a path without its agent is an error, said plainly
+        printf 'version: 1\nagent: {path: /usr/bin/true}\n' >"$AGENTBOX_TEST_USER_CONFIG"
+        run "$AB" claude --version
+        [ "$status" -eq 125 ]
+        [[ "$output" == *"agent.path /usr/bin/true"*"say which agent it is with agent.name"* ]]
+        # a cloned repository's choice of program is refused until trusted
+        rm -f "$AGENTBOX_TEST_USER_CONFIG"
+        printf 'version: 1\nagent: {name: claude, path: /usr/bin/true}\n' >"$WS/agentbox.yaml"
+        run "$AB" claude -p x
+        [ "$status" -eq 125 ]
+        [[ "$output" == *"line 2: agent.path /usr/bin/true"*"agentbox trust"* ]]
+}

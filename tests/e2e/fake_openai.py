@@ -9,8 +9,10 @@ Which shell tool Codex offers depends on its version and features:
 exec_command {cmd} (unified exec), shell_command {command: str},
 shell {command: [argv]}, local_shell (a local_shell_call item), or
 code mode's freeform "exec" tool (JavaScript calling tools.exec_command);
-the first of these in the request's tools is used.  Anything else (a
-title, a model list, a compaction) gets a short answer.  Logs each
+the first of these in the request's tools (or its "additional_tools"
+input item) is used.  A request for JSON (the TUI's thread title) gets
+that JSON, with no tool call; anything else (a model list, a
+compaction) gets a short answer.  Logs each
 request's method, path and body to LOG.
 Usage: fake_openai.py ADDR PORT LOG CMD.  Stops by itself after 180 s."""
 import http.server, json, sys, threading
@@ -93,6 +95,16 @@ def tool_call(tools):
     return None
 
 
+def structured(req):
+    """For a request asking for JSON (a thread title), that JSON; else None."""
+    fmt = (req.get("text") or {}).get("format") or {}
+    if fmt.get("type") != "json_schema":
+        return None
+    props = (fmt.get("schema") or {}).get("properties") or {}
+    return json.dumps({k: "Run the tool" if v.get("type") == "string" else None
+                       for k, v in props.items()})
+
+
 def has_tool_output(inp):
     return isinstance(inp, list) and any(
         isinstance(i, dict) and i.get("type") in (
@@ -150,8 +162,10 @@ class H(http.server.BaseHTTPRequestHandler):
         for i in req.get("input") or []:
             if isinstance(i, dict) and i.get("type") == "additional_tools":
                 tools += i.get("tools") or []
-        call = None if has_tool_output(req.get("input")) else tool_call(tool_names(tools))
-        items = [call] if call else [text("AGENTBOX-DONE" if has_tool_output(req.get("input")) else "ok")]
+        done = has_tool_output(req.get("input"))
+        answer = structured(req)
+        call = None if done or answer else tool_call(tool_names(tools))
+        items = [call] if call else [text(answer or ("AGENTBOX-DONE" if done else "ok"))]
         if req.get("stream", True):
             self.reply(200, sse(response(items)), "text/event-stream")
         else:
