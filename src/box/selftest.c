@@ -7,6 +7,7 @@
  * in the invoker's home, a unix socket on the host, an abstract socket in
  * the host's network namespace (supervisor.c). */
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -174,6 +175,30 @@ static int capabilities(const struct box_spec *spec, char *why, size_t n)
         return 0;
 }
 
+/* What an agent's entrypoint checks before its prompts go off: that it
+ * runs in a box (AGENT_SANDBOX=1, and Claude Code's IS_SANDBOX=1), each
+ * once, in the environment the command gets. */
+static int agent_env(const struct box_spec *spec, char *why, size_t n)
+{
+        static const char *const want[] = {"AGENT_SANDBOX=", "IS_SANDBOX="};
+        for (size_t w = 0; w < ARRAY_SIZE(want); w++) {
+                size_t len = strlen(want[w]), seen = 0;
+                bool one = false;
+                for (char **e = spec->envp; e && *e; e++)
+                        if (strncmp(*e, want[w], len) == 0) {
+                                seen++;
+                                one = strcmp(*e + len, "1") == 0;
+                        }
+                if (seen != 1 || !one) {
+                        snprintf(why, n, "the command's environment has %s "
+                                         "%zu times, not once as 1",
+                                 want[w], seen);
+                        return 1;
+                }
+        }
+        return 0;
+}
+
 static int seccomp_on(const struct box_spec *spec, char *why, size_t n)
 {
         (void)spec;
@@ -222,6 +247,7 @@ static const struct canary canaries[] = {
          abstract_socket},
         {"keyring", "reach the host's keyring", keyring},
         {"capabilities", "hold a capability, or be uid 0", capabilities},
+        {"agent-env", "start the agent without AGENT_SANDBOX=1", agent_env},
         {"seccomp", "run without the seccomp filter", seccomp_on},
         {"landlock", "run without Landlock", landlock_on},
 };

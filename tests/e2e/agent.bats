@@ -112,10 +112,10 @@ api() {
         cd "$WS"
         run "$AB" selftest
         [ "$status" -eq 0 ]
-        for c in host-file write-outside raw-ip raw-udp host-socket abstract-socket keyring capabilities seccomp landlock; do
+        for c in host-file write-outside raw-ip raw-udp host-socket abstract-socket keyring capabilities agent-env seccomp landlock; do
                 [[ "$output" == *"self-test $c"*"held"* ]] || { echo "$c: $output"; return 1; }
         done
-        [[ "$output" == *"10 canaries, 0 got through"* ]]
+        [[ "$output" == *"11 canaries, 0 got through"* ]]
         # well under 5 ms
         local us
         us=$(sed -n 's/.*got through, \([0-9]*\) us.*/\1/p' <<<"$output")
