@@ -449,3 +449,128 @@ Test(layers, an_agents_base_url_from_an_untrusted_project_widens)
                   s.widens.v[0]);
         policy_stack_free(&s);
 }
+
+/* the profile layer is made from the agent: keys of every layer */
+struct seen {
+        char name[16];
+        enum policy_profile profile;
+        char path[64];
+        bool project;
+        int calls;
+};
+
+static int build(void *arg, const struct policy_stack *s,
+                 const struct policy *conf, struct policy *out,
+                 struct policy_errors *errs)
+{
+        (void)s;
+        (void)errs;
+        struct seen *w = arg;
+        w->calls++;
+        snprintf(w->name, sizeof(w->name), "%s", conf->agent_name);
+        snprintf(w->path, sizeof(w->path), "%s",
+                 conf->agent_path ? conf->agent_path : "");
+        w->profile = conf->profile;
+        w->project = conf->agent_state_project;
+        struct ab_err err = {0};
+        return netpat_list_add(&out->allow, "api.vendor.example", "agent",
+                               &err);
+}
+
+static int load_agent(struct policy_stack *s, const char *name,
+                      struct seen *w, char *joined, size_t size, char **extra)
+{
+        char *argv[16] = {"run", "-w", ws};
+        int argc = 3;
+        while (extra && *extra)
+                argv[argc++] = *extra++;
+        struct policy flags;
+        struct ab_err err = {0};
+        char **cmd = NULL;
+        policy_init(&flags);
+        cr_assert_eq(cli_run_parse(argc, argv, &flags, &cmd, &err), 0, "%s",
+                     err.msg);
+        struct policy_agent_hook h = {name, build, w};
+        struct policy_errors errs = {0};
+        int r = policy_stack_load(s, &flags, &h, &errs);
+        joined[0] = 0;
+        for (size_t i = 0; i < errs.n; i++)
+                snprintf(joined + strlen(joined), size - strlen(joined),
+                         "%s\n", errs.v[i]);
+        policy_errors_free(&errs);
+        return r;
+}
+
+Test(layers, the_agent_keys_merge_and_a_path_goes_with_its_name)
+{
+        put(user, "version: 1\nagent: {name: codex, profile: ci, path: "
+                  "/opt/codex/bin/codex}\n");
+        project("version: 1\nagent: {state: project}\n");
+        struct policy_stack s;
+        struct seen w = {0};
+        char e[4096];
+        /* the policy's agent, its path, the flag's profile over the user's */
+        cr_assert_eq(load_agent(&s, NULL, &w, e, sizeof(e),
+                                (char *[]){"--profile", "interactive", 0}),
+                     0, "%s", e);
+        cr_assert_eq(w.calls, 1);
+        cr_assert_str_eq(w.name, "codex");
+        cr_assert_str_eq(w.path, "/opt/codex/bin/codex");
+        cr_assert_eq(w.profile, POLICY_PROFILE_INTERACTIVE);
+        cr_assert(w.project);
+        cr_assert_str_eq(s.agent, "codex");
+        cr_assert(s.agent_by_policy);
+        /* its layer is in: the vendor's host is allowed */
+        cr_assert_eq(s.effective.allow.n, 1);
+        policy_stack_free(&s);
+        /* another agent named on the command line: not codex's path */
+        memset(&w, 0, sizeof(w));
+        cr_assert_eq(load_agent(&s, "claude", &w, e, sizeof(e), NULL), 0,
+                     "%s", e);
+        cr_assert_str_eq(w.name, "claude");
+        cr_assert_str_eq(w.path, "");
+        cr_assert_eq(w.profile, POLICY_PROFILE_CI);
+        cr_assert(!s.agent_by_policy);
+        policy_stack_free(&s);
+}
+
+Test(layers, no_agent_named_is_said_and_a_locked_profile_holds)
+{
+        struct policy_stack s;
+        struct seen w = {0};
+        char e[4096];
+        cr_assert_lt(load_agent(&s, NULL, &w, e, sizeof(e), NULL), 0);
+        cr_assert(strstr(e, "no agent named"), "%s", e);
+        cr_assert_eq(w.calls, 0);
+        policy_stack_free(&s);
+        put(managed, "version: 1\nagent: {profile: interactive}\nlock: "
+                     "[agent.profile]\n");
+        cr_assert_lt(load_agent(&s, "claude", &w, e, sizeof(e),
+                                (char *[]){"--profile", "autonomous", 0}),
+                     0);
+        cr_assert(strstr(e, "agent.profile (command line): locked by the "
+                            "managed policy"),
+                  "%s", e);
+        policy_stack_free(&s);
+        memset(&w, 0, sizeof(w));
+        cr_assert_eq(load_agent(&s, "claude", &w, e, sizeof(e), NULL), 0,
+                     "%s", e);
+        cr_assert_eq(w.profile, POLICY_PROFILE_INTERACTIVE);
+        policy_stack_free(&s);
+}
+
+Test(layers, an_untrusted_projects_agent_path_and_choice_widen)
+{
+        project("version: 1\nagent: {name: gemini, path: /tmp/x/gemini}\n");
+        struct policy_stack s;
+        struct seen w = {0};
+        char e[4096];
+        cr_assert_eq(load_agent(&s, NULL, &w, e, sizeof(e), NULL), 0, "%s",
+                     e);
+        cr_assert_eq(s.widens.n, 2);
+        cr_assert(strstr(s.widens.v[0], "agent.path /tmp/x/gemini"), "%s",
+                  s.widens.v[0]);
+        cr_assert(strstr(s.widens.v[1], "agent.name gemini"), "%s",
+                  s.widens.v[1]);
+        policy_stack_free(&s);
+}
