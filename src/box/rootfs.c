@@ -550,6 +550,18 @@ static void write_readme(const struct policy *p)
                 box_die_errno(errno, "writing /etc/agentbox/README");
         close(fd);
         free(text);
+        for (size_t i = 0; i < p->n_box_files; i++) {
+                const struct policy_boxfile *b = &p->box_files[i];
+                if (!b->name[0] || strchr(b->name, '/') ||
+                    strcmp(b->name, "README") == 0 || b->name[0] == '.')
+                        box_die("box file name \"%s\"", b->name);
+                char path[PATH_MAX];
+                snprintf(path, sizeof(path), "/etc/agentbox/%s", b->name);
+                fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0444);
+                if (fd < 0 || fileio_write_all(fd, b->text, strlen(b->text)) < 0)
+                        box_die_errno(errno, "writing %s", path);
+                close(fd);
+        }
         remount_ro_tmpfs("/etc/agentbox");
 }
 

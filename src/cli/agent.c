@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "box/box.h"
+#include "agentcfg.h"
 #include "cli.h"
 #include "common/fileio.h"
 #include "common/say.h"
@@ -172,6 +173,8 @@ static int state_dir(const char *agent, const char *project, char *out,
 struct agent_run {
         const struct agent_def *def;
         enum policy_profile profile;
+        char state[PATH_MAX]; /* its state directory, on the host */
+        bool deny_file;       /* its deny list is in /etc/agentbox */
         char *bin;   /* the program, links followed */
         char **argv; /* the agent's own arguments (after its name) */
         int argc;
@@ -196,6 +199,9 @@ struct agent_def {
         size_t n_info;
         /* the vendor's flags for the profile, before the user's */
         int (*flags)(struct agent_run *r, char **out, size_t *n);
+        /* once the layers are merged: its files (NULL: none) */
+        int (*prepare)(struct agent_run *r, struct policy_stack *s,
+                       struct policy_errors *errs);
 };
 
 /* Claude Code */
@@ -292,14 +298,39 @@ static const char *const gemini_hosts[] = {
 };
 
 static const char *const gemini_env[][2] = {
-        {"GEMINI_SANDBOX", "false"},
+        {"GEMINI_SANDBOX", "false"}, /* the box is the sandbox */
+        {"GEMINI_TELEMETRY_ENABLED", "false"},
 };
 
 static const char *const gemini_keys[] = {"GEMINI_API_KEY", "GOOGLE_API_KEY"};
 static const char *const gemini_info[] = {"--version", "-v", "--help", "-h"};
 
+#define GEMINI_DENY_FILE "gemini-deny.toml"
+
+/* Its policy engine's deny rules (a file: it has no flag for a rule),
+ * above its yolo allow-all; shown read-only in /etc/agentbox.  Commands
+ * only: a tripwire for irreversible actions, which `g=git; $g push -f`
+ * walks past. */
+static const char gemini_deny[] =
+        "# agentbox's residual deny list for Gemini CLI: a tripwire for\n"
+        "# irreversible actions, not the wall (the box is the wall).\n"
+        "[[rule]]\n"
+        "toolName = \"run_shell_command\"\n"
+        "commandPrefix = [\"git push --force\", \"git push -f\", "
+        "\"git push --mirror\", \"gh repo delete\", \"gh secret\", "
+        "\"npm publish\", \"cargo publish\", \"twine upload\", "
+        "\"gem push\"]\n"
+        "decision = \"deny\"\n"
+        "priority = 999\n"
+        "denyMessage = \"agentbox: on the residual deny list (an "
+        "irreversible action); the user may run it outside the box\"\n";
+
 static int gemini_flags(struct agent_run *r, char **out, size_t *n)
 {
+        if (r->deny_file) {
+                out[(*n)++] = "--policy";
+                out[(*n)++] = "/etc/agentbox/" GEMINI_DENY_FILE;
+        }
         if (r->profile == POLICY_PROFILE_INTERACTIVE)
                 return 0;
         out[(*n)++] = "--approval-mode=yolo";
@@ -312,6 +343,64 @@ static int gemini_flags(struct agent_run *r, char **out, size_t *n)
         return 0;
 }
 
+static int gemini_settings(const char *in, size_t len, void *arg, char **out,
+                           struct ab_err *err)
+{
+        return agentcfg_gemini(in, len, *(bool *)arg, out, err);
+}
+
+static bool env_has(const struct policy *e, const char *name)
+{
+        for (size_t i = 0; i < e->n_env; i++)
+                if (strcmp(e->env[i].name, name) == 0)
+                        return e->env[i].value || getenv(name);
+        return false;
+}
+
+static int add_box_file(struct policy *e, const char *name, const char *text)
+{
+        struct policy_boxfile *v =
+                realloc(e->box_files, (e->n_box_files + 1) * sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        e->box_files = v;
+        struct policy_boxfile b = {strdup(name), strdup(text)};
+        if (!b.name || !b.text) {
+                free(b.name);
+                free(b.text);
+                return -ENOMEM;
+        }
+        e->box_files[e->n_box_files++] = b;
+        return 0;
+}
+
+/* Its settings (what it has no flag or variable for: usage statistics
+ * off, the API-key sign-in with a base URL), and its deny list. */
+static int gemini_prepare(struct agent_run *r, struct policy_stack *s,
+                          struct policy_errors *errs)
+{
+        struct ab_err err = {0};
+        bool key_auth = env_has(&s->effective, "GOOGLE_GEMINI_BASE_URL");
+        int dfd = open(r->state, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+                                         O_CLOEXEC);
+        char shown[PATH_MAX + 16];
+        snprintf(shown, sizeof(shown), "%s/settings.json", r->state);
+        int rc = dfd < 0 ? err_setx(&err, -errno, "%s", r->state)
+                         : agentcfg_update(dfd, "settings.json", shown,
+                                           gemini_settings, &key_auth, &err);
+        if (dfd >= 0)
+                close(dfd);
+        struct stat st;
+        if (rc == 0 && stat("/etc/agentbox", &st) == 0 && S_ISDIR(st.st_mode)) {
+                rc = add_box_file(&s->effective, GEMINI_DENY_FILE, gemini_deny);
+                r->deny_file = rc == 0;
+        }
+        if (rc < 0)
+                policy_errors_add(errs, "%s", err.code ? err.msg
+                                                       : "out of memory");
+        return rc;
+}
+
 #define LIST(a) a, ARRAY_SIZE(a)
 
 static const struct agent_def agents[] = {
@@ -320,15 +409,16 @@ static const struct agent_def agents[] = {
          "installer",
          BOX_HOME "/.claude", LIST(claude_hosts), LIST(claude_env),
          LIST(claude_keys), "ANTHROPIC_BASE_URL", LIST(claude_info),
-         claude_flags},
+         claude_flags, NULL},
         {"codex", "Codex CLI", "codex", "@openai/codex",
          "npm install -g @openai/codex", BOX_HOME "/.codex", LIST(codex_hosts),
          LIST(codex_env), LIST(codex_keys), "OPENAI_BASE_URL",
-         LIST(codex_info), codex_flags},
+         LIST(codex_info), codex_flags, NULL},
         {"gemini", "Gemini CLI", "gemini", "@google/gemini-cli",
          "npm install -g @google/gemini-cli", BOX_HOME "/.gemini",
          LIST(gemini_hosts), LIST(gemini_env), LIST(gemini_keys),
-         "GOOGLE_GEMINI_BASE_URL", LIST(gemini_info), gemini_flags},
+         "GOOGLE_GEMINI_BASE_URL", LIST(gemini_info), gemini_flags,
+         gemini_prepare},
 };
 
 static const struct agent_def *agent_find(const char *name)
@@ -409,13 +499,12 @@ static int agent_build(void *arg, const struct policy_stack *s,
                 return -errno;
         }
         int r = install_mounts(l, d, real, &err);
-        char state[PATH_MAX];
         if (r == 0)
                 r = state_dir(d->name,
                               conf->agent_state_project ? s->workspace : NULL,
-                              state, sizeof(state), &err);
+                              run->state, sizeof(run->state), &err);
         if (r == 0)
-                r = add_mount(l, state, d->home, true);
+                r = add_mount(l, run->state, d->home, true);
         for (size_t i = 0; r == 0 && i < d->n_hosts; i++) {
                 r = netpat_list_add(&l->allow, d->hosts[i], "agent", &err);
                 if (r == 0)
@@ -459,10 +548,9 @@ static void allow_base(void *arg, const char *pattern, bool internal)
                 c->r = policy_stack_allow(c->s, pattern, AGENT_SRC, c->errs);
 }
 
-static int agent_after_load(struct policy_stack *s, void *arg,
-                            struct policy_errors *errs)
+static int follow_base_url(struct agent_run *run, struct policy_stack *s,
+                           struct policy_errors *errs)
 {
-        struct agent_run *run = arg;
         const char *var = run->def->base_url;
         const struct policy *e = &s->effective;
         for (size_t i = 0; i < e->n_env; i++) {
@@ -487,6 +575,16 @@ static int agent_after_load(struct policy_stack *s, void *arg,
                 return c.r;
         }
         return 0;
+}
+
+static int agent_after_load(struct policy_stack *s, void *arg,
+                            struct policy_errors *errs)
+{
+        struct agent_run *run = arg;
+        int r = follow_base_url(run, s, errs);
+        if (r == 0 && run->def->prepare)
+                r = run->def->prepare(run, s, errs);
+        return r;
 }
 
 /* The box's command: the program, the profile's flags, the user's. */

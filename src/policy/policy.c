@@ -34,6 +34,11 @@ void policy_free(struct policy *p)
         free(p->audit_path);
         free(p->agent_name);
         free(p->agent_path);
+        for (size_t i = 0; i < p->n_box_files; i++) {
+                free(p->box_files[i].name);
+                free(p->box_files[i].text);
+        }
+        free(p->box_files);
         netpat_list_free(&p->allow);
         netpat_list_free(&p->deny);
         protect_rules_free(&p->protect);

@@ -130,6 +130,13 @@ struct policy {
         enum policy_profile profile;
         char *agent_path;
         bool agent_state_project;
+        /* files the box shows read-only in /etc/agentbox beside its
+         * README (an agent's deny list); set on the effective policy */
+        struct policy_boxfile {
+                char *name; /* one component */
+                char *text;
+        } *box_files;
+        size_t n_box_files;
         /* where each single value came from, and which this layer set */
         struct policy_src src[POLICY_K_N];
         unsigned given;         /* 1 << enum policy_key */

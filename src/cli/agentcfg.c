@@ -1,0 +1,144 @@
+/* An agent's settings file in agentbox's state directory for it. */
+#include "agentcfg.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/fileio.h"
+#include "common/util.h"
+
+/* obj[key], made an object when it is not one */
+static json_object *child(json_object *obj, const char *key)
+{
+        json_object *c = NULL;
+        if (json_object_object_get_ex(obj, key, &c) &&
+            json_object_is_type(c, json_type_object))
+                return c;
+        c = json_object_new_object();
+        if (!c || json_object_object_add(obj, key, c) < 0) {
+                json_object_put(c);
+                return NULL;
+        }
+        return c;
+}
+
+static int set(json_object *root, const char *a, const char *b,
+               json_object *v)
+{
+        json_object *o = child(root, a);
+        if (!o || !v || json_object_object_add(o, b, v) < 0) {
+                json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+int agentcfg_gemini(const char *in, size_t len, bool api_key_auth,
+                    char **out, struct ab_err *err)
+{
+        json_object *root = NULL;
+        if (in && len) {
+                json_tokener *t = json_tokener_new_ex(64);
+                if (!t)
+                        return err_set(err, -ENOMEM, "out of memory");
+                root = json_tokener_parse_ex(t, in, (int)len);
+                enum json_tokener_error e = json_tokener_get_error(t);
+                size_t used = json_tokener_get_parse_end(t);
+                json_tokener_free(t);
+                /* the whole text, one object (gemini allows comments,
+                 * as json-c does) */
+                bool rest = false;
+                for (size_t i = used; i < len; i++)
+                        rest |= !strchr(" \t\r\n", in[i]);
+                if (e != json_tokener_success || rest ||
+                    !json_object_is_type(root, json_type_object)) {
+                        json_object_put(root);
+                        return err_set(err, -EINVAL,
+                                       "not a JSON object%s%s",
+                                       e != json_tokener_success ? ": " : "",
+                                       e != json_tokener_success
+                                               ? json_tokener_error_desc(e)
+                                               : "");
+                }
+        } else
+                root = json_object_new_object();
+        if (!root)
+                return err_set(err, -ENOMEM, "out of memory");
+        int r = 0;
+        /* nonessential traffic: usage statistics (play.googleapis.com),
+         * telemetry, update checks and self-updates (npm) */
+        r |= set(root, "privacy", "usageStatisticsEnabled",
+                 json_object_new_boolean(0));
+        r |= set(root, "telemetry", "enabled", json_object_new_boolean(0));
+        r |= set(root, "general", "enableAutoUpdate",
+                 json_object_new_boolean(0));
+        r |= set(root, "general", "enableAutoUpdateNotification",
+                 json_object_new_boolean(0));
+        /* the API key stays out of its tools' environment */
+        json_object *sec = child(root, "security");
+        if (!sec)
+                r = -ENOMEM;
+        else
+                r |= set(sec, "environmentVariableRedaction", "enabled",
+                         json_object_new_boolean(1));
+        /* with GOOGLE_GEMINI_BASE_URL it would pick an auth type its own
+         * validator refuses */
+        if (api_key_auth && sec)
+                r |= set(sec, "auth", "selectedType",
+                         json_object_new_string("gemini-api-key"));
+        const char *s = r ? NULL
+                          : json_object_to_json_string_ext(
+                                    root, JSON_C_TO_STRING_PRETTY |
+                                                  JSON_C_TO_STRING_NOSLASHESCAPE);
+        *out = s ? strdup(s) : NULL;
+        json_object_put(root);
+        return *out ? 0 : err_set(err, -ENOMEM, "out of memory");
+}
+
+int agentcfg_update(int dir_fd, const char *name, const char *shown,
+                    int (*fn)(const char *in, size_t len, void *arg,
+                              char **out, struct ab_err *err),
+                    void *arg, struct ab_err *err)
+{
+        size_t len = 0;
+        struct stat st;
+        _cleanup_free_ char *in = NULL;
+        if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+                in = fileio_read_small(dir_fd, name, true, AGENTCFG_MAX, &len);
+                if (!in)
+                        return err_set(err, -EINVAL,
+                                       "%s: not a regular file of at most "
+                                       "1 MiB; remove it",
+                                       shown);
+        } else if (errno != ENOENT)
+                return err_setx(err, -errno, "%s", shown);
+        _cleanup_free_ char *out = NULL;
+        int r = fn(in, len, arg, &out, err);
+        if (r < 0)
+                return r;
+        char tmp[64];
+        int fd;
+        snprintf(tmp, sizeof(tmp), ".%s.agentbox-new", name);
+        (void)unlinkat(dir_fd, tmp, 0);
+        fd = openat(dir_fd, tmp,
+                    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                    0600);
+        if (fd < 0)
+                return err_setx(err, -errno, "%s", shown);
+        r = fileio_write_all(fd, out, strlen(out));
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        if (r == 0 && renameat(dir_fd, tmp, dir_fd, name) < 0)
+                r = -errno;
+        if (r < 0) {
+                (void)unlinkat(dir_fd, tmp, 0);
+                return err_setx(err, r, "%s", shown);
+        }
+        return 0;
+}

@@ -1,0 +1,30 @@
+/* Files an agent's profile keeps in agentbox's state directory for it
+ * (agent.c): only what the vendor has no flag or variable for, never
+ * anything that turns its prompts off. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/err.h"
+
+#define AGENTCFG_MAX (1u << 20) /* a settings file agentbox reads */
+
+/* Gemini CLI's settings.json as text in (NULL: none yet), with
+ * agentbox's keys set over it: usage statistics, telemetry and update
+ * checks off, variables that look like secrets kept from its tools, and,
+ * when api_key_auth (a base URL is set), the API-key sign-in its own
+ * validator needs.  Everything else of the user's stays.  *out is
+ * malloc'ed.  0, or -EINVAL with err filled (not a JSON object). */
+int agentcfg_gemini(const char *in, size_t len, bool api_key_auth,
+                    char **out, struct ab_err *err);
+
+/* Rewrite dir_fd/name through fn (in: its content, or NULL when there
+ * is none): read without following a link, at most AGENTCFG_MAX bytes,
+ * a regular file; written whole to a new file, renamed over it.  What
+ * the box left there is input like any other.  0 or -errno, err filled
+ * (naming shown, the path for messages). */
+int agentcfg_update(int dir_fd, const char *name, const char *shown,
+                    int (*fn)(const char *in, size_t len, void *arg,
+                              char **out, struct ab_err *err),
+                    void *arg, struct ab_err *err);
