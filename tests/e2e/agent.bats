@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
-# agentbox claude: the real Claude Code, installed from npm (the registry
-# npm is configured for), driven against a stand-in for the Messages API
-# on loopback (fake_anthropic.py: one Bash tool call, then an answer).
+# agentbox claude, codex, gemini: the real Claude Code, Codex CLI and Gemini
+# CLI, installed from npm (the registry npm is configured for), each driven
+# against a stand-in for its vendor's API on loopback (fake_anthropic.py,
+# fake_openai.py, fake_gemini.py: one shell tool call, then an answer).
 # From the host: it ran its tool without asking, the tool could neither
 # read a planted secret, reach a denied host nor see a planted variable,
 # its state lasts across runs, and nothing that turns bypass mode on is
@@ -20,8 +21,9 @@ setup_file() {
         gc=$(npm config get globalconfig)
         NPM_CONFIG_GLOBALCONFIG="$gc" timeout 300 npm install -g --prefix "$CC_PREFIX" \
                 --no-audit --no-fund --loglevel=error @anthropic-ai/claude-code \
+                @openai/codex @google/gemini-cli \
                 >"$BATS_FILE_TMPDIR/npm.log" 2>&1 || {
-                echo "npm could not install Claude Code:" >&2
+                echo "npm could not install the agents:" >&2
                 cat "$BATS_FILE_TMPDIR/npm.log" >&2
                 return 1
         }
@@ -36,6 +38,36 @@ agent_setup() {
         export PATH="$CC_PREFIX/bin:$PATH"
         loop_name
         PORT=$(free_port)
+        # every file the run makes or changes on the host is searched
+        MARK="$BATS_TEST_TMPDIR/mark"
+        touch "$MARK"
+        sleep 0.01
+}
+
+# No file on the host that the run made or changed turns an agent's
+# prompts or sandbox off: the home, the workspace, agentbox's state (the
+# agents' own directories), /tmp and /etc.  Transcripts (a session's
+# record of what was said) are not settings.
+no_bypass_file() {
+        local hits
+        hits=$(find "$HOST_HOME" "$WS" "$AGENTBOX_TEST_STATE" /tmp /etc -xdev \
+                \( -path "$BATS_RUN_TMPDIR" -o -path /proc \) -prune -o \
+                -type f -newer "$MARK" \
+                ! -path '*/sessions/*' ! -path '*/projects/*' ! -path '*/chats/*' \
+                ! -name '*.jsonl' ! -name 'history*' -print 2>/dev/null |
+                xargs -r grep -lis -e bypassPermissions -e dangerously \
+                        -e yolo -e danger-full-access -e 'approval_policy' \
+                        -e 'approvalMode' -e skip-trust 2>/dev/null || true)
+        [ -z "$hits" ] || { echo "bypass settings written on the host: $hits" >&2; return 1; }
+}
+
+# gemini_api CMD: the stand-in Gemini API, whose one tool call runs CMD
+gemini_api() {
+        python3 "$BATS_TEST_DIRNAME/fake_gemini.py" "$NAME_ADDR" "$PORT" "$BATS_TEST_TMPDIR/api.log" "$1" &
+        CLEANUP+=("kill $!")
+        wait_port "$NAME_ADDR" "$PORT"
+        printf 'version: 1\nenv:\n  set: {GOOGLE_GEMINI_BASE_URL: "http://%s:%s", GEMINI_API_KEY: gm-test-key}\n' \
+                "$NAME" "$PORT" >"$AGENTBOX_TEST_USER_CONFIG"
 }
 
 # api CMD: the stand-in API, whose one tool call runs CMD
@@ -73,6 +105,7 @@ api() {
         ! find "$AGENTBOX_TEST_STATE" "$WS" -name 'settings*.json' | grep -q .
         ! grep -rqs --include='*.json' -e bypassPermissions -e dangerously "$AGENTBOX_TEST_STATE" "$WS"
         [ ! -e "$HOST_HOME/.claude/settings.json" ] || ! grep -q bypassPermissions "$HOST_HOME/.claude/settings.json"
+        no_bypass_file
 }
 
 @test "agentbox claude keeps its state (a login) across runs, in agentbox's own directory" {
@@ -192,4 +225,59 @@ assert "AGENTBOX-DONE" in lines[-1]["result"]' <<<"$output"
         run "$AB" claude -p x
         [ "$status" -eq 125 ]
         [[ "$output" == *"line 2: agent.path /usr/bin/true"*"agentbox trust"* ]]
+}
+
+@test "agentbox gemini -p runs a task autonomously, with no flag beyond the task, and contained" {
+        agent_setup
+        local canary="$HOST_HOME/.agentbox-canary-$$"
+        echo "host-secret-$$" >"$canary"
+        CLEANUP+=("rm -f $canary")
+        # (Gemini CLI refuses $(...) in a command, even with prompts off)
+        gemini_api "echo tool-ran > ran.txt; cat $canary > leak.txt 2>&1; env > env.txt; curl -sS -m 5 http://evil.example/ > curl.txt 2>&1; true"
+        cd "$WS"
+        HOST_PLANTED_VAR=planted-$$ run --separate-stderr "$AB" gemini -p "run the tool"
+        [ "$status" -eq 0 ] || { echo "$output $stderr"; cut -c1-300 "$BATS_TEST_TMPDIR/api.log"; return 1; }
+        [[ "$output" == *AGENTBOX-DONE* ]]
+        [ "$(cat "$WS/ran.txt")" = tool-ran ]
+        [[ "$(cat "$WS/leak.txt")" != *host-secret* ]]
+        ! grep -q planted "$WS/env.txt"
+        grep -q '^AGENT_SANDBOX=1$' "$WS/env.txt"
+        grep -q '^GEMINI_SANDBOX=false$' "$WS/env.txt"
+        # its tools do not get the API key
+        ! grep -q gm-test-key "$WS/env.txt"
+        grep -q "blocked" "$WS/curl.txt"
+        grep -q '"functionResponse":{' "$BATS_TEST_TMPDIR/api.log"
+        # usage statistics (play.googleapis.com) never asked for
+        ! grep -q 'play.googleapis.com' "$BATS_TEST_TMPDIR/state/audit.jsonl" 2>/dev/null
+        # its state is agentbox's own, and says nothing of yolo or trust
+        [ -s "$AGENTBOX_TEST_STATE/agents/gemini/projects.json" ]
+        grep -q '"usageStatisticsEnabled":false' "$AGENTBOX_TEST_STATE/agents/gemini/settings.json"
+        no_bypass_file
+}
+
+@test "agentbox gemini: its login lasts across runs; its deny list turns a publish away; --profile ci is one JSON object" {
+        agent_setup
+        gemini_api "test -f ~/.gemini/oauth_creds.json && echo found > found.txt; echo '{\"fake\": \"login\"}' > ~/.gemini/oauth_creds.json; true"
+        cd "$WS"
+        run --separate-stderr "$AB" gemini -p "first"
+        [ "$status" -eq 0 ] || { echo "$output $stderr"; return 1; }
+        [ ! -e "$WS/found.txt" ]
+        [ -s "$AGENTBOX_TEST_STATE/agents/gemini/oauth_creds.json" ]
+        run --separate-stderr "$AB" gemini -p "second"
+        [ "$status" -eq 0 ] || { echo "$output $stderr"; return 1; }
+        [ "$(cat "$WS/found.txt")" = found ]
+        [ ! -e "$HOST_HOME/.gemini/oauth_creds.json" ] || ! grep -q fake "$HOST_HOME/.gemini/oauth_creds.json"
+        # another API, whose tool call is on the deny list
+        PORT=$(free_port)
+        : >"$BATS_TEST_TMPDIR/api.log"
+        gemini_api "npm publish --dry-run > pub.txt 2>&1; true"
+        run --separate-stderr "$AB" --profile ci gemini -p "third"
+        [ "$status" -eq 0 ] || { echo "$output $stderr"; return 1; }
+        python3 -c 'import json, sys
+o = json.load(sys.stdin)
+assert o["response"] == "AGENTBOX-DONE", o' <<<"$output"
+        # the whole call was refused: nothing of it ran
+        [ ! -e "$WS/pub.txt" ]
+        grep -q 'residual deny list' "$BATS_TEST_TMPDIR/api.log"
+        no_bypass_file
 }

@@ -1,19 +1,18 @@
 #!/usr/bin/env python3
 """A stand-in for the OpenAI Responses API, enough for Codex CLI to run one
 tool and answer: the first POST .../responses offering a shell tool gets a
-function call of that tool running CMD; a request carrying its
-function_call_output gets the final message "AGENTBOX-DONE".  Both are
-streamed as Server-Sent Events (response.created, response.output_item.added,
+call of that tool running CMD; a request carrying its output gets the
+final message "AGENTBOX-DONE".  Both are streamed as Server-Sent Events
+(response.created, response.output_item.added, response.output_text.delta,
 response.output_item.done, response.completed), as the real API does.
-Which shell tool Codex offers depends on its version and features:
-exec_command {cmd} (unified exec), shell_command {command: str},
-shell {command: [argv]}, local_shell (a local_shell_call item), or
-code mode's freeform "exec" tool (JavaScript calling tools.exec_command);
-the first of these in the request's tools (or its "additional_tools"
-input item) is used.  A request for JSON (the TUI's thread title) gets
-that JSON, with no tool call; anything else (a model list, a
-compaction) gets a short answer.  Logs each
-request's method, path and body to LOG.
+The shell tool is the first offered, in the request's tools or its
+"additional_tools" input item, of: exec_command {cmd} (unified exec),
+shell_command {command}, shell {command: argv}, local_shell, or code
+mode's freeform "exec" (JavaScript calling tools.exec_command; Codex uses
+it for the models of its catalog).  A request for JSON (the TUI's thread
+title) gets that JSON and no tool call; anything else gets a short text,
+a GET of .../models an empty list.  Logs each request's method, path and
+body to LOG.
 Usage: fake_openai.py ADDR PORT LOG CMD.  Stops by itself after 180 s."""
 import http.server, json, sys, threading
 
