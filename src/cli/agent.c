@@ -175,6 +175,10 @@ struct agent_run {
         enum policy_profile profile;
         char state[PATH_MAX]; /* its state directory, on the host */
         bool deny_file;       /* its deny list is in /etc/agentbox */
+        char *base_url;       /* where its requests go instead, or NULL */
+        char *workspace;
+        char *opts[4];        /* flags made for this run (freed) */
+        size_t n_opts;
         char *bin;   /* the program, links followed */
         char **argv; /* the agent's own arguments (after its name) */
         int argc;
@@ -271,22 +275,128 @@ static const char *const codex_env[][2] = {
 static const char *const codex_keys[] = {"OPENAI_API_KEY", "CODEX_API_KEY"};
 static const char *const codex_info[] = {"--version", "-V", "--help", "-h"};
 
-/* nonessential traffic off, for every profile */
+/* nonessential traffic off (analytics to ab.chatgpt.com, the plugin
+ * sync with github.com and chatgpt.com, the update check), and no
+ * shared daemon (a unix socket in CODEX_HOME, which the box refuses),
+ * for every profile */
 static const char *const codex_quiet[] = {
         "-c", "analytics.enabled=false",
         "-c", "check_for_update_on_startup=false",
         "--disable", "plugins",
+        "--no-daemon",
 };
+
+/* A string as a TOML basic string's content: NULL when it holds what
+ * would need escaping (a quote, a backslash, a control byte). */
+static bool toml_plain(const char *v)
+{
+        for (const unsigned char *c = (const unsigned char *)v; *c; c++)
+                if (*c < 0x20 || *c == 0x7f || *c == '"' || *c == '\\')
+                        return false;
+        return true;
+}
+
+static char *run_opt(struct agent_run *r, char *s)
+{
+        if (s && r->n_opts < ARRAY_SIZE(r->opts))
+                r->opts[r->n_opts++] = s;
+        else {
+                free(s);
+                s = NULL;
+        }
+        return s;
+}
 
 static int codex_flags(struct agent_run *r, char **out, size_t *n)
 {
         for (size_t i = 0; i < ARRAY_SIZE(codex_quiet); i++)
                 out[(*n)++] = (char *)codex_quiet[i];
+        /* OPENAI_BASE_URL, which Codex itself ignores, as a provider of
+         * its own (the Responses API there, the key in OPENAI_API_KEY) */
+        if (r->base_url) {
+                char *p = NULL;
+                if (asprintf(&p,
+                             "model_providers.agentbox={name=\"agentbox\","
+                             "base_url=\"%s\",env_key=\"OPENAI_API_KEY\","
+                             "wire_api=\"responses\"}",
+                             r->base_url) < 0 ||
+                    !run_opt(r, p))
+                        return -ENOMEM;
+                out[(*n)++] = "-c";
+                out[(*n)++] = "model_provider=agentbox";
+                out[(*n)++] = "-c";
+                out[(*n)++] = p;
+        }
         if (r->profile == POLICY_PROFILE_INTERACTIVE)
                 return 0;
         /* the box is the sandbox: Codex's own (bubblewrap) cannot nest */
         out[(*n)++] = "--dangerously-bypass-approvals-and-sandbox";
+        /* and the workspace is trusted (no question at start) */
+        if (r->workspace && toml_plain(r->workspace)) {
+                char *p = NULL;
+                if (asprintf(&p, "projects={\"%s\"={trust_level=\"trusted\"}}",
+                             r->workspace) < 0 ||
+                    !run_opt(r, p))
+                        return -ENOMEM;
+                out[(*n)++] = "-c";
+                out[(*n)++] = p;
+        }
         return 0;
+}
+
+/* Its execpolicy rules: Codex applies forbidden prefixes with approvals
+ * off too, but has no flag for a rule, so they are a file in its home
+ * (rewritten each run).  A tripwire: `echo > x; git push -f` is not
+ * parsed, so not matched. */
+static const char codex_rules[] =
+        "# agentbox's residual deny list for Codex CLI (rewritten at each "
+        "start):\n"
+        "# a tripwire for irreversible actions, not the wall (the box is "
+        "the wall).\n"
+        "prefix_rule(pattern = [\"git\", \"push\", [\"--force\", \"-f\", "
+        "\"--mirror\"]], decision = \"forbidden\", justification = "
+        "\"agentbox: force-push is on the residual deny list\")\n"
+        "prefix_rule(pattern = [\"gh\", \"repo\", \"delete\"], decision = "
+        "\"forbidden\", justification = \"agentbox: on the residual deny "
+        "list\")\n"
+        "prefix_rule(pattern = [\"gh\", \"secret\"], decision = "
+        "\"forbidden\", justification = \"agentbox: on the residual deny "
+        "list\")\n"
+        "prefix_rule(pattern = [[\"npm\", \"cargo\"], \"publish\"], "
+        "decision = \"forbidden\", justification = \"agentbox: a registry "
+        "publish is on the residual deny list\")\n"
+        "prefix_rule(pattern = [\"twine\", \"upload\"], decision = "
+        "\"forbidden\", justification = \"agentbox: a registry publish is "
+        "on the residual deny list\")\n"
+        "prefix_rule(pattern = [\"gem\", \"push\"], decision = "
+        "\"forbidden\", justification = \"agentbox: a registry publish is "
+        "on the residual deny list\")\n";
+
+static int codex_prepare(struct agent_run *r, struct policy_stack *s,
+                         struct policy_errors *errs)
+{
+        struct ab_err err = {0};
+        if (s->workspace && !(r->workspace = strdup(s->workspace)))
+                return -ENOMEM;
+        if (r->base_url && !toml_plain(r->base_url)) {
+                policy_errors_add(errs,
+                                  "OPENAI_BASE_URL %s: a quote, backslash "
+                                  "or control character in it",
+                                  r->base_url);
+                return -EINVAL;
+        }
+        int dfd = open(r->state, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+                                         O_CLOEXEC);
+        char shown[PATH_MAX + 32];
+        snprintf(shown, sizeof(shown), "%s/rules/agentbox.rules", r->state);
+        int rc = dfd < 0 ? err_setx(&err, -errno, "%s", r->state)
+                         : agentcfg_put(dfd, "rules", "agentbox.rules",
+                                        codex_rules, shown, &err);
+        if (dfd >= 0)
+                close(dfd);
+        if (rc < 0)
+                policy_errors_add(errs, "%s", err.msg);
+        return rc;
 }
 
 /* Gemini CLI */
@@ -413,7 +523,7 @@ static const struct agent_def agents[] = {
         {"codex", "Codex CLI", "codex", "@openai/codex",
          "npm install -g @openai/codex", BOX_HOME "/.codex", LIST(codex_hosts),
          LIST(codex_env), LIST(codex_keys), "OPENAI_BASE_URL",
-         LIST(codex_info), codex_flags, NULL},
+         LIST(codex_info), codex_flags, codex_prepare},
         {"gemini", "Gemini CLI", "gemini", "@google/gemini-cli",
          "npm install -g @google/gemini-cli", BOX_HOME "/.gemini",
          LIST(gemini_hosts), LIST(gemini_env), LIST(gemini_keys),
@@ -564,6 +674,8 @@ static int follow_base_url(struct agent_run *run, struct policy_stack *s,
                 const char *v = e->env[i].value ? e->env[i].value : getenv(var);
                 if (!v)
                         return 0;
+                if (!(run->base_url = strdup(v)))
+                        return -ENOMEM;
                 struct base_ctx c = {s, errs, 0};
                 if (policy_url_patterns(v, allow_base, &c) < 0) {
                         policy_errors_add(errs,
@@ -604,8 +716,14 @@ static char **agent_command(void *arg)
                 info |= strcmp(run->argv[0], d->info[i]) == 0;
         if (!info && d->flags(run, run->cmd, &n) < 0)
                 return NULL;
-        for (int i = 0; i < run->argc; i++)
+        for (int i = 0; i < run->argc; i++) {
                 run->cmd[n++] = run->argv[i];
+                /* Codex's machine-readable output is exec's own flag */
+                if (i == 0 && d->flags == codex_flags &&
+                    run->profile == POLICY_PROFILE_CI &&
+                    strcmp(run->argv[0], "exec") == 0)
+                        run->cmd[n++] = "--json";
+        }
         run->cmd[n] = NULL;
         return run->cmd;
 }
@@ -623,6 +741,10 @@ int cli_agent(struct policy *flags, const char *name, int argc, char **argv)
         int status = cli_run_layers(flags, &hooks, NULL);
         free(run.cmd);
         free(run.bin);
+        free(run.base_url);
+        free(run.workspace);
+        for (size_t i = 0; i < run.n_opts; i++)
+                free(run.opts[i]);
         return status;
 }
 

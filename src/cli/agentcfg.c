@@ -122,23 +122,35 @@ int agentcfg_update(int dir_fd, const char *name, const char *shown,
         int r = fn(in, len, arg, &out, err);
         if (r < 0)
                 return r;
-        char tmp[64];
-        int fd;
-        snprintf(tmp, sizeof(tmp), ".%s.agentbox-new", name);
-        (void)unlinkat(dir_fd, tmp, 0);
-        fd = openat(dir_fd, tmp,
-                    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                    0600);
-        if (fd < 0)
-                return err_setx(err, -errno, "%s", shown);
-        r = fileio_write_all(fd, out, strlen(out));
-        if (close(fd) < 0 && r == 0)
-                r = -errno;
-        if (r == 0 && renameat(dir_fd, tmp, dir_fd, name) < 0)
-                r = -errno;
-        if (r < 0) {
-                (void)unlinkat(dir_fd, tmp, 0);
-                return err_setx(err, r, "%s", shown);
+        return agentcfg_put(dir_fd, NULL, name, out, shown, err);
+}
+
+int agentcfg_put(int dir_fd, const char *sub, const char *name,
+                 const char *text, const char *shown, struct ab_err *err)
+{
+        int d = dir_fd;
+        if (sub) {
+                if (mkdirat(dir_fd, sub, 0700) < 0 && errno != EEXIST)
+                        return err_setx(err, -errno, "%s", shown);
+                d = fileio_open_subdir(dir_fd, sub);
+                if (d < 0)
+                        return err_setx(err, -errno,
+                                        "%s (remove what is there)", shown);
         }
-        return 0;
+        char tmp[64];
+        snprintf(tmp, sizeof(tmp), ".%s.agentbox-new", name);
+        (void)unlinkat(d, tmp, 0);
+        int fd = openat(d, tmp,
+                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                        0600);
+        int r = fd < 0 ? -errno : fileio_write_all(fd, text, strlen(text));
+        if (fd >= 0 && close(fd) < 0 && r == 0)
+                r = -errno;
+        if (r == 0 && renameat(d, tmp, d, name) < 0)
+                r = -errno;
+        if (r < 0)
+                (void)unlinkat(d, tmp, 0);
+        if (sub)
+                close(d);
+        return r < 0 ? err_setx(err, r, "%s", shown) : 0;
 }

@@ -19,6 +19,12 @@
 int agentcfg_gemini(const char *in, size_t len, bool api_key_auth,
                     char **out, struct ab_err *err);
 
+/* Put text at dir_fd/name (a new file renamed over whatever the box left
+ * there), made in the directory sub below dir_fd first when sub is given
+ * (followed by no link).  0 or -errno, err filled. */
+int agentcfg_put(int dir_fd, const char *sub, const char *name,
+                 const char *text, const char *shown, struct ab_err *err);
+
 /* Rewrite dir_fd/name through fn (in: its content, or NULL when there
  * is none): read without following a link, at most AGENTCFG_MAX bytes,
  * a regular file; written whole to a new file, renamed over it.  What
