@@ -47,18 +47,30 @@ agent_setup() {
 # No file on the host that the run made or changed turns an agent's
 # prompts or sandbox off: the home, the workspace, agentbox's state (the
 # agents' own directories), /tmp and /etc.  Transcripts (a session's
-# record of what was said) are not settings.
+# record of what was said) and the documents of an agent's bundled skills
+# are not settings.
 no_bypass_file() {
         local hits
         hits=$(find "$HOST_HOME" "$WS" "$AGENTBOX_TEST_STATE" /tmp /etc -xdev \
                 \( -path "$BATS_RUN_TMPDIR" -o -path /proc \) -prune -o \
                 -type f -newer "$MARK" \
                 ! -path '*/sessions/*' ! -path '*/projects/*' ! -path '*/chats/*' \
+                ! -path '*/skills/.system/*' \
                 ! -name '*.jsonl' ! -name 'history*' -print 2>/dev/null |
                 xargs -r grep -lis -e bypassPermissions -e dangerously \
                         -e yolo -e danger-full-access -e 'approval_policy' \
                         -e 'approvalMode' -e skip-trust 2>/dev/null || true)
         [ -z "$hits" ] || { echo "bypass settings written on the host: $hits" >&2; return 1; }
+}
+
+# codex_api CMD: the stand-in OpenAI Responses API, whose one tool call
+# runs CMD (OPENAI_BASE_URL, which agentbox gives Codex as a provider)
+codex_api() {
+        python3 "$BATS_TEST_DIRNAME/fake_openai.py" "$NAME_ADDR" "$PORT" "$BATS_TEST_TMPDIR/api.log" "$1" &
+        CLEANUP+=("kill $!")
+        wait_port "$NAME_ADDR" "$PORT"
+        printf 'version: 1\nenv:\n  set: {OPENAI_BASE_URL: "http://%s:%s/v1", OPENAI_API_KEY: oa-test-key}\n' \
+                "$NAME" "$PORT" >"$AGENTBOX_TEST_USER_CONFIG"
 }
 
 # gemini_api CMD: the stand-in Gemini API, whose one tool call runs CMD
@@ -278,6 +290,56 @@ o = json.load(sys.stdin)
 assert o["response"] == "AGENTBOX-DONE", o' <<<"$output"
         # the whole call was refused: nothing of it ran
         [ ! -e "$WS/pub.txt" ]
+        grep -q 'residual deny list' "$BATS_TEST_TMPDIR/api.log"
+        no_bypass_file
+}
+
+@test "agentbox codex exec runs a task autonomously, with no flag beyond the task, and contained" {
+        agent_setup
+        local canary="$HOST_HOME/.agentbox-canary-$$"
+        echo "host-secret-$$" >"$canary"
+        CLEANUP+=("rm -f $canary")
+        codex_api "echo tool-ran > ran.txt; cat $canary > leak.txt 2>&1; env > env.txt; curl -sS -m 5 http://evil.example/ > curl.txt 2>&1; true"
+        cd "$WS"
+        HOST_PLANTED_VAR=planted-$$ run --separate-stderr "$AB" codex exec "run the tool"
+        [ "$status" -eq 0 ] || { echo "$output $stderr"; cut -c1-300 "$BATS_TEST_TMPDIR/api.log"; return 1; }
+        [[ "$output" == *AGENTBOX-DONE* ]]
+        [[ "$stderr" == *"approval: never"*"sandbox: danger-full-access"* ]]
+        [ "$(cat "$WS/ran.txt")" = tool-ran ]
+        [[ "$(cat "$WS/leak.txt")" != *host-secret* ]]
+        ! grep -q planted "$WS/env.txt"
+        grep -q '^AGENT_SANDBOX=1$' "$WS/env.txt"
+        grep -q '^CODEX_HOME=/home/agent/.codex$' "$WS/env.txt"
+        grep -q "blocked" "$WS/curl.txt"
+        # the model's two turns, nothing else refused: analytics and the
+        # plugin sync were never tried
+        [ "$(grep -c '^POST /v1/responses' "$BATS_TEST_TMPDIR/api.log")" -eq 2 ]
+        [[ "$stderr" != *"blocked"*"github.com"* && "$stderr" != *"blocked"*"chatgpt.com"* ]]
+        [ -s "$AGENTBOX_TEST_STATE/agents/codex/installation_id" ]
+        no_bypass_file
+}
+
+@test "agentbox codex: its login lasts across runs; its deny list turns a publish away; --profile ci gives exec --json" {
+        agent_setup
+        codex_api "test -f ~/.codex/auth.json && echo found > found.txt; echo '{\"auth_mode\": \"fake\"}' > ~/.codex/auth.json; true"
+        cd "$WS"
+        run "$AB" codex exec "first"
+        [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+        [ ! -e "$WS/found.txt" ]
+        [ -s "$AGENTBOX_TEST_STATE/agents/codex/auth.json" ]
+        run "$AB" codex exec "second"
+        [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+        [ "$(cat "$WS/found.txt")" = found ]
+        [ ! -e "$HOST_HOME/.codex/auth.json" ] || ! grep -q fake "$HOST_HOME/.codex/auth.json"
+        PORT=$(free_port)
+        : >"$BATS_TEST_TMPDIR/api.log"
+        codex_api "npm publish --dry-run"
+        run --separate-stderr "$AB" --profile ci codex exec "third"
+        [ "$status" -eq 0 ] || { echo "$output $stderr"; return 1; }
+        python3 -c 'import json, sys
+lines = [json.loads(l) for l in sys.stdin if l.strip()]
+assert lines[-1]["type"] == "turn.completed", lines[-1]
+assert any(l.get("item", {}).get("text") == "AGENTBOX-DONE" for l in lines)' <<<"$output"
         grep -q 'residual deny list' "$BATS_TEST_TMPDIR/api.log"
         no_bypass_file
 }
