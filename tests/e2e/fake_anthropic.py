@@ -6,9 +6,9 @@ final text "AGENTBOX-DONE" (streamed as Server-Sent Events when asked, as
 the real API does).  Anything else (a title, a quota check) gets a short
 text.  Logs each request's method, path and body to LOG.
 Usage: fake_anthropic.py ADDR PORT LOG CMD.  Stops by itself after 180 s."""
-import http.server, json, sys, threading
+import json
 
-addr, port, log, cmd = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+from fakeapi import Handler, cmd, serve
 
 
 def sse(events):
@@ -45,38 +45,15 @@ def message(blocks, stop):
     return ev
 
 
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *a):
-        pass
-
-    def reply(self, code, body, ctype="application/json"):
-        self.send_response(code)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_HEAD(self):
-        with open(log, "a") as f:
-            f.write("HEAD %s\n" % self.path)
-        self.reply(200, b"")
-
-    def do_GET(self):
-        with open(log, "a") as f:
-            f.write("GET %s\n" % self.path)
-        self.reply(404, b'{"type":"error","error":{"type":"not_found_error","message":"no"}}')
+class H(Handler):
+    not_found = b'{"type":"error","error":{"type":"not_found_error","message":"no"}}'
 
     def do_POST(self):
-        n = int(self.headers.get("Content-Length", "0"))
-        raw = self.rfile.read(n)
-        with open(log, "a") as f:
-            f.write("POST %s %s\n" % (self.path, raw[:20000].decode("utf-8", "replace").replace("\n", " ")))
+        raw, req = self.body()
         if not self.path.startswith("/v1/messages") or "count_tokens" in self.path:
             self.reply(200, b'{"input_tokens": 10}')
             return
-        req = json.loads(raw or b"{}")
+        req = req or {}
         msgs = req.get("messages", [])
         last = msgs[-1] if msgs else {}
         content = last.get("content", [])
@@ -100,6 +77,4 @@ class H(http.server.BaseHTTPRequestHandler):
             self.reply(200, json.dumps(body).encode())
 
 
-srv = http.server.ThreadingHTTPServer((addr, port), H)
-threading.Timer(180, srv.shutdown).start()
-srv.serve_forever()
+serve(H)

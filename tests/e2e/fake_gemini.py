@@ -10,9 +10,10 @@ that fits the schema (lowest complexity, the user speaks next, no loop),
 countTokens a count, anything else (a session summary) a short text.
 Logs each request's method, path and body to LOG.
 Usage: fake_gemini.py ADDR PORT LOG CMD.  Stops by itself after 180 s."""
-import http.server, json, sys, threading
+import json
 
-addr, port, log, cmd = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+from fakeapi import Handler, cmd, serve
+
 USAGE = {"promptTokenCount": 10, "candidatesTokenCount": 5, "totalTokenCount": 15}
 
 
@@ -55,39 +56,12 @@ def tool_names(req):
             for d in t.get("functionDeclarations") or [] if isinstance(d, dict)]
 
 
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *a):
-        pass
-
-    def reply(self, code, body, ctype="application/json"):
-        self.send_response(code)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_HEAD(self):
-        with open(log, "a") as f:
-            f.write("HEAD %s\n" % self.path)
-        self.reply(200, b"")
-
-    def do_GET(self):
-        with open(log, "a") as f:
-            f.write("GET %s\n" % self.path)
-        self.reply(404, b'{"error":{"code":404,"message":"not found","status":"NOT_FOUND"}}')
+class H(Handler):
+    not_found = b'{"error":{"code":404,"message":"not found","status":"NOT_FOUND"}}'
 
     def do_POST(self):
-        n = int(self.headers.get("Content-Length", "0"))
-        raw = self.rfile.read(n)
-        # the whole body: the functionResponse comes after ~50 KB of prompt
-        with open(log, "a") as f:
-            f.write("POST %s %s\n" % (self.path, raw.decode("utf-8", "replace").replace("\n", " ")))
-        try:
-            req = json.loads(raw or b"{}")
-        except ValueError:
-            req = {}
+        raw, req = self.body()
+        req = req if isinstance(req, dict) else {}
         path = self.path.split("?")[0]
         if path.endswith(":countTokens"):
             self.reply(200, b'{"totalTokens": 10}')
@@ -113,6 +87,4 @@ class H(http.server.BaseHTTPRequestHandler):
             self.reply(200, body)
 
 
-srv = http.server.ThreadingHTTPServer((addr, port), H)
-threading.Timer(180, srv.shutdown).start()
-srv.serve_forever()
+serve(H)

@@ -14,9 +14,10 @@ title) gets that JSON and no tool call; anything else gets a short text,
 a GET of .../models an empty list.  Logs each request's method, path and
 body to LOG.
 Usage: fake_openai.py ADDR PORT LOG CMD.  Stops by itself after 180 s."""
-import http.server, json, sys, threading
+import json, threading
 
-addr, port, log, cmd = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+from fakeapi import Handler, cmd, serve
+
 lock = threading.Lock()
 seq = [0]
 
@@ -111,28 +112,7 @@ def has_tool_output(inp):
         for i in inp)
 
 
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *a):
-        pass
-
-    def reply(self, code, body, ctype="application/json"):
-        self.send_response(code)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def note(self, body=b""):
-        with open(log, "a") as f:
-            f.write("%s %s %s\n" % (self.command, self.path,
-                                    body[:200000].decode("utf-8", "replace").replace("\n", " ")))
-
-    def do_HEAD(self):
-        self.note()
-        self.reply(200, b"")
-
+class H(Handler):
     def do_GET(self):
         self.note()
         path = self.path.split("?")[0]
@@ -143,16 +123,12 @@ class H(http.server.BaseHTTPRequestHandler):
             self.reply(404, b'{"error":{"message":"not found","type":"invalid_request_error"}}')
 
     def do_POST(self):
-        n = int(self.headers.get("Content-Length", "0") or 0)
-        raw = self.rfile.read(n)
-        self.note(raw)
+        raw, req = self.body()
         path = self.path.split("?")[0]
         if not path.endswith("/responses"):
             self.reply(200, b"{}")
             return
-        try:
-            req = json.loads(raw or b"{}")
-        except ValueError:
+        if req is None:
             # a compressed body (Content-Encoding: zstd): say so rather than guess
             self.reply(400, b'{"error":{"message":"cannot read the body","type":"invalid_request_error"}}')
             return
@@ -174,6 +150,4 @@ class H(http.server.BaseHTTPRequestHandler):
             self.reply(200, json.dumps(body).encode())
 
 
-srv = http.server.ThreadingHTTPServer((addr, port), H)
-threading.Timer(180, srv.shutdown).start()
-srv.serve_forever()
+serve(H)

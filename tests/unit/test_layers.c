@@ -55,9 +55,10 @@ static void project(const char *text)
         put(p, text);
 }
 
-/* Load with these run flags (after "run"); 0 or -EINVAL; errs joined. */
-static int load(struct policy_stack *s, char *joined, size_t size,
-                char **extra)
+/* Load with these run flags (after "run") and the agent hook h (or
+ * NULL); 0 or -EINVAL; errs joined. */
+static int load_with(struct policy_stack *s, const struct policy_agent_hook *h,
+                     char *joined, size_t size, char **extra)
 {
         char *argv[16] = {"run", "-w", ws};
         int argc = 3;
@@ -72,13 +73,19 @@ static int load(struct policy_stack *s, char *joined, size_t size,
         cr_assert_eq(cli_run_parse(argc, argv, &flags, &cmd, &err), 0, "%s",
                      err.msg);
         struct policy_errors errs = {0};
-        int r = policy_stack_load(s, &flags, NULL, &errs);
+        int r = policy_stack_load(s, &flags, h, &errs);
         joined[0] = 0;
         for (size_t i = 0; i < errs.n; i++)
                 snprintf(joined + strlen(joined), size - strlen(joined),
                          "%s\n", errs.v[i]);
         policy_errors_free(&errs);
         return r;
+}
+
+static int load(struct policy_stack *s, char *joined, size_t size,
+                char **extra)
+{
+        return load_with(s, NULL, joined, size, extra);
 }
 
 TestSuite(layers, .init = setup, .fini = teardown);
@@ -480,25 +487,8 @@ static int build(void *arg, const struct policy_stack *s,
 static int load_agent(struct policy_stack *s, const char *name,
                       struct seen *w, char *joined, size_t size, char **extra)
 {
-        char *argv[16] = {"run", "-w", ws};
-        int argc = 3;
-        while (extra && *extra)
-                argv[argc++] = *extra++;
-        struct policy flags;
-        struct ab_err err = {0};
-        char **cmd = NULL;
-        policy_init(&flags);
-        cr_assert_eq(cli_run_parse(argc, argv, &flags, &cmd, &err), 0, "%s",
-                     err.msg);
         struct policy_agent_hook h = {name, build, w};
-        struct policy_errors errs = {0};
-        int r = policy_stack_load(s, &flags, &h, &errs);
-        joined[0] = 0;
-        for (size_t i = 0; i < errs.n; i++)
-                snprintf(joined + strlen(joined), size - strlen(joined),
-                         "%s\n", errs.v[i]);
-        policy_errors_free(&errs);
-        return r;
+        return load_with(s, &h, joined, size, extra);
 }
 
 Test(layers, the_agent_keys_merge_and_a_path_goes_with_its_name)
