@@ -19,6 +19,7 @@
  * machine-readable output) or interactive (none). */
 #include <errno.h>
 #include <fcntl.h>
+#include <json.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@
 #include "agentcfg.h"
 #include "cli.h"
 #include "common/fileio.h"
+#include "common/path.h"
 #include "common/say.h"
 #include "common/statedir.h"
 #include "common/util.h"
@@ -542,6 +544,46 @@ static const struct agent_def *agent_find(const char *name)
 /* The program and what it needs, read-only at their own paths: its npm
  * package (or its binary's directory: a native installer's), and a node
  * that is not the system's (nvm's, a tarball's). */
+/* The platform packages (optionalDependencies: Codex's and Claude
+ * Code's native binaries) that npm put beside pkg instead of inside it,
+ * read-only at their own paths too. */
+static int hoisted_mounts(struct policy *l, const char *pkg, const char *name)
+{
+        char pj[PATH_MAX + 16];
+        snprintf(pj, sizeof(pj), "%s/package.json", pkg);
+        size_t len = 0;
+        _cleanup_free_ char *text =
+                fileio_read_small(AT_FDCWD, pj, false, 1u << 20, &len);
+        json_object *o = text ? json_tokener_parse(text) : NULL, *deps = NULL;
+        /* the node_modules pkg is in: one up, two for a @scope/ name */
+        char root[PATH_MAX];
+        snprintf(root, sizeof(root), "%s", pkg);
+        for (int up = name[0] == '@' ? 2 : 1; up > 0; up--) {
+                char *s = strrchr(root, '/');
+                if (s && s != root)
+                        *s = 0;
+        }
+        int r = 0;
+        if (o && json_object_object_get_ex(o, "optionalDependencies", &deps) &&
+            json_object_is_type(deps, json_type_object)) {
+                json_object_object_foreach(deps, k, v) {
+                        (void)v;
+                        char cand[PATH_MAX * 2];
+                        struct stat st;
+                        if (strstr(k, "..") || k[0] == '/' ||
+                            (size_t)snprintf(cand, sizeof(cand), "%s/%s", root,
+                                             k) >= sizeof(cand) ||
+                            lstat(cand, &st) < 0 || !S_ISDIR(st.st_mode) ||
+                            path_is_under(pkg, cand))
+                                continue;
+                        if ((r = add_mount(l, cand, cand, false)) < 0)
+                                break;
+                }
+        }
+        json_object_put(o);
+        return r;
+}
+
 static int install_mounts(struct policy *l, const struct agent_def *d,
                           const char *real, struct ab_err *err)
 {
@@ -552,6 +594,8 @@ static int install_mounts(struct policy *l, const struct agent_def *d,
         if (slash && slash != dir)
                 *slash = 0;
         int r = add_mount(l, pkg ? pkg : dir, pkg ? pkg : dir, false);
+        if (r == 0 && pkg)
+                r = hoisted_mounts(l, pkg, d->package);
         if (r < 0 || !needs_node(real))
                 return r;
         _cleanup_free_ char *node = on_path("node");

@@ -343,3 +343,16 @@ assert any(l.get("item", {}).get("text") == "AGENTBOX-DONE" for l in lines)' <<<
         grep -q 'residual deny list' "$BATS_TEST_TMPDIR/api.log"
         no_bypass_file
 }
+
+@test "an agent whose native binary npm put beside its package (hoisted) still starts: both are shown read-only" {
+        agent_setup
+        local h="$BATS_TEST_TMPDIR/hoisted"
+        mkdir -p "$h/lib/node_modules/@openai" "$h/bin"
+        cp -al "$CC_PREFIX/lib/node_modules/@openai/codex" "$h/lib/node_modules/@openai/codex"
+        mv "$h/lib/node_modules/@openai/codex/node_modules/@openai/codex-linux-x64" "$h/lib/node_modules/@openai/"
+        ln -s ../lib/node_modules/@openai/codex/bin/codex.js "$h/bin/codex"
+        cd "$WS"
+        PATH="$h/bin:/usr/bin:/bin" run "$AB" codex --version
+        [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+        [[ "$output" == *codex-cli* ]]
+}
