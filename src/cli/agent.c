@@ -179,6 +179,7 @@ struct agent_run {
         bool deny_file;       /* its deny list is in /etc/agentbox */
         char *base_url;       /* where its requests go instead, or NULL */
         char *workspace;
+        bool telemetry;       /* agent.telemetry: the vendor's own */
         char *opts[4];        /* flags made for this run (freed) */
         size_t n_opts;
         char *bin;   /* the program, links followed */
@@ -196,8 +197,10 @@ struct agent_def {
         const char *home;    /* its state, in the box */
         const char *const *hosts; /* its API and login hosts */
         size_t n_hosts;
-        const char *const (*env)[2]; /* nonessential traffic off, ... */
+        const char *const (*env)[2]; /* its home, its sandbox off, ... */
         size_t n_env;
+        const char *const (*quiet_env)[2]; /* nonessential traffic off */
+        size_t n_quiet_env;
         const char *const *keys; /* passed when set on the host */
         size_t n_keys;
         const char *base_url; /* where it goes instead (env) */
@@ -220,6 +223,10 @@ static const char *const claude_hosts[] = {
 
 static const char *const claude_env[][2] = {
         {"CLAUDE_CONFIG_DIR", BOX_HOME "/.claude"},
+};
+
+/* nonessential traffic off (unless agent.telemetry) */
+static const char *const claude_quiet_env[][2] = {
         {"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1"},
         {"DISABLE_AUTOUPDATER", "1"},
         {"DISABLE_TELEMETRY", "1"},
@@ -285,7 +292,6 @@ static const char *const codex_quiet[] = {
         "-c", "analytics.enabled=false",
         "-c", "check_for_update_on_startup=false",
         "--disable", "plugins",
-        "--no-daemon",
 };
 
 /* A string as a TOML basic string's content: NULL when it holds what
@@ -311,8 +317,9 @@ static char *run_opt(struct agent_run *r, char *s)
 
 static int codex_flags(struct agent_run *r, char **out, size_t *n)
 {
-        for (size_t i = 0; i < ARRAY_SIZE(codex_quiet); i++)
+        for (size_t i = 0; !r->telemetry && i < ARRAY_SIZE(codex_quiet); i++)
                 out[(*n)++] = (char *)codex_quiet[i];
+        out[(*n)++] = "--no-daemon";
         /* OPENAI_BASE_URL, which Codex itself ignores, as a provider of
          * its own (the Responses API there, the key in OPENAI_API_KEY) */
         if (r->base_url) {
@@ -411,6 +418,9 @@ static const char *const gemini_hosts[] = {
 
 static const char *const gemini_env[][2] = {
         {"GEMINI_SANDBOX", "false"}, /* the box is the sandbox */
+};
+
+static const char *const gemini_quiet_env[][2] = {
         {"GEMINI_TELEMETRY_ENABLED", "false"},
 };
 
@@ -455,10 +465,15 @@ static int gemini_flags(struct agent_run *r, char **out, size_t *n)
         return 0;
 }
 
+struct gemini_want {
+        bool key_auth, quiet;
+};
+
 static int gemini_settings(const char *in, size_t len, void *arg, char **out,
                            struct ab_err *err)
 {
-        return agentcfg_gemini(in, len, *(bool *)arg, out, err);
+        const struct gemini_want *w = arg;
+        return agentcfg_gemini(in, len, w->key_auth, w->quiet, out, err);
 }
 
 static bool env_has(const struct policy *e, const char *name)
@@ -492,14 +507,16 @@ static int gemini_prepare(struct agent_run *r, struct policy_stack *s,
                           struct policy_errors *errs)
 {
         struct ab_err err = {0};
-        bool key_auth = env_has(&s->effective, "GOOGLE_GEMINI_BASE_URL");
+        struct gemini_want want = {
+                env_has(&s->effective, "GOOGLE_GEMINI_BASE_URL"),
+                !r->telemetry};
         int dfd = open(r->state, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
                                          O_CLOEXEC);
         char shown[PATH_MAX + 16];
         snprintf(shown, sizeof(shown), "%s/settings.json", r->state);
         int rc = dfd < 0 ? err_setx(&err, -errno, "%s", r->state)
                          : agentcfg_update(dfd, "settings.json", shown,
-                                           gemini_settings, &key_auth, &err);
+                                           gemini_settings, &want, &err);
         if (dfd >= 0)
                 close(dfd);
         struct stat st;
@@ -520,15 +537,16 @@ static const struct agent_def agents[] = {
          "npm install -g @anthropic-ai/claude-code, or Anthropic's native "
          "installer",
          BOX_HOME "/.claude", LIST(claude_hosts), LIST(claude_env),
-         LIST(claude_keys), "ANTHROPIC_BASE_URL", LIST(claude_info),
+         LIST(claude_quiet_env), LIST(claude_keys), "ANTHROPIC_BASE_URL", LIST(claude_info),
          claude_flags, NULL},
         {"codex", "Codex CLI", "codex", "@openai/codex",
          "npm install -g @openai/codex", BOX_HOME "/.codex", LIST(codex_hosts),
-         LIST(codex_env), LIST(codex_keys), "OPENAI_BASE_URL",
+         LIST(codex_env), NULL, 0, LIST(codex_keys), "OPENAI_BASE_URL",
          LIST(codex_info), codex_flags, codex_prepare},
         {"gemini", "Gemini CLI", "gemini", "@google/gemini-cli",
          "npm install -g @google/gemini-cli", BOX_HOME "/.gemini",
-         LIST(gemini_hosts), LIST(gemini_env), LIST(gemini_keys),
+         LIST(gemini_hosts), LIST(gemini_env), LIST(gemini_quiet_env),
+         LIST(gemini_keys),
          "GOOGLE_GEMINI_BASE_URL", LIST(gemini_info), gemini_flags,
          gemini_prepare},
 };
@@ -628,6 +646,7 @@ static int agent_build(void *arg, const struct policy_stack *s,
         }
         run->def = d;
         run->profile = conf->profile;
+        run->telemetry = conf->agent_telemetry;
         /* agent.path names it, else PATH finds it */
         _cleanup_free_ char *bin = NULL;
         const char *why = "on your PATH";
@@ -665,10 +684,13 @@ static int agent_build(void *arg, const struct policy_stack *s,
                         l->allow.v[l->allow.n - 1].src = AGENT_SRC;
         }
         l->given |= 1u << POLICY_K_ALLOW;
-        for (size_t i = 0; r == 0 && i < d->n_env; i++) {
+        for (size_t i = 0; r == 0 && i < d->n_env + d->n_quiet_env; i++) {
+                const char *const *e = i < d->n_env ? d->env[i]
+                                                    : d->quiet_env[i - d->n_env];
+                if (i >= d->n_env && run->telemetry)
+                        break;
                 char spec[256];
-                snprintf(spec, sizeof(spec), "%s=%s", d->env[i][0],
-                         d->env[i][1]);
+                snprintf(spec, sizeof(spec), "%s=%s", e[0], e[1]);
                 r = policy_env_add_as(l, spec, "agent", AGENT_SRC, &err);
         }
         /* the user's API key, when they have one set */

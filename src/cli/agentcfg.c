@@ -40,7 +40,7 @@ static int set(json_object *root, const char *a, const char *b,
 }
 
 int agentcfg_gemini(const char *in, size_t len, bool api_key_auth,
-                    char **out, struct ab_err *err)
+                    bool quiet, char **out, struct ab_err *err)
 {
         json_object *root = NULL;
         if (in && len) {
@@ -73,13 +73,16 @@ int agentcfg_gemini(const char *in, size_t len, bool api_key_auth,
         int r = 0;
         /* nonessential traffic: usage statistics (play.googleapis.com),
          * telemetry, update checks and self-updates (npm) */
-        r |= set(root, "privacy", "usageStatisticsEnabled",
-                 json_object_new_boolean(0));
-        r |= set(root, "telemetry", "enabled", json_object_new_boolean(0));
-        r |= set(root, "general", "enableAutoUpdate",
-                 json_object_new_boolean(0));
-        r |= set(root, "general", "enableAutoUpdateNotification",
-                 json_object_new_boolean(0));
+        if (quiet) {
+                r |= set(root, "privacy", "usageStatisticsEnabled",
+                         json_object_new_boolean(0));
+                r |= set(root, "telemetry", "enabled",
+                         json_object_new_boolean(0));
+                r |= set(root, "general", "enableAutoUpdate",
+                         json_object_new_boolean(0));
+                r |= set(root, "general", "enableAutoUpdateNotification",
+                         json_object_new_boolean(0));
+        }
         /* the API key stays out of its tools' environment */
         json_object *sec = child(root, "security");
         if (!sec)

@@ -11,13 +11,13 @@
 #define AGENTCFG_MAX (1u << 20) /* a settings file agentbox reads */
 
 /* Gemini CLI's settings.json as text in (NULL: none yet), with
- * agentbox's keys set over it: usage statistics, telemetry and update
+ * agentbox's keys set over it: (when quiet) usage statistics, telemetry and update
  * checks off, variables that look like secrets kept from its tools, and,
  * when api_key_auth (a base URL is set), the API-key sign-in its own
  * validator needs.  Everything else of the user's stays.  *out is
  * malloc'ed.  0, or -EINVAL with err filled (not a JSON object). */
 int agentcfg_gemini(const char *in, size_t len, bool api_key_auth,
-                    char **out, struct ab_err *err);
+                    bool quiet, char **out, struct ab_err *err);
 
 /* Put text at dir_fd/name (a new file renamed over whatever the box left
  * there), made in the directory sub below dir_fd first when sub is given

@@ -137,6 +137,8 @@ static void print_policy(struct out *o)
                     p->src[POLICY_K_AGENT_PATH], vals);
         row(o, "agent.state", p->agent_state_project ? "project" : "user",
             p->src[POLICY_K_AGENT_STATE], vals);
+        row(o, "agent.telemetry", p->agent_telemetry ? "true" : "false",
+            p->src[POLICY_K_TELEMETRY], vals);
 
         const struct netpat_list *nl[2] = {&p->allow, &p->deny};
         const char *nk[2] = {"network.allow", "network.deny"};

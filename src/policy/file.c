@@ -316,11 +316,30 @@ static void k_agent_state(struct walk *w, const struct ynode *n,
                     v);
 }
 
+static void k_agent_telemetry(struct walk *w, const struct ynode *n,
+                              const char *key)
+{
+        const char *v = scalar(w, n, key);
+        if (!v)
+                return;
+        if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0) {
+                w->p->agent_telemetry = v[0] == 't';
+                given(w, POLICY_K_TELEMETRY, n);
+        } else
+                bad(w, n, key,
+                    "expected true (the vendor's telemetry, error reports "
+                    "and update checks left on; their hosts are still "
+                    "refused unless allowed) or false (the default), got "
+                    "\"%.32s\"",
+                    v);
+}
+
 static const struct keydef agent_keys[] = {
         {"name", k_agent_name, 0},
         {"profile", k_agent_profile, 0},
         {"path", k_agent_path, 0},
         {"state", k_agent_state, 0},
+        {"telemetry", k_agent_telemetry, 0},
 };
 
 static void k_agent(struct walk *w, const struct ynode *n, const char *key)

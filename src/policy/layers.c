@@ -409,6 +409,9 @@ static int apply(struct policy *dst, const struct policy *l)
                 case POLICY_K_AGENT_STATE:
                         dst->agent_state_project = l->agent_state_project;
                         break;
+                case POLICY_K_TELEMETRY:
+                        dst->agent_telemetry = l->agent_telemetry;
+                        break;
                 default:
                         break;
                 }
@@ -619,6 +622,9 @@ static void format_value(enum policy_key k, const struct policy *p, char *buf,
         case POLICY_K_AGENT_STATE:
                 snprintf(buf, size, "%s",
                          p->agent_state_project ? "project" : "user");
+                break;
+        case POLICY_K_TELEMETRY:
+                snprintf(buf, size, "%s", p->agent_telemetry ? "true" : "false");
                 break;
         default:
                 snprintf(buf, size, "?");
@@ -1079,12 +1085,14 @@ static void agent_layer(struct policy_stack *s,
                 one.given = lp->given & (1u << POLICY_K_AGENT |
                                          1u << POLICY_K_PROFILE |
                                          1u << POLICY_K_AGENT_PATH |
-                                         1u << POLICY_K_AGENT_STATE);
+                                         1u << POLICY_K_AGENT_STATE |
+                                         1u << POLICY_K_TELEMETRY);
                 memcpy(one.src, lp->src, sizeof(one.src));
                 one.agent_name = lp->agent_name;
                 one.agent_path = lp->agent_path;
                 one.profile = lp->profile;
                 one.agent_state_project = lp->agent_state_project;
+                one.agent_telemetry = lp->agent_telemetry;
                 if (apply(&conf, &one) < 0)
                         policy_errors_add(errs, "out of memory");
                 one.agent_name = one.agent_path = NULL;

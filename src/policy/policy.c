@@ -170,6 +170,7 @@ static const char *const key_names[POLICY_K_ALL] = {
         [POLICY_K_PROFILE] = "agent.profile",
         [POLICY_K_AGENT_PATH] = "agent.path",
         [POLICY_K_AGENT_STATE] = "agent.state",
+        [POLICY_K_TELEMETRY] = "agent.telemetry",
         [POLICY_K_ALLOW] = "network.allow",
         [POLICY_K_DENY] = "network.deny",
         [POLICY_K_PROTECT] = "filesystem.protect",

@@ -64,6 +64,7 @@ enum policy_key {
         POLICY_K_PROFILE,       /* agent.profile */
         POLICY_K_AGENT_PATH,    /* agent.path */
         POLICY_K_AGENT_STATE,   /* agent.state */
+        POLICY_K_TELEMETRY,     /* agent.telemetry */
         POLICY_K_N,
         /* lockable lists (managed "lock") */
         POLICY_K_ALLOW = POLICY_K_N,
@@ -130,6 +131,7 @@ struct policy {
         enum policy_profile profile;
         char *agent_path;
         bool agent_state_project;
+        bool agent_telemetry; /* the vendor's nonessential traffic on */
         /* files the box shows read-only in /etc/agentbox beside its
          * README (an agent's deny list); set on the effective policy */
         struct policy_boxfile {

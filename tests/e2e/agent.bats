@@ -356,3 +356,33 @@ assert any(l.get("item", {}).get("text") == "AGENTBOX-DONE" for l in lines)' <<<
         [ "$status" -eq 0 ] || { echo "$output"; return 1; }
         [[ "$output" == *codex-cli* ]]
 }
+
+@test "agent.telemetry: true leaves each vendor's telemetry on; its hosts are refused, and each agent still runs its task" {
+        agent_setup
+        cd "$WS"
+        # Codex: analytics (ab.chatgpt.com) and the plugin sync (github.com)
+        codex_api "echo codex-ran > codex.txt"
+        printf 'agent: {telemetry: true}\n' >>"$AGENTBOX_TEST_USER_CONFIG"
+        run --separate-stderr "$AB" codex exec "run the tool"
+        [ "$status" -eq 0 ] || { echo "$output $stderr"; return 1; }
+        [ "$(cat "$WS/codex.txt")" = codex-ran ]
+        [[ "$stderr" == *"blocked"*"chatgpt.com"* || "$stderr" == *"blocked"*"github.com"* ]]
+        # Gemini: usage statistics (play.googleapis.com)
+        PORT=$(free_port)
+        gemini_api "echo gemini-ran > gemini.txt"
+        printf 'agent: {telemetry: true}\n' >>"$AGENTBOX_TEST_USER_CONFIG"
+        run --separate-stderr "$AB" gemini -p "run the tool"
+        [ "$status" -eq 0 ] || { echo "$output $stderr"; return 1; }
+        [ "$(cat "$WS/gemini.txt")" = gemini-ran ]
+        [[ "$stderr" == *"blocked"*"play.googleapis.com"* ]]
+        ! grep -q '"usageStatisticsEnabled":false' "$AGENTBOX_TEST_STATE/agents/gemini/settings.json"
+        # Claude Code: its nonessential traffic on
+        PORT=$(free_port)
+        api "echo claude-ran > claude.txt"
+        printf 'agent: {telemetry: true}\n' >>"$AGENTBOX_TEST_USER_CONFIG"
+        run --separate-stderr "$AB" claude -p "run the tool"
+        [ "$status" -eq 0 ] || { echo "$output $stderr"; return 1; }
+        [ "$(cat "$WS/claude.txt")" = claude-ran ]
+        run "$AB" check
+        [[ "$output" == *"agent.telemetry"*true*"user "* ]]
+}

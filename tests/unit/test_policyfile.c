@@ -73,6 +73,9 @@ static void dump(FILE *o, const struct policy *p)
                         fprintf(o, "%s",
                                 p->agent_state_project ? "project" : "user");
                         break;
+                case POLICY_K_TELEMETRY:
+                        fprintf(o, "%s", p->agent_telemetry ? "true" : "false");
+                        break;
                 }
                 at(o, p->src[i]);
         }
