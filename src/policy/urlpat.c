@@ -29,12 +29,21 @@ int policy_url_patterns(const char *url,
         memcpy(host, h, n);
         host[n] = 0;
         char *colon = host[0] == '[' ? strstr(host, "]:") : strrchr(host, ':');
-        unsigned port = 0;
+        /* the port the URL names, or its scheme's: never every port */
+        unsigned port = url[4] == 's' ? 443 : 80;
         if (colon) {
                 char *c = host[0] == '[' ? colon + 1 : colon;
-                port = (unsigned)strtoul(c + 1, NULL, 10);
+                char *end = NULL;
+                unsigned long v = strtoul(c + 1, &end, 10);
+                if (!c[1] || *end || v == 0 || v > 65535 || c[1] == '+' ||
+                    c[1] == '-' || c[1] == ' ')
+                        return -EINVAL;
+                port = (unsigned)v;
                 *c = 0;
         }
+        /* one host: a wildcard is no URL's */
+        if (strchr(host, '*') || !host[0])
+                return -EINVAL;
         char bare[256];
         snprintf(bare, sizeof(bare), "%s", host);
         if (bare[0] == '[') {
@@ -42,10 +51,7 @@ int policy_url_patterns(const char *url,
                 bare[strcspn(bare, "]")] = 0;
         }
         char pat[300];
-        if (port)
-                snprintf(pat, sizeof(pat), "%s:%u", host, port);
-        else
-                snprintf(pat, sizeof(pat), "%s", host);
+        snprintf(pat, sizeof(pat), "%s:%u", host, port);
         struct netpat np;
         struct ab_err err = {0};
         if (netpat_parse(pat, &np, "allow", &err) < 0)
@@ -71,12 +77,10 @@ int policy_url_patterns(const char *url,
                 if (!inet_ntop(a->ai_family, src, ip, sizeof(ip)))
                         continue;
                 char ap[320];
-                if (port && a->ai_family == AF_INET6)
+                if (a->ai_family == AF_INET6)
                         snprintf(ap, sizeof(ap), "[%s]:%u", ip, port);
-                else if (port)
-                        snprintf(ap, sizeof(ap), "%s:%u", ip, port);
                 else
-                        snprintf(ap, sizeof(ap), "%s", ip);
+                        snprintf(ap, sizeof(ap), "%s:%u", ip, port);
                 fn(arg, ap, true);
         }
         freeaddrinfo(ai);

@@ -1,4 +1,5 @@
-/* The network patterns an http(s) URL needs: its host (and port), and
+/* The network patterns an http(s) URL needs: its host and port (the
+ * scheme's, 80 or 443, when it names none; never every port), and
  * each internal address the host resolves it to (a mirror or a local API
  * on its own network: the box reaches internal addresses only when
  * named).  A user:password@ part is never part of a pattern. */

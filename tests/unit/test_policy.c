@@ -9,6 +9,7 @@
 
 #include "policy/policy.h"
 #include "policy/workspace.h"
+#include "policy/urlpat.h"
 
 Test(policy, env_rules)
 {
@@ -225,4 +226,40 @@ Test(policy, protect_rules)
         }
         cr_assert(!protect_covers(".git", ".gitmodules"));
         protect_rules_free(&r);
+}
+
+static void collect(void *arg, const char *pattern, bool internal)
+{
+        char *out = arg;
+        snprintf(out + strlen(out), 512 - strlen(out), "%s%s%s",
+                 out[0] ? " " : "", pattern, internal ? "(i)" : "");
+}
+
+Test(policy, a_urls_patterns_name_its_port_never_every_port)
+{
+        static const struct {
+                const char *url, *want;
+        } ok[] = {
+                {"https://api.example.com/v1", "api.example.com:443"},
+                {"http://api.example.com", "api.example.com:80"},
+                {"http://u:p@api.example.com:8080/x", "api.example.com:8080"},
+                {"http://127.0.0.1:9", "127.0.0.1:9"},
+                {"http://localhost/", "localhost:80 127.0.0.1:80(i)"},
+        };
+        for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+                char out[512] = "";
+                cr_assert_eq(policy_url_patterns(ok[i].url, collect, out), 0,
+                             "%s", ok[i].url);
+                cr_assert(strncmp(out, ok[i].want, strlen(ok[i].want)) == 0,
+                          "%s: %s", ok[i].url, out);
+        }
+        static const char *const bad[] = {
+                "http://vm:abc/", "http://vm:/", "http://*.example.com/",
+                "http://vm:0", "http://vm:70000", "ftp://vm/", "http://:80/",
+                "http://vm:-1/"};
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                char out[512] = "";
+                cr_assert_eq(policy_url_patterns(bad[i], collect, out), -EINVAL,
+                             "%s: %s", bad[i], out);
+        }
 }
