@@ -248,11 +248,21 @@ static const char *const claude_info[] = {"--version", "-v", "--help", "-h"};
 static const char claude_bypass[] =
         "{\"permissions\":{\"defaultMode\":\"bypassPermissions\"," CLAUDE_DENY
         "}}";
-static const char claude_tripwire[] = "{\"permissions\":{" CLAUDE_DENY "}}";
+static const char claude_tripwire[] =
+        "{\"permissions\":{\"defaultMode\":\"default\"," CLAUDE_DENY "}}";
 
 static int claude_flags(struct agent_run *r, char **out, size_t *n)
 {
+        /* the settings in its home are the shared state directory's,
+         * which a box may have written: a hook there would run in every
+         * later box of every project; only the project's own (and
+         * agentbox's flags) count */
+        out[(*n)++] = "--setting-sources";
+        out[(*n)++] = "project,local";
         if (r->profile == POLICY_PROFILE_INTERACTIVE) {
+                /* pinned: no settings file may turn the prompts off */
+                out[(*n)++] = "--permission-mode";
+                out[(*n)++] = "default";
                 out[(*n)++] = "--settings";
                 out[(*n)++] = (char *)claude_tripwire;
                 return 0;
@@ -336,8 +346,17 @@ static int codex_flags(struct agent_run *r, char **out, size_t *n)
                 out[(*n)++] = "-c";
                 out[(*n)++] = p;
         }
-        if (r->profile == POLICY_PROFILE_INTERACTIVE)
+        if (r->profile == POLICY_PROFILE_INTERACTIVE) {
+                /* pinned to the vendor's defaults, whatever its
+                 * config.toml (the box's to write) says: its own sandbox,
+                 * and a question before leaving it (its bubblewrap cannot
+                 * nest in the box, so each command asks) */
+                out[(*n)++] = "-c";
+                out[(*n)++] = "approval_policy=\"on-request\"";
+                out[(*n)++] = "-c";
+                out[(*n)++] = "sandbox_mode=\"workspace-write\"";
                 return 0;
+        }
         /* the box is the sandbox: Codex's own (bubblewrap) cannot nest */
         out[(*n)++] = "--dangerously-bypass-approvals-and-sandbox";
         /* and the workspace is trusted (no question at start) */
@@ -453,8 +472,10 @@ static int gemini_flags(struct agent_run *r, char **out, size_t *n)
                 out[(*n)++] = "--policy";
                 out[(*n)++] = "/etc/agentbox/" GEMINI_DENY_FILE;
         }
-        if (r->profile == POLICY_PROFILE_INTERACTIVE)
+        if (r->profile == POLICY_PROFILE_INTERACTIVE) {
+                out[(*n)++] = "--approval-mode=default";
                 return 0;
+        }
         out[(*n)++] = "--approval-mode=yolo";
         /* folder trust would turn yolo back to the default */
         out[(*n)++] = "--skip-trust";
@@ -523,7 +544,12 @@ static int gemini_prepare(struct agent_run *r, struct policy_stack *s,
         if (rc == 0 && stat("/etc/agentbox", &st) == 0 && S_ISDIR(st.st_mode)) {
                 rc = add_box_file(&s->effective, GEMINI_DENY_FILE, gemini_deny);
                 r->deny_file = rc == 0;
-        }
+        } else if (rc == 0)
+                say_safe(stderr,
+                         "agentbox: note: this host has no /etc/agentbox "
+                         "(agentbox's configuration directory, made when it "
+                         "is installed), so Gemini CLI runs without its "
+                         "residual deny list\n");
         if (rc < 0)
                 policy_errors_add(errs, "%s", err.code ? err.msg
                                                        : "out of memory");
@@ -784,11 +810,16 @@ static char **agent_command(void *arg)
                 return NULL;
         for (int i = 0; i < run->argc; i++) {
                 run->cmd[n++] = run->argv[i];
-                /* Codex's machine-readable output is exec's own flag */
+                /* exec's own flags: its config.toml is the shared state
+                 * directory's, which a box may have written (an MCP
+                 * server, a notify command would run in every later
+                 * box), so not read; and its machine-readable output */
                 if (i == 0 && d->flags == codex_flags &&
-                    run->profile == POLICY_PROFILE_CI &&
-                    strcmp(run->argv[0], "exec") == 0)
-                        run->cmd[n++] = "--json";
+                    strcmp(run->argv[0], "exec") == 0) {
+                        run->cmd[n++] = "--ignore-user-config";
+                        if (run->profile == POLICY_PROFILE_CI)
+                                run->cmd[n++] = "--json";
+                }
         }
         run->cmd[n] = NULL;
         return run->cmd;

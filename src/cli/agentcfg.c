@@ -95,10 +95,18 @@ int agentcfg_gemini(const char *in, size_t len, bool api_key_auth,
         if (api_key_auth && sec)
                 r |= set(sec, "auth", "selectedType",
                          json_object_new_string("gemini-api-key"));
+        /* compact: pretty, a deep file the box left would grow by its
+         * indentation at each start */
+        size_t n = 0;
         const char *s = r ? NULL
-                          : json_object_to_json_string_ext(
-                                    root, JSON_C_TO_STRING_PRETTY |
-                                                  JSON_C_TO_STRING_NOSLASHESCAPE);
+                          : json_object_to_json_string_length(
+                                    root, JSON_C_TO_STRING_PLAIN |
+                                                  JSON_C_TO_STRING_NOSLASHESCAPE,
+                                    &n);
+        if (s && n > AGENTCFG_MAX) {
+                json_object_put(root);
+                return err_set(err, -EFBIG, "over 1 MiB once rewritten");
+        }
         *out = s ? strdup(s) : NULL;
         json_object_put(root);
         return *out ? 0 : err_set(err, -ENOMEM, "out of memory");
@@ -123,8 +131,12 @@ int agentcfg_update(int dir_fd, const char *name, const char *shown,
                 return err_setx(err, -errno, "%s", shown);
         _cleanup_free_ char *out = NULL;
         int r = fn(in, len, arg, &out, err);
-        if (r < 0)
-                return r;
+        if (r < 0) {
+                char why[sizeof(err->msg)];
+                snprintf(why, sizeof(why), "%s", err->msg);
+                return err_set(err, r, "%s: %s; remove it, or fix it", shown,
+                               why);
+        }
         return agentcfg_put(dir_fd, NULL, name, out, shown, err);
 }
 

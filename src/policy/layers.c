@@ -983,6 +983,19 @@ static void widening(struct policy_stack *s)
                                           "there)",
                                           p->env[i].src.line, p->env[i].name);
         }
+        /* the agent's prompts off where the layers below keep them
+         * (interactive), or its state shared where they keep it per
+         * project: other projects' sessions and login in reach */
+        if (p->given & 1u << POLICY_K_PROFILE &&
+            p->profile != POLICY_PROFILE_INTERACTIVE &&
+            base.profile == POLICY_PROFILE_INTERACTIVE)
+                policy_errors_add(w, "line %u: agent.profile %s",
+                                  p->src[POLICY_K_PROFILE].line,
+                                  policy_profile_name(p->profile));
+        if (p->given & 1u << POLICY_K_AGENT_STATE && !p->agent_state_project &&
+            base.agent_state_project)
+                policy_errors_add(w, "line %u: agent.state user",
+                                  p->src[POLICY_K_AGENT_STATE].line);
         /* another program to run, and its installation mounted */
         if (p->given & 1u << POLICY_K_AGENT_PATH)
                 policy_errors_add(w, "line %u: agent.path %s",

@@ -564,3 +564,27 @@ Test(layers, an_untrusted_projects_agent_path_and_choice_widen)
                   s.widens.v[1]);
         policy_stack_free(&s);
 }
+
+Test(layers, an_untrusted_project_cannot_turn_prompts_off_or_share_the_state)
+{
+        put(user, "version: 1\nagent: {profile: interactive, state: project}\n");
+        project("version: 1\nagent: {profile: autonomous, state: user}\n");
+        struct policy_stack s;
+        struct seen w = {0};
+        char e[4096];
+        cr_assert_eq(load_agent(&s, "claude", &w, e, sizeof(e), NULL), 0, "%s",
+                     e);
+        cr_assert_eq(s.widens.n, 2);
+        cr_assert(strstr(s.widens.v[0], "agent.profile autonomous"), "%s",
+                  s.widens.v[0]);
+        cr_assert(strstr(s.widens.v[1], "agent.state user"), "%s",
+                  s.widens.v[1]);
+        policy_stack_free(&s);
+        /* the other way round it narrows */
+        put(user, "version: 1\n");
+        project("version: 1\nagent: {profile: interactive, state: project}\n");
+        cr_assert_eq(load_agent(&s, "claude", &w, e, sizeof(e), NULL), 0, "%s",
+                     e);
+        cr_assert_eq(s.widens.n, 0);
+        policy_stack_free(&s);
+}
