@@ -280,10 +280,14 @@ EOF
 
 @test "keys this version does not have are errors, never ignored" {
         policy_setup
-        printf 'version: 1\nagent: {name: claude}\n' >"$AGENTBOX_TEST_USER_CONFIG"
+        printf 'version: 1\nisolation: vm\n' >"$AGENTBOX_TEST_USER_CONFIG"
         run ab run -w "$WS" -- touch "$WS/ran"
         [ "$status" -eq 125 ]
         [[ "$output" == *"not available in this version"* ]]
+        printf 'version: 1\nagent: {name: claude, model: opus}\n' >"$AGENTBOX_TEST_USER_CONFIG"
+        run ab run -w "$WS" -- touch "$WS/ran"
+        [ "$status" -eq 125 ]
+        [[ "$output" == *"agent.model: unknown key"* ]]
         printf 'version: 1\nsecrets:\n  K: {from: "env:K", inject: {host: a.example}}\n' >"$AGENTBOX_TEST_USER_CONFIG"
         run ab run -w "$WS" -- touch "$WS/ran"
         [ "$status" -eq 125 ]
