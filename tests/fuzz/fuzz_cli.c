@@ -33,7 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int r = cli_run_parse(argc, argv, &p, &cmd, &err);
         if (r < 0 && err.msg[0] == 0)
                 abort(); /* every error says what failed */
-        if (r == 0 && (!cmd || !cmd[0] || !cmd[0][0]))
+        /* nothing after the options is the caller's to say (NULL) */
+        if (r == 0 && cmd && (!cmd[0] || !cmd[0][0]))
                 abort();
         policy_free(&p);
         free(buf);
