@@ -180,6 +180,7 @@ struct agent_run {
         char *base_url;       /* where its requests go instead, or NULL */
         char *workspace;
         bool telemetry;       /* agent.telemetry: the vendor's own */
+        bool shared;          /* its state is every project's (user) */
         char *opts[4];        /* flags made for this run (freed) */
         size_t n_opts;
         char *bin;   /* the program, links followed */
@@ -249,7 +250,8 @@ static const char claude_bypass[] =
         "{\"permissions\":{\"defaultMode\":\"bypassPermissions\"," CLAUDE_DENY
         "}}";
 static const char claude_tripwire[] =
-        "{\"permissions\":{\"defaultMode\":\"default\"," CLAUDE_DENY "}}";
+        "{\"disableAllHooks\":true,\"permissions\":{\"defaultMode\":"
+        "\"default\"," CLAUDE_DENY "}}";
 
 static int claude_flags(struct agent_run *r, char **out, size_t *n)
 {
@@ -259,6 +261,10 @@ static int claude_flags(struct agent_run *r, char **out, size_t *n)
          * agentbox's flags) count */
         out[(*n)++] = "--setting-sources";
         out[(*n)++] = "project,local";
+        /* and its MCP servers (.claude.json's, per project too) would
+         * start in every later box: only --mcp-config's count */
+        if (r->shared)
+                out[(*n)++] = "--strict-mcp-config";
         if (r->profile == POLICY_PROFILE_INTERACTIVE) {
                 /* pinned: no settings file may turn the prompts off */
                 out[(*n)++] = "--permission-mode";
@@ -330,6 +336,14 @@ static int codex_flags(struct agent_run *r, char **out, size_t *n)
         for (size_t i = 0; !r->telemetry && i < ARRAY_SIZE(codex_quiet); i++)
                 out[(*n)++] = (char *)codex_quiet[i];
         out[(*n)++] = "--no-daemon";
+        /* its config.toml is every project's box's to write: no MCP
+         * server or notify command of it starts (exec reads none) */
+        if (r->shared) {
+                out[(*n)++] = "-c";
+                out[(*n)++] = "mcp_servers={}";
+                out[(*n)++] = "-c";
+                out[(*n)++] = "notify=[]";
+        }
         /* OPENAI_BASE_URL, which Codex itself ignores, as a provider of
          * its own (the Responses API there, the key in OPENAI_API_KEY) */
         if (r->base_url) {
@@ -400,6 +414,49 @@ static const char codex_rules[] =
         "\"forbidden\", justification = \"agentbox: a registry publish is "
         "on the residual deny list\")\n";
 
+static int foreign_rule(void *arg, const char *name, unsigned char type)
+{
+        (void)type;
+        size_t l = strlen(name);
+        if (l > 6 && strcmp(name + l - 6, ".rules") == 0 &&
+            strcmp(name, "agentbox.rules") != 0 &&
+            unlinkat(*(int *)arg, name, 0) < 0 && errno != ENOENT &&
+            errno != EISDIR)
+                return -errno;
+        return 0;
+}
+
+static int codex_quarantine(int dfd, const char *state, struct ab_err *err)
+{
+        size_t len = 0;
+        struct stat st;
+        if (fstatat(dfd, "config.toml", &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : err_setx(err, -errno,
+                                                      "%s/config.toml", state);
+        _cleanup_free_ char *t =
+                S_ISREG(st.st_mode)
+                        ? fileio_read_small(dfd, "config.toml", true,
+                                            AGENTCFG_MAX, &len)
+                        : NULL;
+        bool risky = !t || memchr(t, 0, len);
+        static const char *const words[] = {"mcp", "notify", "hook", "\\u",
+                                            "\\U"};
+        for (size_t i = 0; t && !risky && i < ARRAY_SIZE(words); i++)
+                risky = strcasestr(t, words[i]) != NULL;
+        if (!risky)
+                return 0;
+        if (renameat(dfd, "config.toml", dfd, "config.toml.agentbox-held") < 0)
+                return err_setx(err, -errno, "%s/config.toml", state);
+        say_safe(stderr,
+                 "agentbox: moved %s/config.toml aside (to "
+                 "config.toml.agentbox-held): it could start a program (an MCP "
+                 "server, a notify command, a hook), and every project's box "
+                 "can write it; with agent.state: project such settings "
+                 "stay\n",
+                 state);
+        return 0;
+}
+
 static int codex_prepare(struct agent_run *r, struct policy_stack *s,
                          struct policy_errors *errs)
 {
@@ -420,6 +477,23 @@ static int codex_prepare(struct agent_run *r, struct policy_stack *s,
         int rc = dfd < 0 ? err_setx(&err, -errno, "%s", r->state)
                          : agentcfg_put(dfd, "rules", "agentbox.rules",
                                         codex_rules, shown, &err);
+        /* shared: a config.toml that could start a program (an MCP
+         * server, a notify command, a hook; escapes could spell them) is
+         * moved aside, since every project's box can write it; exec reads
+         * none anyway, the TUI and the other commands would */
+        if (rc == 0 && r->shared)
+                rc = codex_quarantine(dfd, r->state, &err);
+        /* interactive: a rule that allows a command would run it unasked,
+         * and the rules there are the box's to write: only agentbox's */
+        int rd = rc == 0 && r->profile == POLICY_PROFILE_INTERACTIVE
+                         ? fileio_open_subdir(dfd, "rules")
+                         : -1;
+        if (rd >= 0) {
+                rc = fileio_dir_each(rd, foreign_rule, &rd);
+                if (rc < 0)
+                        err_setx(&err, rc, "%s/rules", r->state);
+                close(rd);
+        }
         if (dfd >= 0)
                 close(dfd);
         if (rc < 0)
@@ -447,6 +521,7 @@ static const char *const gemini_keys[] = {"GEMINI_API_KEY", "GOOGLE_API_KEY"};
 static const char *const gemini_info[] = {"--version", "-v", "--help", "-h"};
 
 #define GEMINI_DENY_FILE "gemini-deny.toml"
+#define GEMINI_TRUST_FILE "gemini-trusted-folders.json"
 
 /* Its policy engine's deny rules (a file: it has no flag for a rule),
  * above its yolo allow-all; shown read-only in /etc/agentbox.  Commands
@@ -486,15 +561,10 @@ static int gemini_flags(struct agent_run *r, char **out, size_t *n)
         return 0;
 }
 
-struct gemini_want {
-        bool key_auth, quiet;
-};
-
 static int gemini_settings(const char *in, size_t len, void *arg, char **out,
                            struct ab_err *err)
 {
-        const struct gemini_want *w = arg;
-        return agentcfg_gemini(in, len, w->key_auth, w->quiet, out, err);
+        return agentcfg_gemini(in, len, *(unsigned *)arg, out, err);
 }
 
 static bool env_has(const struct policy *e, const char *name)
@@ -528,9 +598,13 @@ static int gemini_prepare(struct agent_run *r, struct policy_stack *s,
                           struct policy_errors *errs)
 {
         struct ab_err err = {0};
-        struct gemini_want want = {
-                env_has(&s->effective, "GOOGLE_GEMINI_BASE_URL"),
-                !r->telemetry};
+        unsigned want =
+                (env_has(&s->effective, "GOOGLE_GEMINI_BASE_URL")
+                         ? AGENTCFG_KEY_AUTH
+                         : 0) |
+                (r->telemetry ? 0 : AGENTCFG_QUIET) |
+                (r->shared ? AGENTCFG_NO_CODE : 0) |
+                (r->profile == POLICY_PROFILE_INTERACTIVE ? AGENTCFG_ASK : 0);
         int dfd = open(r->state, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
                                          O_CLOEXEC);
         char shown[PATH_MAX + 16];
@@ -544,6 +618,19 @@ static int gemini_prepare(struct agent_run *r, struct policy_stack *s,
         if (rc == 0 && stat("/etc/agentbox", &st) == 0 && S_ISDIR(st.st_mode)) {
                 rc = add_box_file(&s->effective, GEMINI_DENY_FILE, gemini_deny);
                 r->deny_file = rc == 0;
+                /* interactive: its folder trust asked, not a file the box
+                 * wrote in the state directory */
+                if (rc == 0 && r->profile == POLICY_PROFILE_INTERACTIVE) {
+                        rc = add_box_file(&s->effective, GEMINI_TRUST_FILE,
+                                          "{}\n");
+                        struct ab_err e2 = {0};
+                        if (rc == 0)
+                                rc = policy_env_add_as(
+                                        &s->effective,
+                                        "GEMINI_CLI_TRUSTED_FOLDERS_PATH="
+                                        "/etc/agentbox/" GEMINI_TRUST_FILE,
+                                        "agent", AGENT_SRC, &e2);
+                }
         } else if (rc == 0)
                 say_safe(stderr,
                          "agentbox: note: this host has no /etc/agentbox "
@@ -673,6 +760,7 @@ static int agent_build(void *arg, const struct policy_stack *s,
         run->def = d;
         run->profile = conf->profile;
         run->telemetry = conf->agent_telemetry;
+        run->shared = !conf->agent_state_project;
         /* agent.path names it, else PATH finds it */
         _cleanup_free_ char *bin = NULL;
         const char *why = "on your PATH";
@@ -815,7 +903,8 @@ static char **agent_command(void *arg)
                  * server, a notify command would run in every later
                  * box), so not read; and its machine-readable output */
                 if (i == 0 && d->flags == codex_flags &&
-                    strcmp(run->argv[0], "exec") == 0) {
+                    (strcmp(run->argv[0], "exec") == 0 ||
+                     strcmp(run->argv[0], "e") == 0)) {
                         run->cmd[n++] = "--ignore-user-config";
                         if (run->profile == POLICY_PROFILE_CI)
                                 run->cmd[n++] = "--json";

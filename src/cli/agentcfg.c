@@ -39,8 +39,8 @@ static int set(json_object *root, const char *a, const char *b,
         return 0;
 }
 
-int agentcfg_gemini(const char *in, size_t len, bool api_key_auth,
-                    bool quiet, char **out, struct ab_err *err)
+int agentcfg_gemini(const char *in, size_t len, unsigned flags, char **out,
+                    struct ab_err *err)
 {
         json_object *root = NULL;
         if (in && len) {
@@ -73,6 +73,26 @@ int agentcfg_gemini(const char *in, size_t len, bool api_key_auth,
         int r = 0;
         /* nonessential traffic: usage statistics (play.googleapis.com),
          * telemetry, update checks and self-updates (npm) */
+        bool quiet = flags & AGENTCFG_QUIET,
+             api_key_auth = flags & AGENTCFG_KEY_AUTH;
+        /* what would run a command in every later box, of any project */
+        if (flags & AGENTCFG_NO_CODE) {
+                json_object_object_del(root, "mcpServers");
+                json_object_object_del(root, "hooks");
+                json_object_object_del(root, "hooksConfig");
+                json_object *t = NULL;
+                if (json_object_object_get_ex(root, "tools", &t) &&
+                    json_object_is_type(t, json_type_object)) {
+                        json_object_object_del(t, "discoveryCommand");
+                        json_object_object_del(t, "callCommand");
+                }
+        }
+        if (flags & AGENTCFG_ASK) {
+                json_object *t = NULL;
+                if (json_object_object_get_ex(root, "tools", &t) &&
+                    json_object_is_type(t, json_type_object))
+                        json_object_object_del(t, "allowed");
+        }
         if (quiet) {
                 r |= set(root, "privacy", "usageStatisticsEnabled",
                          json_object_new_boolean(0));

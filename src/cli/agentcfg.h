@@ -16,8 +16,15 @@
  * when api_key_auth (a base URL is set), the API-key sign-in its own
  * validator needs.  Everything else of the user's stays.  *out is
  * malloc'ed.  0, or -EINVAL with err filled (not a JSON object). */
-int agentcfg_gemini(const char *in, size_t len, bool api_key_auth,
-                    bool quiet, char **out, struct ab_err *err);
+enum {
+        AGENTCFG_KEY_AUTH = 1, /* the API-key sign-in (a base URL is set) */
+        AGENTCFG_QUIET = 2,    /* nonessential traffic off */
+        AGENTCFG_NO_CODE = 4,  /* no MCP server, hook or tool command: the
+                                * state is shared by every project's box */
+        AGENTCFG_ASK = 8,      /* interactive: no tool allowed unasked */
+};
+int agentcfg_gemini(const char *in, size_t len, unsigned flags, char **out,
+                    struct ab_err *err);
 
 /* Put text at dir_fd/name (a new file renamed over whatever the box left
  * there), made in the directory sub below dir_fd first when sub is given

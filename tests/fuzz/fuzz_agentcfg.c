@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* the first byte: a base URL set or not */
         char *out = NULL;
         struct ab_err err = {0};
-        int r = agentcfg_gemini((const char *)data + 1, size - 1, data[0] & 1, true,
+        int r = agentcfg_gemini((const char *)data + 1, size - 1, (data[0] & 0xd) | AGENTCFG_QUIET,
                                 &out, &err);
         if (r == 0) {
                 json_object *o = json_tokener_parse(out);

@@ -20,7 +20,7 @@ Test(agentcfg, gemini_keeps_the_users_keys_and_sets_its_own)
                          "\"privacy\": {\"usageStatisticsEnabled\": true}, "
                          "\"security\": {\"auth\": {\"selectedType\": "
                          "\"oauth-personal\"}}}";
-        cr_assert_eq(agentcfg_gemini(in, strlen(in), false, true, &out, &err), 0,
+        cr_assert_eq(agentcfg_gemini(in, strlen(in), AGENTCFG_QUIET, &out, &err), 0,
                      "%s", err.msg);
         cr_assert(strstr(out, "\"theme\":\"Dracula\""), "%s", out);
         cr_assert(strstr(out, "\"usageStatisticsEnabled\":false"), "%s", out);
@@ -29,12 +29,37 @@ Test(agentcfg, gemini_keeps_the_users_keys_and_sets_its_own)
         cr_assert(!strstr(out, "yolo") && !strstr(out, "Trust"), "%s", out);
         free(out);
         /* with a base URL, the API-key sign-in */
-        cr_assert_eq(agentcfg_gemini(in, strlen(in), true, true, &out, &err), 0);
+        cr_assert_eq(agentcfg_gemini(in, strlen(in), AGENTCFG_QUIET | AGENTCFG_KEY_AUTH, &out, &err), 0);
         cr_assert(strstr(out, "\"selectedType\":\"gemini-api-key\""), "%s",
                   out);
         free(out);
-        cr_assert_eq(agentcfg_gemini(NULL, 0, false, true, &out, &err), 0);
+        cr_assert_eq(agentcfg_gemini(NULL, 0, AGENTCFG_QUIET, &out, &err), 0);
         cr_assert(strstr(out, "\"enableAutoUpdate\":false"), "%s", out);
+        free(out);
+}
+
+Test(agentcfg, gemini_shared_state_starts_no_code_and_interactive_asks)
+{
+        const char *in = "{\"mcpServers\": {\"evil\": {\"command\": \"sh\"}}, "
+                         "\"hooks\": {\"SessionStart\": []}, \"tools\": "
+                         "{\"allowed\": [\"run_shell_command\"], "
+                         "\"discoveryCommand\": \"sh\", \"core\": [\"x\"]}}";
+        char *out = NULL;
+        struct ab_err err = {0};
+        cr_assert_eq(agentcfg_gemini(in, strlen(in),
+                                     AGENTCFG_NO_CODE | AGENTCFG_ASK, &out,
+                                     &err),
+                     0);
+        cr_assert(!strstr(out, "mcpServers") && !strstr(out, "hooks") &&
+                          !strstr(out, "allowed") &&
+                          !strstr(out, "discoveryCommand"),
+                  "%s", out);
+        cr_assert(strstr(out, "\"core\""), "%s", out);
+        free(out);
+        /* per project, autonomous: the user's own stay */
+        cr_assert_eq(agentcfg_gemini(in, strlen(in), 0, &out, &err), 0);
+        cr_assert(strstr(out, "mcpServers") && strstr(out, "allowed"), "%s",
+                  out);
         free(out);
 }
 
@@ -45,7 +70,7 @@ Test(agentcfg, what_is_not_one_json_object_is_refused)
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 char *out = NULL;
                 struct ab_err err = {0};
-                cr_assert_eq(agentcfg_gemini(bad[i], strlen(bad[i]), false, true,
+                cr_assert_eq(agentcfg_gemini(bad[i], strlen(bad[i]), AGENTCFG_QUIET,
                                              &out, &err),
                              -EINVAL, "%s", bad[i]);
                 cr_assert(strstr(err.msg, "not a JSON object"), "%s", err.msg);
