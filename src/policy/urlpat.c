@@ -19,6 +19,11 @@ int policy_url_patterns(const char *url,
         if (!h || (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)))
                 return -EINVAL;
         h += 3;
+        /* a backslash is a slash to a WHATWG parser (node's): where the
+         * agent goes must be what is allowed, so none, nor blanks */
+        for (const char *c = url; *c; c++)
+                if (*c == '\\' || (unsigned char)*c <= ' ' || *c == 0x7f)
+                        return -EINVAL;
         const char *at = strpbrk(h, "@/");
         if (at && *at == '@') /* user:password@: never written */
                 h = at + 1;

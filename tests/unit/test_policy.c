@@ -256,7 +256,7 @@ Test(policy, a_urls_patterns_name_its_port_never_every_port)
         static const char *const bad[] = {
                 "http://vm:abc/", "http://vm:/", "http://*.example.com/",
                 "http://vm:0", "http://vm:70000", "ftp://vm/", "http://:80/",
-                "http://vm:-1/"};
+                "http://vm:-1/", "http://vm\\@x.example:22/", "http://vm /"};
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 char out[512] = "";
                 cr_assert_eq(policy_url_patterns(bad[i], collect, out), -EINVAL,
