@@ -884,7 +884,8 @@ static char **agent_command(void *arg)
 {
         struct agent_run *run = arg;
         const struct agent_def *d = run->def;
-        run->cmd = calloc((size_t)run->argc + 24, sizeof(*run->cmd));
+        /* the profile's flags are at most 21 */
+        run->cmd = calloc((size_t)run->argc + 40, sizeof(*run->cmd));
         if (!run->cmd)
                 return NULL;
         size_t n = 0;
