@@ -63,52 +63,56 @@ no_bypass_file() {
         [ -z "$hits" ] || { echo "bypass settings written on the host: $hits" >&2; return 1; }
 }
 
-# codex_api CMD: the stand-in OpenAI Responses API, whose one tool call
-# runs CMD (OPENAI_BASE_URL, which agentbox gives Codex as a provider)
-codex_api() {
-        python3 "$BATS_TEST_DIRNAME/fake_openai.py" "$NAME_ADDR" "$PORT" "$BATS_TEST_TMPDIR/api.log" "$1" &
-        CLEANUP+=("kill $!")
-        wait_port "$NAME_ADDR" "$PORT"
-        printf 'version: 1\nenv:\n  set: {OPENAI_BASE_URL: "http://%s:%s/v1", OPENAI_API_KEY: oa-test-key}\n' \
-                "$NAME" "$PORT" >"$AGENTBOX_TEST_USER_CONFIG"
-}
-
-# gemini_api CMD: the stand-in Gemini API, whose one tool call runs CMD
-gemini_api() {
-        python3 "$BATS_TEST_DIRNAME/fake_gemini.py" "$NAME_ADDR" "$PORT" "$BATS_TEST_TMPDIR/api.log" "$1" &
-        CLEANUP+=("kill $!")
-        wait_port "$NAME_ADDR" "$PORT"
-        printf 'version: 1\nenv:\n  set: {GOOGLE_GEMINI_BASE_URL: "http://%s:%s", GEMINI_API_KEY: gm-test-key}\n' \
-                "$NAME" "$PORT" >"$AGENTBOX_TEST_USER_CONFIG"
-}
-
-# api CMD: the stand-in API, whose one tool call runs CMD
-api() {
-        python3 "$BATS_TEST_DIRNAME/fake_anthropic.py" "$NAME_ADDR" "$PORT" "$BATS_TEST_TMPDIR/api.log" "$1" &
-        CLEANUP+=("kill $!")
-        wait_port "$NAME_ADDR" "$PORT"
-        printf 'version: 1\nenv:\n  set: {ANTHROPIC_BASE_URL: "http://%s:%s", ANTHROPIC_API_KEY: sk-test}\n' \
-                "$NAME" "$PORT" >"$AGENTBOX_TEST_USER_CONFIG"
-}
-
-@test "agentbox claude -p runs a task autonomously, with no flag beyond the task, and contained" {
-        agent_setup
+# The tool's command of a containment test: it runs, tries a secret
+# planted in the host's home, the environment and a denied host.
+# Sets TOOL_CMD.
+contained_cmd() {
         local canary="$HOST_HOME/.agentbox-canary-$$"
         echo "host-secret-$$" >"$canary"
         CLEANUP+=("rm -f $canary")
-        api "echo tool-ran > ran.txt; cat $canary > leak.txt 2>&1; env > env.txt; curl -sS -m 5 http://evil.example/ > curl.txt 2>&1; true"
-        cd "$WS"
-        HOST_PLANTED_VAR=planted-$$ run "$AB" claude -p "run the tool"
-        [ "$status" -eq 0 ] || { echo "$output"; cat "$BATS_TEST_TMPDIR/api.log" | cut -c1-300; return 1; }
+        TOOL_CMD="echo tool-ran > ran.txt; cat $canary > leak.txt 2>&1; env > env.txt; curl -sS -m 5 http://evil.example/ > curl.txt 2>&1; true"
+}
+
+# ... and what the host sees after it: it ran unasked, and was contained.
+assert_contained() {
         [[ "$output" == *AGENTBOX-DONE* ]]
-        # it ran its tool without asking
         [ "$(cat "$WS/ran.txt")" = tool-ran ]
-        # and the tool was contained
         [[ "$(cat "$WS/leak.txt")" != *host-secret* ]]
         ! grep -q planted "$WS/env.txt"
+        grep -q '^AGENT_SANDBOX=1$' "$WS/env.txt"
+        grep -q "blocked" "$WS/curl.txt"
+}
+
+# codex_api CMD: the stand-in OpenAI Responses API, whose one tool call
+# runs CMD (OPENAI_BASE_URL, which agentbox gives Codex as a provider)
+codex_api() { start_fake fake_openai.py OPENAI_BASE_URL /v1 OPENAI_API_KEY oa-test-key "$1"; }
+
+# gemini_api CMD: the stand-in Gemini API, whose one tool call runs CMD
+gemini_api() { start_fake fake_gemini.py GOOGLE_GEMINI_BASE_URL "" GEMINI_API_KEY gm-test-key "$1"; }
+
+# start_fake SCRIPT URLVAR URLPATH KEYVAR KEY CMD: a stand-in model API on
+# loopback whose one tool call runs CMD, and the user's file pointing the
+# agent at it
+start_fake() {
+        python3 "$BATS_TEST_DIRNAME/$1" "$NAME_ADDR" "$PORT" "$BATS_TEST_TMPDIR/api.log" "$6" &
+        CLEANUP+=("kill $!")
+        wait_port "$NAME_ADDR" "$PORT"
+        printf 'version: 1\nenv:\n  set: {%s: "http://%s:%s%s", %s: %s}\n' \
+                "$2" "$NAME" "$PORT" "$3" "$4" "$5" >"$AGENTBOX_TEST_USER_CONFIG"
+}
+
+api() { start_fake fake_anthropic.py ANTHROPIC_BASE_URL "" ANTHROPIC_API_KEY sk-test "$1"; }
+
+@test "agentbox claude -p runs a task autonomously, with no flag beyond the task, and contained" {
+        agent_setup
+        contained_cmd
+        api "$TOOL_CMD"
+        cd "$WS"
+        HOST_PLANTED_VAR=planted-$$ run "$AB" claude -p "run the tool"
+        [ "$status" -eq 0 ] || { echo "$output"; cut -c1-300 "$BATS_TEST_TMPDIR/api.log"; return 1; }
+        assert_contained
         grep -q '^IS_SANDBOX=1$' "$WS/env.txt"
         grep -q '^CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1$' "$WS/env.txt"
-        grep -q "blocked" "$WS/curl.txt"
         # the API saw the tool's result come back
         [ "$(grep -c '^POST /v1/messages' "$BATS_TEST_TMPDIR/api.log")" -ge 2 ]
         grep -q tool_result "$BATS_TEST_TMPDIR/api.log"
@@ -241,23 +245,16 @@ assert "AGENTBOX-DONE" in lines[-1]["result"]' <<<"$output"
 
 @test "agentbox gemini -p runs a task autonomously, with no flag beyond the task, and contained" {
         agent_setup
-        local canary="$HOST_HOME/.agentbox-canary-$$"
-        echo "host-secret-$$" >"$canary"
-        CLEANUP+=("rm -f $canary")
+        contained_cmd
         # (Gemini CLI refuses $(...) in a command, even with prompts off)
-        gemini_api "echo tool-ran > ran.txt; cat $canary > leak.txt 2>&1; env > env.txt; curl -sS -m 5 http://evil.example/ > curl.txt 2>&1; true"
+        gemini_api "$TOOL_CMD"
         cd "$WS"
         HOST_PLANTED_VAR=planted-$$ run --separate-stderr "$AB" gemini -p "run the tool"
         [ "$status" -eq 0 ] || { echo "$output $stderr"; cut -c1-300 "$BATS_TEST_TMPDIR/api.log"; return 1; }
-        [[ "$output" == *AGENTBOX-DONE* ]]
-        [ "$(cat "$WS/ran.txt")" = tool-ran ]
-        [[ "$(cat "$WS/leak.txt")" != *host-secret* ]]
-        ! grep -q planted "$WS/env.txt"
-        grep -q '^AGENT_SANDBOX=1$' "$WS/env.txt"
+        assert_contained
         grep -q '^GEMINI_SANDBOX=false$' "$WS/env.txt"
         # its tools do not get the API key
         ! grep -q gm-test-key "$WS/env.txt"
-        grep -q "blocked" "$WS/curl.txt"
         grep -q '"functionResponse":{' "$BATS_TEST_TMPDIR/api.log"
         # usage statistics (play.googleapis.com) never asked for
         ! grep -q 'play.googleapis.com' "$BATS_TEST_TMPDIR/state/audit.jsonl" 2>/dev/null
@@ -296,21 +293,14 @@ assert o["response"] == "AGENTBOX-DONE", o' <<<"$output"
 
 @test "agentbox codex exec runs a task autonomously, with no flag beyond the task, and contained" {
         agent_setup
-        local canary="$HOST_HOME/.agentbox-canary-$$"
-        echo "host-secret-$$" >"$canary"
-        CLEANUP+=("rm -f $canary")
-        codex_api "echo tool-ran > ran.txt; cat $canary > leak.txt 2>&1; env > env.txt; curl -sS -m 5 http://evil.example/ > curl.txt 2>&1; true"
+        contained_cmd
+        codex_api "$TOOL_CMD"
         cd "$WS"
         HOST_PLANTED_VAR=planted-$$ run --separate-stderr "$AB" codex exec "run the tool"
         [ "$status" -eq 0 ] || { echo "$output $stderr"; cut -c1-300 "$BATS_TEST_TMPDIR/api.log"; return 1; }
-        [[ "$output" == *AGENTBOX-DONE* ]]
+        assert_contained
         [[ "$stderr" == *"approval: never"*"sandbox: danger-full-access"* ]]
-        [ "$(cat "$WS/ran.txt")" = tool-ran ]
-        [[ "$(cat "$WS/leak.txt")" != *host-secret* ]]
-        ! grep -q planted "$WS/env.txt"
-        grep -q '^AGENT_SANDBOX=1$' "$WS/env.txt"
         grep -q '^CODEX_HOME=/home/agent/.codex$' "$WS/env.txt"
-        grep -q "blocked" "$WS/curl.txt"
         # the model's two turns, nothing else refused: analytics and the
         # plugin sync were never tried
         [ "$(grep -c '^POST /v1/responses' "$BATS_TEST_TMPDIR/api.log")" -eq 2 ]
