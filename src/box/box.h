@@ -77,6 +77,11 @@ struct box_mount {
  * selftest: each canary said, no command run). */
 enum { BOX_SELFTEST_OFF, BOX_SELFTEST_GATE, BOX_SELFTEST_SHOW };
 
+/* Whether the box shows /etc/agentbox (its README, the policy's
+ * box_files): only where the host has that directory, agentbox's own,
+ * made when it is installed. */
+bool box_etc_shown(void);
+
 /* Test builds only (tests/agentbox_test_main.c): a wall to leave out
  * ("landlock", "seccomp"), so that a test sees the self-test catch it. */
 extern const char *box_test_break;

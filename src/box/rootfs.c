@@ -496,10 +496,15 @@ static void remount_ro_tmpfs(const char *path);
  * /etc/agentbox (agentbox's own configuration directory; installing
  * agentbox makes it), a small read-only tmpfs over it holds the note;
  * the host's files there are not the box's business. */
-static void write_readme(const struct policy *p)
+bool box_etc_shown(void)
 {
         struct stat st;
-        if (stat("/etc/agentbox", &st) < 0 || !S_ISDIR(st.st_mode))
+        return stat("/etc/agentbox", &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static void write_readme(const struct policy *p)
+{
+        if (!box_etc_shown())
                 return;
         if (mount("tmpfs", "/etc/agentbox", "tmpfs",
                   MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=64k") < 0)

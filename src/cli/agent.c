@@ -64,9 +64,20 @@ static char *on_path(const char *name)
         return NULL;
 }
 
+/* DIR/package.json, parsed (NULL: none, or not JSON). */
+static json_object *package_json(const char *dir)
+{
+        char pj[PATH_MAX + 16];
+        snprintf(pj, sizeof(pj), "%s/package.json", dir);
+        size_t len = 0;
+        _cleanup_free_ char *text =
+                fileio_read_small(AT_FDCWD, pj, false, 1u << 20, &len);
+        return text ? json_tokener_parse(text) : NULL;
+}
+
 /* The directory of the npm package that holds file (a package.json naming
- * pkg, at most 4 levels up), or NULL. */
-static char *package_of(const char *file, const char *pkg)
+ * pkg, at most 4 levels up), or NULL; its package.json in *json. */
+static char *package_of(const char *file, const char *pkg, json_object **json)
 {
         char dir[PATH_MAX];
         snprintf(dir, sizeof(dir), "%s", file);
@@ -75,22 +86,18 @@ static char *package_of(const char *file, const char *pkg)
                 if (!slash || slash == dir)
                         return NULL;
                 *slash = 0;
-                char pj[PATH_MAX + 16], buf[4096];
-                snprintf(pj, sizeof(pj), "%s/package.json", dir);
-                int fd = open(pj, O_RDONLY | O_CLOEXEC);
-                if (fd < 0)
-                        continue;
-                ssize_t n = read(fd, buf, sizeof(buf) - 1);
-                close(fd);
-                if (n <= 0)
-                        continue;
-                buf[n] = 0;
-                char want[256];
-                snprintf(want, sizeof(want), "\"name\": \"%s\"", pkg);
-                char want2[256];
-                snprintf(want2, sizeof(want2), "\"name\":\"%s\"", pkg);
-                if (strstr(buf, want) || strstr(buf, want2))
-                        return strdup(dir);
+                json_object *o = package_json(dir), *name = NULL;
+                if (o && json_object_object_get_ex(o, "name", &name) &&
+                    json_object_is_type(name, json_type_string) &&
+                    strcmp(json_object_get_string(name), pkg) == 0) {
+                        char *d = strdup(dir);
+                        if (d)
+                                *json = o;
+                        else
+                                json_object_put(o);
+                        return d;
+                }
+                json_object_put(o);
         }
         return NULL;
 }
@@ -131,43 +138,28 @@ static int add_mount(struct policy *l, const char *src, const char *target,
         return 0;
 }
 
-/* agentbox's own directory for an agent's state, made now (0700): one
- * per user (agents/NAME), or one per workspace (projects/HASH/NAME, the
- * hash of its path: no project's box sees another's). */
+/* agentbox's own directory for an agent's state, made now (0700) and
+ * opened following no link (statedir.h): one per user (agents/NAME), or
+ * one per workspace (projects/HASH/NAME, the hash of its path: no
+ * project's box sees another's).  Its descriptor, its path in out. */
 static int state_dir(const char *agent, const char *project, char *out,
                      size_t size, struct ab_err *err)
 {
-        const char *x = geteuid() == 0 ? NULL : getenv("XDG_DATA_HOME");
-        char base[PATH_MAX];
-        if (statedir_base_override)
-                snprintf(base, sizeof(base), "%s", statedir_base_override);
-        else if (x && x[0] == '/')
-                snprintf(base, sizeof(base), "%s/agentbox", x);
-        else {
-                _cleanup_free_ char *h = policy_expand_home("~");
-                if (!h)
-                        return err_set(err, -ENOENT, "no home directory");
-                snprintf(base, sizeof(base), "%s/.local/share/agentbox", h);
-        }
-        int w;
+        char rel[128];
         if (project) {
                 char hash[65];
                 policy_sha256_hex(project, strlen(project), hash);
                 hash[16] = 0;
-                w = snprintf(out, size, "%s/projects/%s/%s", base, hash, agent);
+                snprintf(rel, sizeof(rel), "projects/%s/%s", hash, agent);
         } else
-                w = snprintf(out, size, "%s/agents/%s", base, agent);
-        if (w < 0 || (size_t)w >= size)
-                return err_set(err, -ENAMETOOLONG, "%s: name too long", base);
-        int r = fileio_mkdirs(out, 0700);
-        if (r < 0)
-                return err_setx(err, r, "%s", out);
-        struct stat st;
-        if (lstat(out, &st) < 0 || !S_ISDIR(st.st_mode) ||
-            st.st_uid != geteuid())
-                return err_set(err, -EPERM,
-                               "%s: not a directory of yours; remove it", out);
-        return 0;
+                snprintf(rel, sizeof(rel), "agents/%s", agent);
+        int fd = statedir_open_kind(STATEDIR_DATA, rel, err);
+        if (fd >= 0 && fileio_fd_path(fd, out, size) < 0) {
+                int e = -errno;
+                close(fd);
+                return err_setx(err, e, "the state directory %s", rel);
+        }
+        return fd;
 }
 
 /* ---- the agents ---------------------------------------------------------- */
@@ -176,6 +168,7 @@ struct agent_run {
         const struct agent_def *def;
         enum policy_profile profile;
         char state[PATH_MAX]; /* its state directory, on the host */
+        int state_fd;         /* and open (-1 until made) */
         bool deny_file;       /* its deny list is in /etc/agentbox */
         char *base_url;       /* where its requests go instead, or NULL */
         char *workspace;
@@ -429,15 +422,13 @@ static int foreign_rule(void *arg, const char *name, unsigned char type)
 static int codex_quarantine(int dfd, const char *state, struct ab_err *err)
 {
         size_t len = 0;
-        struct stat st;
-        if (fstatat(dfd, "config.toml", &st, AT_SYMLINK_NOFOLLOW) < 0)
-                return errno == ENOENT ? 0 : err_setx(err, -errno,
-                                                      "%s/config.toml", state);
-        _cleanup_free_ char *t =
-                S_ISREG(st.st_mode)
-                        ? fileio_read_small(dfd, "config.toml", true,
-                                            AGENTCFG_MAX, &len)
-                        : NULL;
+        _cleanup_free_ char *t = NULL;
+        int r = agentcfg_read(dfd, "config.toml", &t, &len);
+        if (r == 0 && !t)
+                return 0;
+        if (r < 0 && r != -EINVAL)
+                return err_setx(err, r, "%s/config.toml", state);
+        /* what cannot be read as a small file is held back too */
         bool risky = !t || memchr(t, 0, len);
         static const char *const words[] = {"mcp", "notify", "hook", "\\u",
                                             "\\U"};
@@ -470,13 +461,11 @@ static int codex_prepare(struct agent_run *r, struct policy_stack *s,
                                   r->base_url);
                 return -EINVAL;
         }
-        int dfd = open(r->state, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-                                         O_CLOEXEC);
+        int dfd = r->state_fd;
         char shown[PATH_MAX + 32];
         snprintf(shown, sizeof(shown), "%s/rules/agentbox.rules", r->state);
-        int rc = dfd < 0 ? err_setx(&err, -errno, "%s", r->state)
-                         : agentcfg_put(dfd, "rules", "agentbox.rules",
-                                        codex_rules, shown, &err);
+        int rc = agentcfg_put(dfd, "rules", "agentbox.rules", codex_rules,
+                              shown, &err);
         /* shared: a config.toml that could start a program (an MCP
          * server, a notify command, a hook; escapes could spell them) is
          * moved aside, since every project's box can write it; exec reads
@@ -494,8 +483,6 @@ static int codex_prepare(struct agent_run *r, struct policy_stack *s,
                         err_setx(&err, rc, "%s/rules", r->state);
                 close(rd);
         }
-        if (dfd >= 0)
-                close(dfd);
         if (rc < 0)
                 policy_errors_add(errs, "%s", err.msg);
         return rc;
@@ -567,12 +554,19 @@ static int gemini_settings(const char *in, size_t len, void *arg, char **out,
         return agentcfg_gemini(in, len, *(unsigned *)arg, out, err);
 }
 
-static bool env_has(const struct policy *e, const char *name)
+/* The value the box's environment gets for name (set, or passed from
+ * ours), or NULL; its rule in *rule when given. */
+static const char *env_value(const struct policy *e, const char *name,
+                             const struct policy_env **rule)
 {
         for (size_t i = 0; i < e->n_env; i++)
-                if (strcmp(e->env[i].name, name) == 0)
-                        return e->env[i].value || getenv(name);
-        return false;
+                if (strcmp(e->env[i].name, name) == 0) {
+                        if (rule)
+                                *rule = &e->env[i];
+                        return e->env[i].value ? e->env[i].value
+                                               : getenv(name);
+                }
+        return NULL;
 }
 
 static int add_box_file(struct policy *e, const char *name, const char *text)
@@ -599,23 +593,17 @@ static int gemini_prepare(struct agent_run *r, struct policy_stack *s,
 {
         struct ab_err err = {0};
         unsigned want =
-                (env_has(&s->effective, "GOOGLE_GEMINI_BASE_URL")
+                (env_value(&s->effective, "GOOGLE_GEMINI_BASE_URL", NULL)
                          ? AGENTCFG_KEY_AUTH
                          : 0) |
                 (r->telemetry ? 0 : AGENTCFG_QUIET) |
                 (r->shared ? AGENTCFG_NO_CODE : 0) |
                 (r->profile == POLICY_PROFILE_INTERACTIVE ? AGENTCFG_ASK : 0);
-        int dfd = open(r->state, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-                                         O_CLOEXEC);
         char shown[PATH_MAX + 16];
         snprintf(shown, sizeof(shown), "%s/settings.json", r->state);
-        int rc = dfd < 0 ? err_setx(&err, -errno, "%s", r->state)
-                         : agentcfg_update(dfd, "settings.json", shown,
-                                           gemini_settings, &want, &err);
-        if (dfd >= 0)
-                close(dfd);
-        struct stat st;
-        if (rc == 0 && stat("/etc/agentbox", &st) == 0 && S_ISDIR(st.st_mode)) {
+        int rc = agentcfg_update(r->state_fd, "settings.json", shown,
+                                 gemini_settings, &want, &err);
+        if (rc == 0 && box_etc_shown()) {
                 rc = add_box_file(&s->effective, GEMINI_DENY_FILE, gemini_deny);
                 r->deny_file = rc == 0;
                 /* interactive: its folder trust asked, not a file the box
@@ -678,14 +666,10 @@ static const struct agent_def *agent_find(const char *name)
 /* The platform packages (optionalDependencies: Codex's and Claude
  * Code's native binaries) that npm put beside pkg instead of inside it,
  * read-only at their own paths too. */
-static int hoisted_mounts(struct policy *l, const char *pkg, const char *name)
+static int hoisted_mounts(struct policy *l, const char *pkg, const char *name,
+                          json_object *o)
 {
-        char pj[PATH_MAX + 16];
-        snprintf(pj, sizeof(pj), "%s/package.json", pkg);
-        size_t len = 0;
-        _cleanup_free_ char *text =
-                fileio_read_small(AT_FDCWD, pj, false, 1u << 20, &len);
-        json_object *o = text ? json_tokener_parse(text) : NULL, *deps = NULL;
+        json_object *deps = NULL;
         /* the node_modules pkg is in: one up, two for a @scope/ name */
         char root[PATH_MAX];
         snprintf(root, sizeof(root), "%s", pkg);
@@ -695,7 +679,7 @@ static int hoisted_mounts(struct policy *l, const char *pkg, const char *name)
                         *s = 0;
         }
         int r = 0;
-        if (o && json_object_object_get_ex(o, "optionalDependencies", &deps) &&
+        if (json_object_object_get_ex(o, "optionalDependencies", &deps) &&
             json_object_is_type(deps, json_type_object)) {
                 json_object_object_foreach(deps, k, v) {
                         (void)v;
@@ -711,14 +695,14 @@ static int hoisted_mounts(struct policy *l, const char *pkg, const char *name)
                                 break;
                 }
         }
-        json_object_put(o);
         return r;
 }
 
 static int install_mounts(struct policy *l, const struct agent_def *d,
                           const char *real, struct ab_err *err)
 {
-        _cleanup_free_ char *pkg = package_of(real, d->package);
+        json_object *pj = NULL;
+        _cleanup_free_ char *pkg = package_of(real, d->package, &pj);
         char dir[PATH_MAX];
         snprintf(dir, sizeof(dir), "%s", real);
         char *slash = strrchr(dir, '/');
@@ -726,7 +710,8 @@ static int install_mounts(struct policy *l, const struct agent_def *d,
                 *slash = 0;
         int r = add_mount(l, pkg ? pkg : dir, pkg ? pkg : dir, false);
         if (r == 0 && pkg)
-                r = hoisted_mounts(l, pkg, d->package);
+                r = hoisted_mounts(l, pkg, d->package, pj);
+        json_object_put(pj);
         if (r < 0 || !needs_node(real))
                 return r;
         _cleanup_free_ char *node = on_path("node");
@@ -786,10 +771,12 @@ static int agent_build(void *arg, const struct policy_stack *s,
                 return -errno;
         }
         int r = install_mounts(l, d, real, &err);
-        if (r == 0)
-                r = state_dir(d->name,
-                              conf->agent_state_project ? s->workspace : NULL,
-                              run->state, sizeof(run->state), &err);
+        if (r == 0) {
+                run->state_fd = state_dir(
+                        d->name, conf->agent_state_project ? s->workspace : NULL,
+                        run->state, sizeof(run->state), &err);
+                r = run->state_fd < 0 ? run->state_fd : 0;
+        }
         if (r == 0)
                 r = add_mount(l, run->state, d->home, true);
         for (size_t i = 0; r == 0 && i < d->n_hosts; i++) {
@@ -842,31 +829,23 @@ static int follow_base_url(struct agent_run *run, struct policy_stack *s,
                            struct policy_errors *errs)
 {
         const char *var = run->def->base_url;
-        const struct policy *e = &s->effective;
-        for (size_t i = 0; i < e->n_env; i++) {
-                if (strcmp(e->env[i].name, var) != 0)
-                        continue;
-                /* an untrusted project file's is no reason to allow a
-                 * host (it is refused as widening anyway) */
-                if (e->env[i].src.layer == POLICY_LAYER_PROJECT &&
-                    !s->project_trusted)
-                        return 0;
-                const char *v = e->env[i].value ? e->env[i].value : getenv(var);
-                if (!v)
-                        return 0;
-                if (!(run->base_url = strdup(v)))
-                        return -ENOMEM;
-                struct base_ctx c = {s, errs, 0};
-                if (policy_url_patterns(v, allow_base, &c) < 0) {
-                        policy_errors_add(errs,
-                                          "%s %s: not an http(s) URL with a "
-                                          "host",
-                                          var, v);
-                        return -EINVAL;
-                }
-                return c.r;
+        const struct policy_env *rule = NULL;
+        const char *v = env_value(&s->effective, var, &rule);
+        /* an untrusted project file's is no reason to allow a host (it is
+         * refused as widening anyway) */
+        if (!v || (rule->src.layer == POLICY_LAYER_PROJECT &&
+                   !s->project_trusted))
+                return 0;
+        if (!(run->base_url = strdup(v)))
+                return -ENOMEM;
+        struct base_ctx c = {s, errs, 0};
+        if (policy_url_patterns(v, allow_base, &c) < 0) {
+                policy_errors_add(errs,
+                                  "%s %s: not an http(s) URL with a host",
+                                  var, v);
+                return -EINVAL;
         }
-        return 0;
+        return c.r;
 }
 
 static int agent_after_load(struct policy_stack *s, void *arg,
@@ -876,6 +855,10 @@ static int agent_after_load(struct policy_stack *s, void *arg,
         int r = follow_base_url(run, s, errs);
         if (r == 0 && run->def->prepare)
                 r = run->def->prepare(run, s, errs);
+        /* the box has no use for it (and closes what it inherits) */
+        if (run->state_fd >= 0)
+                close(run->state_fd);
+        run->state_fd = -1;
         return r;
 }
 
@@ -917,7 +900,7 @@ static char **agent_command(void *arg)
 
 int cli_agent(struct policy *flags, const char *name, int argc, char **argv)
 {
-        struct agent_run run = {.argv = argv, .argc = argc};
+        struct agent_run run = {.argv = argv, .argc = argc, .state_fd = -1};
         struct policy_agent_hook agent = {name, agent_build, &run};
         /* the walls proven before the agent starts (box/selftest.c) */
         struct cli_agent_hooks hooks = {.selftest = BOX_SELFTEST_GATE,
@@ -930,6 +913,8 @@ int cli_agent(struct policy *flags, const char *name, int argc, char **argv)
         free(run.bin);
         free(run.base_url);
         free(run.workspace);
+        if (run.state_fd >= 0)
+                close(run.state_fd);
         for (size_t i = 0; i < run.n_opts; i++)
                 free(run.opts[i]);
         return status;

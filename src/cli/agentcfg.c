@@ -132,23 +132,31 @@ int agentcfg_gemini(const char *in, size_t len, unsigned flags, char **out,
         return *out ? 0 : err_set(err, -ENOMEM, "out of memory");
 }
 
+int agentcfg_read(int dir_fd, const char *name, char **out, size_t *len)
+{
+        struct stat st;
+        *out = NULL;
+        if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        *out = fileio_read_small(dir_fd, name, true, AGENTCFG_MAX, len);
+        return *out ? 0 : -EINVAL;
+}
+
 int agentcfg_update(int dir_fd, const char *name, const char *shown,
                     int (*fn)(const char *in, size_t len, void *arg,
                               char **out, struct ab_err *err),
                     void *arg, struct ab_err *err)
 {
         size_t len = 0;
-        struct stat st;
         _cleanup_free_ char *in = NULL;
-        if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-                in = fileio_read_small(dir_fd, name, true, AGENTCFG_MAX, &len);
-                if (!in)
-                        return err_set(err, -EINVAL,
-                                       "%s: not a regular file of at most "
-                                       "1 MiB; remove it",
-                                       shown);
-        } else if (errno != ENOENT)
-                return err_setx(err, -errno, "%s", shown);
+        int rr = agentcfg_read(dir_fd, name, &in, &len);
+        if (rr == -EINVAL)
+                return err_set(err, -EINVAL,
+                               "%s: not a regular file of at most 1 MiB; "
+                               "remove it",
+                               shown);
+        if (rr < 0)
+                return err_setx(err, rr, "%s", shown);
         _cleanup_free_ char *out = NULL;
         int r = fn(in, len, arg, &out, err);
         if (r < 0) {

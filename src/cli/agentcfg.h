@@ -26,6 +26,12 @@ enum {
 int agentcfg_gemini(const char *in, size_t len, unsigned flags, char **out,
                     struct ab_err *err);
 
+/* dir_fd/name read without following a link: 0 with *out NULL when
+ * there is none, 0 with *out malloc'ed (NUL-terminated, *len bytes), or
+ * -EINVAL when it is no regular file of at most AGENTCFG_MAX bytes, or
+ * -errno. */
+int agentcfg_read(int dir_fd, const char *name, char **out, size_t *len);
+
 /* Put text at dir_fd/name (a new file renamed over whatever the box left
  * there), made in the directory sub below dir_fd first when sub is given
  * (followed by no link).  0 or -errno, err filled. */

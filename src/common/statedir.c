@@ -43,10 +43,20 @@ const char *statedir_base_override;
 
 int statedir_open(const char *sub, struct ab_err *err)
 {
+        return statedir_open_kind(STATEDIR_STATE, sub, err);
+}
+
+int statedir_open_kind(enum statedir_kind kind, const char *sub,
+                       struct ab_err *err)
+{
         bool root = geteuid() == 0;
+        const char *xdg_var = kind == STATEDIR_DATA ? "XDG_DATA_HOME"
+                                                    : "XDG_STATE_HOME";
+        const char *below_home[] = {".local",
+                                    kind == STATEDIR_DATA ? "share" : "state"};
         const char *state = statedir_base_override ? statedir_base_override
                             : root                 ? NULL
-                                                   : getenv("XDG_STATE_HOME");
+                                                   : getenv(xdg_var);
         const char *home = root ? NULL : getenv("HOME");
         struct passwd *pw = NULL;
         if (!home || home[0] != '/') {
@@ -58,12 +68,14 @@ int statedir_open(const char *sub, struct ab_err *err)
         if (!base || base[0] != '/')
                 return err_set(err, -ENOENT,
                                "state directory: no home directory to keep "
-                               "agentbox's state in; set XDG_STATE_HOME");
+                               "agentbox's state in; set %s",
+                               xdg_var);
         /* The usual case, in one call: it all exists already. */
         char full[4096];
-        if (snprintf(full, sizeof(full), "%s%s/agentbox%s%s", base,
-                     xdg ? "" : "/.local/state", sub ? "/" : "",
-                     sub ? sub : "") < (int)sizeof(full)) {
+        if (snprintf(full, sizeof(full), "%s%s%s%s%s/agentbox%s%s", base,
+                     xdg ? "" : "/", xdg ? "" : below_home[0],
+                     xdg ? "" : "/", xdg ? "" : below_home[1],
+                     sub ? "/" : "", sub ? sub : "") < (int)sizeof(full)) {
                 int fd = fileio_open_nolinks(
                         AT_FDCWD, full, O_RDONLY | O_DIRECTORY | O_CLOEXEC,
                         root);
@@ -79,7 +91,6 @@ int statedir_open(const char *sub, struct ab_err *err)
                                      O_RDONLY | O_DIRECTORY | O_CLOEXEC, root);
         if (fd < 0)
                 return err_setx(err, -errno, "state directory: %s", base);
-        static const char *const below_home[] = {".local", "state"};
         for (size_t i = 0; !xdg && i < ARRAY_SIZE(below_home); i++) {
                 int next = step(fd, below_home[i], false, err);
                 close(fd);
@@ -91,8 +102,21 @@ int statedir_open(const char *sub, struct ab_err *err)
         close(fd);
         if (next < 0 || !sub)
                 return next;
-        fd = next;
-        next = step(fd, sub, true, err);
-        close(fd);
+        /* each component of sub in turn */
+        char path[4096];
+        if (snprintf(path, sizeof(path), "%s", sub) >= (int)sizeof(path)) {
+                close(next);
+                return err_set(err, -ENAMETOOLONG, "state directory: %s",
+                               sub);
+        }
+        char *save = NULL;
+        for (char *c = strtok_r(path, "/", &save); c;
+             c = strtok_r(NULL, "/", &save)) {
+                fd = next;
+                next = step(fd, c, true, err);
+                close(fd);
+                if (next < 0)
+                        return next;
+        }
         return next;
 }

@@ -15,6 +15,18 @@
  * by the caller. */
 int statedir_open(const char *sub, struct ab_err *err);
 
+/* Which of agentbox's directories: its state ($XDG_STATE_HOME/agentbox,
+ * ~/.local/state/agentbox: trust, workspaces, the audit log) or its data
+ * ($XDG_DATA_HOME/agentbox, ~/.local/share/agentbox: the agents' own
+ * state, kept for the user).  The test builds' override is the base of
+ * both. */
+enum statedir_kind { STATEDIR_STATE, STATEDIR_DATA };
+
+/* statedir_open in either, with sub a relative path of one or more
+ * components ("agents/claude"), each made and checked as sub is. */
+int statedir_open_kind(enum statedir_kind kind, const char *sub,
+                       struct ab_err *err);
+
 /* Test builds only (tests/agentbox_test_main.c): the base instead of
  * $XDG_STATE_HOME or the home's, for root too. */
 extern const char *statedir_base_override;
