@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include "box.h"
+#include "common/handoff.h"
 
 /* Child side, between clone and exec: print "agentbox: <msg>" and
  * _exit(125).  There is nobody to return an error to. */
@@ -17,7 +18,20 @@ _Noreturn void box_die_errno(int e, const char *fmt, ...)
 _Noreturn void box_child_main(const struct box_spec *spec, int sync_fd);
 
 /* Create the box's listening sockets and send them over sock (netbox.c). */
-void box_net_handoff(int sock, const struct policy *p);
+/* The box's listening sockets, made in its network namespace before it
+ * is entered (netbox.c). */
+struct box_listeners {
+        uint16_t tports[POLICY_TRANSPARENT_MAX]; /* in: the transparent ports */
+        int ntports;
+        struct handoff_msg msg; /* out: what was made */
+        int fds[HANDOFF_MAX];
+        const char *why; /* on error: what failed, and on which port */
+        uint16_t port;
+};
+/* 0, or -errno with why and port set (then none is left open). */
+int box_net_listen(struct box_listeners *l);
+/* Hand them to the supervisor on sock and close them and sock. */
+void box_net_handoff(int sock, struct box_listeners *l);
 
 /* Build the box's root and pivot into it (rootfs.c). */
 void box_rootfs_setup(struct box_spec *spec);

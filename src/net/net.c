@@ -20,18 +20,23 @@ int net_new(struct event_base *base, const struct policy *p, struct net **out,
                 return err_set(err, -ENOMEM, "out of memory");
         n->base = base;
         n->policy = p;
-        /* the host's own addresses and networks are internal too (read
-         * again, at most once a second, when they are needed) */
-        size_t host = netpat_internal_add_host();
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
-        n->host_ranges_at = now.tv_sec;
-        if (p->verbose)
+        /* The host's own addresses and networks are internal too: read
+         * when a decision first needs them (net_host_ranges_fresh), not
+         * at the start, since a box that never connects needs none (a
+         * quarter of a millisecond of netlink and /proc/net here); then
+         * again at most once a second.  -1 is no second of the clock. */
+        n->host_ranges_at = -1;
+        if (p->verbose) {
+                size_t host = netpat_internal_add_host();
+                struct timespec now;
+                clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+                n->host_ranges_at = now.tv_sec;
                 fprintf(stderr,
                         "agentbox: network: %zu of this host's own address "
                         "ranges (its interfaces' addresses and networks, its "
                         "gateways) are internal\n",
                         host);
+        }
         n->pipe[0] = n->pipe[1] = -1;
         n->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
                                               EVDNS_BASE_DISABLE_WHEN_INACTIVE);
