@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
@@ -189,6 +190,45 @@ static int load(struct policy_stack *s, enum policy_layer l, char *path,
 
 
 #define WORKSPACES_FILE "workspaces"
+/* Past this size the record is rewritten without the directories that no
+ * longer exist (a box's writes went with them): ~5,000 workspaces, so a
+ * machine that makes one per job does not read an ever longer file at
+ * every start. */
+#define WORKSPACES_PRUNE_AT (256 * 1024)
+#define WORKSPACES_MAX (64 * 1024 * 1024)
+
+/* The whole of fd from its start, NUL-terminated, after a newline at
+ * buf[0] (so every line, the first too, is "\n" LINE "\n" in it when the
+ * file ends in one); *len counts that newline.  NULL on error. */
+static char *read_lines(int fd, size_t *len)
+{
+        struct stat st;
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+            st.st_size > WORKSPACES_MAX)
+                return NULL;
+        size_t cap = (size_t)st.st_size + 2;
+        char *buf = malloc(cap);
+        if (!buf)
+                return NULL;
+        buf[0] = '\n';
+        size_t n = 1;
+        for (ssize_t r; n < cap - 1; n += (size_t)r) {
+                r = pread(fd, buf + n, cap - 1 - n, (off_t)(n - 1));
+                if (r < 0 && errno == EINTR) {
+                        r = 0;
+                        continue;
+                }
+                if (r < 0) {
+                        free(buf);
+                        return NULL;
+                }
+                if (r == 0)
+                        break;
+        }
+        buf[n] = 0;
+        *len = n;
+        return buf;
+}
 
 /* Was a directory strictly above dir once a box's workspace?  That box
  * could have written dir's agentbox.yaml (only a workspace's own one is a
@@ -203,50 +243,120 @@ static bool below_a_workspace(const char *dir)
         close(d);
         if (fd < 0)
                 return errno != ENOENT;
-        FILE *f = fdopen(fd, "r");
-        if (!f) {
-                close(fd);
+        size_t len = 0;
+        char *buf = read_lines(fd, &len);
+        close(fd);
+        if (!buf)
                 return true;
-        }
         bool below = false;
-        char line[PATH_MAX + 2];
-        while (!below && fgets(line, sizeof(line), f)) {
-                line[strcspn(line, "\n")] = 0;
+        for (char *save = NULL, *line = strtok_r(buf, "\n", &save);
+             !below && line;
+             line = strtok_r(NULL, "\n", &save))
                 below = line[0] == '/' && strcmp(line, dir) != 0 &&
                         path_is_under(dir, line);
-        }
-        fclose(f);
+        free(buf);
         return below;
+}
+
+/* Rewrite the record (buf, as read_lines made it, and dir, just added)
+ * without the directories that are gone, through a new file renamed over
+ * it; we hold the lock on the old one, and whoever waits for it looks
+ * again. */
+static void prune_workspaces(int d, char *buf, const char *dir)
+{
+        char tmp[64];
+        snprintf(tmp, sizeof(tmp), WORKSPACES_FILE ".%ld", (long)getpid());
+        int fd = openat(d, tmp,
+                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                        0600);
+        if (fd < 0)
+                return;
+        FILE *f = fdopen(fd, "w");
+        if (!f) {
+                close(fd);
+                (void)unlinkat(d, tmp, 0);
+                return;
+        }
+        for (char *line = buf + 1, *nl; *line; line = nl + 1) {
+                nl = strchr(line, '\n');
+                if (!nl)
+                        break; /* a cut last line: dropped */
+                *nl = 0;
+                struct stat st;
+                if (line[0] == '/' &&
+                    (lstat(line, &st) == 0 || errno != ENOENT))
+                        fprintf(f, "%s\n", line);
+                *nl = '\n';
+        }
+        fprintf(f, "%s\n", dir);
+        bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
+        ok = fclose(f) == 0 && ok;
+        if (!ok || renameat(d, tmp, d, WORKSPACES_FILE) < 0)
+                (void)unlinkat(d, tmp, 0);
 }
 
 int policy_record_workspace(const char *dir)
 {
+        if (strchr(dir, '\n'))
+                return -EINVAL;
         struct ab_err err = {0};
         int d = statedir_open(NULL, &err);
         if (d < 0)
                 return d;
-        int fd = openat(d, WORKSPACES_FILE,
-                        O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-                        0600);
-        close(d);
-        if (fd < 0)
-                return -errno;
-        FILE *f = fdopen(fd, "r+");
-        if (!f) {
+        int r = -EIO;
+        for (int tries = 0; tries < 8; tries++) {
+                int fd = openat(d, WORKSPACES_FILE,
+                                O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW |
+                                        O_CLOEXEC,
+                                0600);
+                if (fd < 0) {
+                        r = -errno;
+                        break;
+                }
+                /* one writer at a time; a record renamed over meanwhile
+                 * (pruned) is opened again */
+                struct stat st, now;
+                if (flock(fd, LOCK_EX) < 0 || fstat(fd, &st) < 0) {
+                        r = -errno;
+                        close(fd);
+                        break;
+                }
+                if (fstatat(d, WORKSPACES_FILE, &now, AT_SYMLINK_NOFOLLOW) <
+                            0 ||
+                    now.st_ino != st.st_ino || now.st_dev != st.st_dev) {
+                        close(fd);
+                        continue;
+                }
+                size_t len = 0, n = strlen(dir);
+                char *buf = read_lines(fd, &len);
+                char *needle = malloc(n + 3);
+                if (!buf || !needle) {
+                        free(buf);
+                        free(needle);
+                        close(fd);
+                        break;
+                }
+                needle[0] = '\n';
+                memcpy(needle + 1, dir, n);
+                needle[n + 1] = '\n';
+                needle[n + 2] = 0;
+                r = 0;
+                if (!memmem(buf, len, needle, n + 2)) {
+                        /* after a cut last line, a line of its own */
+                        const char *line = buf[len - 1] == '\n' ? needle + 1
+                                                                  : needle;
+                        size_t l = strlen(line);
+                        if (write(fd, line, l) != (ssize_t)l)
+                                r = -EIO;
+                        else if (len > WORKSPACES_PRUNE_AT)
+                                prune_workspaces(d, buf, dir);
+                }
+                free(needle);
+                free(buf);
                 close(fd);
-                return -ENOMEM;
+                break;
         }
-        char line[PATH_MAX + 2];
-        bool known = false;
-        while (!known && fgets(line, sizeof(line), f)) {
-                line[strcspn(line, "\n")] = 0;
-                known = strcmp(line, dir) == 0;
-        }
-        int r = strchr(dir, '\n') ? -EINVAL : 0;
-        if (!known && r == 0 && fprintf(f, "%s\n", dir) < 0)
-                r = -EIO;
-        if (fclose(f) != 0)
-                r = -EIO;
+        close(d);
         return r;
 }
 

@@ -4,6 +4,7 @@
  * workspace) and loads them as agentbox run would. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "common/fileio.h"
 #include "common/statedir.h"
 #include "policy/layers.h"
 
@@ -587,4 +589,55 @@ Test(layers, an_untrusted_project_cannot_turn_prompts_off_or_share_the_state)
                      e);
         cr_assert_eq(s.widens.n, 0);
         policy_stack_free(&s);
+}
+
+/* The record of workspaces: each once, a line of its own after a cut last
+ * line, and past its size rewritten without the directories that are
+ * gone (a machine that makes one per job must not read an ever longer
+ * file at every start), keeping those that exist and the new one. */
+Test(layers, the_workspace_record_stays_small_and_keeps_what_exists)
+{
+        char rec[160];
+        snprintf(rec, sizeof(rec), "%s/agentbox", dir);
+        mkdir(rec, 0700);
+        snprintf(rec, sizeof(rec), "%s/agentbox/workspaces", dir);
+        put(rec, "/gone/a\n/gone/b-cut");
+        char real[PATH_MAX];
+        cr_assert(realpath(ws, real));
+        cr_assert_eq(policy_record_workspace(real), 0);
+        cr_assert_eq(policy_record_workspace(real), 0);
+        size_t len = 0;
+        char *text = fileio_read_small(AT_FDCWD, rec, false, 1 << 20, &len);
+        cr_assert(text);
+        char want[2 * PATH_MAX + 64];
+        snprintf(want, sizeof(want), "/gone/a\n/gone/b-cut\n%s\n", real);
+        cr_assert_str_eq(text, want);
+        free(text);
+        cr_assert_eq(policy_record_workspace("/x\ny"), -EINVAL);
+
+        /* past 256 KiB: 6,000 gone, one that exists, then a new one */
+        FILE *f = fopen(rec, "w");
+        cr_assert(f);
+        for (int i = 0; i < 6000; i++)
+                fprintf(f, "/gone/abtest-workspace-%06d/with/a/longer/path\n", i);
+        fprintf(f, "%s\n", real);
+        fclose(f);
+        char sub[PATH_MAX + 8];
+        snprintf(sub, sizeof(sub), "%s/sub", real);
+        mkdir(sub, 0755);
+        cr_assert_eq(policy_record_workspace(sub), 0);
+        text = fileio_read_small(AT_FDCWD, rec, false, 1 << 20, &len);
+        cr_assert(text);
+        snprintf(want, sizeof(want), "%s\n%s\n", real, sub);
+        cr_assert_str_eq(text, want);
+        free(text);
+        /* and still read by the trust check: sub is below a workspace */
+        cr_assert_eq(policy_record_workspace(real), 0);
+        text = fileio_read_small(AT_FDCWD, rec, false, 1 << 20, &len);
+        cr_assert_str_eq(text, want);
+        free(text);
+        /* no temporary file left beside it */
+        char tmp[200];
+        snprintf(tmp, sizeof(tmp), "%s.%ld", rec, (long)getpid());
+        cr_assert(access(tmp, F_OK) < 0);
 }
