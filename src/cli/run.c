@@ -256,22 +256,6 @@ int cli_run_layers(struct policy *flags, const struct cli_agent_hooks *hooks,
         }
         struct policy *p = &stack.effective;
         p->selftest = hooks ? hooks->selftest : 0;
-        /* what this box writes below it, no trust: tree vouches for; with
-         * such trees, a box whose workspace cannot be recorded does not
-         * start */
-        int rec = policy_record_workspace(stack.workspace);
-        if (rec < 0 && p->trust_trees) {
-                say_safe(stderr,
-                         "agentbox: cannot record %s as a box's workspace in "
-                         "the state directory (%s), and your trust: trees "
-                         "would then vouch for a policy file this box writes "
-                         "below it; fix the state directory, or drop trust: "
-                         "from your config\n",
-                         stack.workspace, strerror(-rec));
-                policy_errors_free(&errs);
-                policy_stack_free(&stack);
-                return EXIT_AGENTBOX;
-        }
         for (size_t i = 0; i < p->allow.n; i++)
                 if (p->allow.v[i].shared_suffix)
                         say_safe(stderr,

@@ -250,18 +250,6 @@ static int prepare_spec(struct policy *p, char *const *argv,
         r = session_mounts_resolve(p, p->workspace, spec->repo_path,
                                    st.st_uid, &spec->mounts, &spec->n_mounts,
                                    err);
-        /* a read-write mount is written by the box as its workspace is:
-         * no trust: tree vouches for a policy file there either */
-        for (size_t i = 0; r == 0 && i < spec->n_mounts; i++)
-                if (spec->mounts[i].rw &&
-                    policy_record_workspace(spec->mounts[i].host) < 0 &&
-                    p->trust_trees)
-                        r = err_set(err, -EIO,
-                                    "cannot record %s (a read-write mount) "
-                                    "in the state directory, and your "
-                                    "trust: trees would then vouch for a "
-                                    "policy file the box writes there",
-                                    spec->mounts[i].host);
         if (r < 0)
                 return r;
         for (size_t i = 0; p->verbose && i < spec->n_mounts; i++)
@@ -285,6 +273,37 @@ static void print_plan(const char *plan)
                                 len - 2, l + 2);
                 l = nl ? nl + 1 : l + len;
         }
+}
+
+/* What this box writes below them, no trust: tree vouches for: the
+ * workspace and each read-write mount, recorded before anything runs in
+ * the box (while it builds its root: the record is not the box's to
+ * wait for).  With such trees, a box whose writes cannot be recorded
+ * does not start. */
+static int record_workspaces(const struct box_spec *spec, struct ab_err *err)
+{
+        const struct policy *p = spec->policy;
+        int r = policy_record_workspace(p->workspace);
+        if (r < 0 && p->trust_trees)
+                return err_set(err, r,
+                               "cannot record %s as a box's workspace in the "
+                               "state directory (%s), and your trust: trees "
+                               "would then vouch for a policy file this box "
+                               "writes below it; fix the state directory, or "
+                               "drop trust: from your config",
+                               p->workspace, strerror(-r));
+        for (size_t i = 0; i < spec->n_mounts; i++)
+                if (spec->mounts[i].rw &&
+                    policy_record_workspace(spec->mounts[i].host) < 0 &&
+                    p->trust_trees)
+                        return err_set(err, -EIO,
+                                       "cannot record %s (a read-write "
+                                       "mount) in the state directory, and "
+                                       "your trust: trees would then vouch "
+                                       "for a policy file the box writes "
+                                       "there",
+                                       spec->mounts[i].host);
+        return 0;
 }
 
 /* The protected paths of the workspace and, for a linked worktree, of its
@@ -480,10 +499,11 @@ int supervisor_run(struct policy *p, char *const *argv, struct ab_err *err)
          * handle, not a reason to die (the box has its own dispositions:
          * its init resets every signal before the command runs). */
         signal(SIGPIPE, SIG_IGN);
-        /* While the box builds its root: the protected paths held on the
-         * host, and the network side (audit log included), ready before
-         * anything runs in the box. */
-        if (prepare_protect(&spec, &prot, &repo_prot, &plan, err) < 0 ||
+        /* While the box builds its root: its writes recorded, the
+         * protected paths held on the host, and the network side (audit
+         * log included), ready before anything runs in the box. */
+        if (record_workspaces(&spec, err) < 0 ||
+            prepare_protect(&spec, &prot, &repo_prot, &plan, err) < 0 ||
             (s.handoff_fd >= 0 && (net_new(s.base, p, &s.net, err) < 0 ||
                                    start_net(&s) < 0)) ||
             drv->start(s.box, &(struct box_protect){.plan = plan,
