@@ -9,7 +9,8 @@
 #
 # Knobs: AGENTBOX (default build/agentbox), AGENTBOX_BASE (a binary to
 # compare with; default: build BASE_REV in a temporary worktree), RUNS
-# (per command per round, default 30), ROUNDS (default 10), TARGET (1.1).
+# (per command per round, default 30), ROUNDS (default 10), TARGET (1.1),
+# ONE (rounds of the one-at-a-time comparison at the end, default 200).
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -117,3 +118,19 @@ for w in ("small", "start20k"):
     print(f"ratio agentbox/base ({w}): {r:.3f} (target <= {target}, {ok}); "
           f"unprotected/base {u:.3f}; agentbox/bwrap {b:.2f}")
 PY
+
+# The same, one run of each command in turn (interleave.py): as agents are
+# started, with nothing of the previous run's teardown (its network
+# namespace, RCU callbacks) still on the CPUs.  Back-to-back blocks charge
+# each run with its predecessor's, and the base, whose cgroup moves wait
+# for an RCU grace period unless one just passed, is at its best there.
+ONE=${ONE:-200}
+for w in small start20k; do
+        ws=$tmp/$w
+        echo "one at a time ($w, $ONE rounds):"
+        python3 "$BENCH_DIR/interleave.py" "$ONE" \
+                $AGENTBOX_BASE run --net off --workspace "$ws" -- true ";;" \
+                $AGENTBOX run --net off --workspace "$ws" -- true ";;" \
+                $AGENTBOX run --net off "${unprotect[@]}" --workspace "$ws" -- true |
+                sed 's/^/  /'
+done
