@@ -369,17 +369,43 @@ static void stage_files(const char *shell, const struct policy *p)
                 box_die_errno(errno, "mkdir masked.d");
 }
 
-/* Bind src over dst (paths inside the box) and make it read-only. */
+/* A read-only, nosuid, nodev clone of src (a path inside the box), not
+ * yet attached anywhere: the fd. */
+static int ro_clone(const char *src)
+{
+        int m = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+        if (m < 0)
+                box_die_errno(errno, "cannot bind %s", src);
+        struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY |
+                                           MOUNT_ATTR_NOSUID |
+                                           MOUNT_ATTR_NODEV};
+        if (mount_setattr(m, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0)
+                box_die_errno(errno, "cannot make %s read-only", src);
+        return m;
+}
+
+/* Attach the detached mount m over dst, following a link at dst as
+ * mount(2) would: 0, or -errno (-ENOENT: nothing there). */
+static int attach(int m, const char *dst)
+{
+        return move_mount(m, "", AT_FDCWD, dst,
+                          MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_SYMLINKS) < 0
+                       ? -errno
+                       : 0;
+}
+
+/* Bind src over dst (paths inside the box), read-only: a clone made
+ * read-only before it is attached (three system calls; a bind and a
+ * remount by path cost twice as much). */
 static int bind_ro(const char *src, const char *dst)
 {
-        if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
-                return -errno;
-        if (mount(NULL, dst, NULL,
-                  MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV,
-                  NULL) < 0)
-                box_die_errno(errno, "cannot make %s read-only", dst);
-        return 0;
+        _cleanup_close_ int m = ro_clone(src);
+        return attach(m, dst);
 }
+
+/* The two stand-ins of what is hidden, each cloned read-only once; each
+ * mask is a clone of that (mask_etc closes them). */
+static int masked_src[2] = {-1, -1};
 
 static void mask(const char *path)
 {
@@ -389,9 +415,14 @@ static void mask(const char *path)
                         return; /* nothing there to hide */
                 box_die_errno(errno, "stat %s", path);
         }
-        const char *src = S_ISDIR(st.st_mode) ? STAGE "/masked.d"
-                                               : STAGE "/masked";
-        int r = bind_ro(src, path);
+        bool dir = S_ISDIR(st.st_mode);
+        int *src = &masked_src[dir];
+        if (*src < 0)
+                *src = ro_clone(dir ? STAGE "/masked.d" : STAGE "/masked");
+        _cleanup_close_ int m = open_tree(*src, "",
+                                          OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+                                                  AT_EMPTY_PATH);
+        int r = m < 0 ? -errno : attach(m, path);
         if (r < 0)
                 box_die_errno(-r, "cannot hide %s", path);
 }
@@ -440,6 +471,11 @@ static void mask_etc(void)
         }
         if (dir)
                 closedir(dir);
+        for (size_t i = 0; i < ARRAY_SIZE(masked_src); i++)
+                if (masked_src[i] >= 0) {
+                        close(masked_src[i]);
+                        masked_src[i] = -1;
+                }
 }
 
 static void replace_etc(const char *name)
