@@ -408,6 +408,15 @@ int box_protect_plan_path(struct ctx *c, const char *rel, enum protect_hold how,
                         return err_set(c->err, -ENAMETOOLONG, "%s", rel);
                 memcpy(name, name_start, end - at);
                 name[end - at] = 0;
+                /* Most names at the workspace's top are missing: try the
+                 * placeholder's link first (EEXIST: there is something;
+                 * look at it below), sparing a lookup that fails. */
+                if (dir == c->ws && c->node_dir >= 0 &&
+                    (last ? how == PROTECT_HOLD_NODE : !if_parent) &&
+                    linkat(c->node_dir, c->node_name, dir, name, 0) == 0) {
+                        c->bp->made++;
+                        return box_protect_add_item(c, rel, end, OP_HELD);
+                }
                 int fd = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
                 if (fd < 0 && errno != ENOENT)
                         return err_setx(c->err, -errno, "protected path %.*s",
