@@ -403,8 +403,10 @@ static int bind_ro(const char *src, const char *dst)
         return attach(m, dst);
 }
 
-/* The two stand-ins of what is hidden, each cloned read-only once; each
- * mask is a clone of that (mask_etc closes them). */
+/* The two stand-ins of what is hidden: the first mask of each kind is a
+ * read-only clone of it, and each later one a clone of that mount, once
+ * attached (a detached mount cannot be cloned before Linux 6.15);
+ * mask_etc closes them. */
 static int masked_src[2] = {-1, -1};
 
 static void mask(const char *path)
@@ -417,14 +419,17 @@ static void mask(const char *path)
         }
         bool dir = S_ISDIR(st.st_mode);
         int *src = &masked_src[dir];
-        if (*src < 0)
-                *src = ro_clone(dir ? STAGE "/masked.d" : STAGE "/masked");
-        _cleanup_close_ int m = open_tree(*src, "",
-                                          OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-                                                  AT_EMPTY_PATH);
+        bool first = *src < 0;
+        _cleanup_close_ int m =
+                first ? ro_clone(dir ? STAGE "/masked.d" : STAGE "/masked")
+                      : open_tree(*src, "",
+                                  OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+                                          AT_EMPTY_PATH);
         int r = m < 0 ? -errno : attach(m, path);
         if (r < 0)
                 box_die_errno(-r, "cannot hide %s", path);
+        if (first && (*src = fcntl(m, F_DUPFD_CLOEXEC, 3)) < 0)
+                box_die_errno(errno, "cannot hide %s", path);
 }
 
 /* Secrets every host may keep in /etc.  Mode bits hide them from the
