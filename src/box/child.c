@@ -79,19 +79,19 @@ static int loopback_up(const char **why)
         int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         if (s < 0) {
                 *why = "socket for lo";
-                return -errno;
+                return errno > 0 ? -errno : -EIO;
         }
         struct ifreq ifr = {0};
         strcpy(ifr.ifr_name, "lo");
         int r = 0;
         if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
                 *why = "reading lo's flags";
-                r = -errno;
+                r = errno > 0 ? -errno : -EIO;
         } else {
                 ifr.ifr_flags |= IFF_UP;
                 if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) {
                         *why = "bringing up lo";
-                        r = -errno;
+                        r = errno > 0 ? -errno : -EIO;
                 }
         }
         close(s);
@@ -107,7 +107,9 @@ static int loopback_up(const char **why)
  * join_ns() enters them before anything of the network is used.  The
  * helper is ours and gone before the box's cgroup or command exist.  It
  * shares our thread's memory, errno and malloc's caches too: it makes
- * system calls only, allocates nothing, and never exits the process. */
+ * system calls only, allocates nothing, never exits the process, and
+ * knows a failure by a call's return value (the errno it reads after may
+ * be ours: only a hint for the message, never taken as success). */
 struct ns_maker {
         int proc;     /* /proc, opened before the root changes */
         int net, ipc; /* the new namespaces, or -1 */
@@ -122,13 +124,13 @@ static int make_ns(void *arg)
 {
         struct ns_maker *m = arg;
         if (unshare(CLONE_NEWNET | CLONE_NEWIPC) < 0) {
-                m->err = errno;
+                m->err = errno > 0 ? errno : EIO; /* errno is shared */
                 return 1;
         }
         m->net = openat(m->proc, "thread-self/ns/net", O_RDONLY | O_CLOEXEC);
         m->ipc = openat(m->proc, "thread-self/ns/ipc", O_RDONLY | O_CLOEXEC);
         if (m->net < 0 || m->ipc < 0) {
-                m->err = errno;
+                m->err = errno > 0 ? errno : EIO;
                 return 1;
         }
         int r = loopback_up(&m->why);
