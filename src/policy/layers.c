@@ -190,11 +190,6 @@ static int load(struct policy_stack *s, enum policy_layer l, char *path,
 
 
 #define WORKSPACES_FILE "workspaces"
-/* Past this size the record is rewritten without the directories that no
- * longer exist (a box's writes went with them): ~5,000 workspaces, so a
- * machine that makes one per job does not read an ever longer file at
- * every start. */
-#define WORKSPACES_PRUNE_AT (256 * 1024)
 #define WORKSPACES_MAX (64 * 1024 * 1024)
 
 /* The whole of fd from its start, NUL-terminated, after a newline at
@@ -258,43 +253,6 @@ static bool below_a_workspace(const char *dir)
         return below;
 }
 
-/* Rewrite the record (buf, as read_lines made it, and dir, just added)
- * without the directories that are gone, through a new file renamed over
- * it; we hold the lock on the old one, and whoever waits for it looks
- * again. */
-static void prune_workspaces(int d, char *buf, const char *dir)
-{
-        char tmp[64];
-        snprintf(tmp, sizeof(tmp), WORKSPACES_FILE ".%ld", (long)getpid());
-        int fd = openat(d, tmp,
-                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                        0600);
-        if (fd < 0)
-                return;
-        FILE *f = fdopen(fd, "w");
-        if (!f) {
-                close(fd);
-                (void)unlinkat(d, tmp, 0);
-                return;
-        }
-        for (char *line = buf + 1, *nl; *line; line = nl + 1) {
-                nl = strchr(line, '\n');
-                if (!nl)
-                        break; /* a cut last line: dropped */
-                *nl = 0;
-                struct stat st;
-                if (line[0] == '/' &&
-                    (lstat(line, &st) == 0 || errno != ENOENT))
-                        fprintf(f, "%s\n", line);
-                *nl = '\n';
-        }
-        fprintf(f, "%s\n", dir);
-        bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
-        ok = fclose(f) == 0 && ok;
-        if (!ok || renameat(d, tmp, d, WORKSPACES_FILE) < 0)
-                (void)unlinkat(d, tmp, 0);
-}
-
 int policy_record_workspace(const char *dir)
 {
         if (strchr(dir, '\n'))
@@ -303,39 +261,23 @@ int policy_record_workspace(const char *dir)
         int d = statedir_open(NULL, &err);
         if (d < 0)
                 return d;
-        int r = -EIO;
-        for (int tries = 0; tries < 8; tries++) {
-                int fd = openat(d, WORKSPACES_FILE,
-                                O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW |
-                                        O_CLOEXEC,
-                                0600);
-                if (fd < 0) {
-                        r = -errno;
-                        break;
-                }
-                /* one writer at a time; a record renamed over meanwhile
-                 * (pruned) is opened again */
-                struct stat st, now;
-                if (flock(fd, LOCK_EX) < 0 || fstat(fd, &st) < 0) {
-                        r = -errno;
-                        close(fd);
-                        break;
-                }
-                if (fstatat(d, WORKSPACES_FILE, &now, AT_SYMLINK_NOFOLLOW) <
-                            0 ||
-                    now.st_ino != st.st_ino || now.st_dev != st.st_dev) {
-                        close(fd);
-                        continue;
-                }
-                size_t len = 0, n = strlen(dir);
-                char *buf = read_lines(fd, &len);
-                char *needle = malloc(n + 3);
-                if (!buf || !needle) {
-                        free(buf);
-                        free(needle);
-                        close(fd);
-                        break;
-                }
+        int fd = openat(d, WORKSPACES_FILE,
+                        O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+                        0600);
+        close(d);
+        if (fd < 0)
+                return -errno;
+        /* one writer at a time: two runs never both add the same line */
+        if (flock(fd, LOCK_EX) < 0) {
+                int e = -errno;
+                close(fd);
+                return e;
+        }
+        int r = -ENOMEM;
+        size_t len = 0, n = strlen(dir);
+        char *buf = read_lines(fd, &len);
+        char *needle = malloc(n + 3);
+        if (buf && needle) {
                 needle[0] = '\n';
                 memcpy(needle + 1, dir, n);
                 needle[n + 1] = '\n';
@@ -348,15 +290,11 @@ int policy_record_workspace(const char *dir)
                         size_t l = strlen(line);
                         if (write(fd, line, l) != (ssize_t)l)
                                 r = -EIO;
-                        else if (len > WORKSPACES_PRUNE_AT)
-                                prune_workspaces(d, buf, dir);
                 }
-                free(needle);
-                free(buf);
-                close(fd);
-                break;
         }
-        close(d);
+        free(needle);
+        free(buf);
+        close(fd);
         return r;
 }
 
