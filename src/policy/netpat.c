@@ -316,17 +316,21 @@ static const struct range internal[] = {
         {AF_INET6, {0x20, 0x02}, 16},          /* 6to4 (embeds IPv4) */
 };
 
-/* The host's own, added at the start (netpat_internal_add_host). */
+/* The host's own (netpat_internal_add_host).  Never read (its first
+ * read failed): every address is internal, until a read succeeds. */
 #define HOST_RANGES 256
 static struct range host_ranges[HOST_RANGES];
 static size_t n_host_ranges;
+static bool host_read, host_unknown;
+
+int (*netpat_getifaddrs)(struct ifaddrs **) = getifaddrs;
 
 bool netpat_addr_is_internal(const struct sockaddr *sa)
 {
         uint8_t a[16] = {0};
         uint16_t port = 0;
         int fam = sa_parts(sa, a, &port);
-        if (fam < 0)
+        if (fam < 0 || host_unknown)
                 return true;
         for (size_t i = 0; i < sizeof(internal) / sizeof(internal[0]); i++)
                 if (internal[i].family == fam &&
@@ -413,44 +417,50 @@ static void add_gateways(void)
 
 size_t netpat_internal_add_host(void)
 {
-        /* afresh each time: the host's addresses as they are now */
-        n_host_ranges = 0;
+        /* afresh each time: the host's addresses as they are now; when
+         * they cannot be read, what was read before stands, and before
+         * any read, everything is internal (fail closed) */
         struct ifaddrs *ifs = NULL;
-        if (getifaddrs(&ifs) == 0) {
-                for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
-                        if (!i->ifa_addr)
-                                continue;
-                        int fam = i->ifa_addr->sa_family;
-                        if (fam == AF_INET) {
-                                const struct sockaddr_in *a =
-                                        (const void *)i->ifa_addr;
-                                const struct sockaddr_in *m =
-                                        (const void *)i->ifa_netmask;
-                                uint8_t ad[4], mk[4] = {255, 255, 255, 255};
-                                memcpy(ad, &a->sin_addr, 4);
-                                if (m)
-                                        memcpy(mk, &m->sin_addr, 4);
-                                add_host_range(AF_INET, ad, 32);
-                                add_host_range(AF_INET, ad,
-                                               mask_prefix(mk, 4));
-                        } else if (fam == AF_INET6) {
-                                const struct sockaddr_in6 *a =
-                                        (const void *)i->ifa_addr;
-                                const struct sockaddr_in6 *m =
-                                        (const void *)i->ifa_netmask;
-                                uint8_t mk[16];
-                                memset(mk, 0xff, sizeof(mk));
-                                if (m)
-                                        memcpy(mk, &m->sin6_addr, 16);
-                                add_host_range(AF_INET6,
-                                               a->sin6_addr.s6_addr, 128);
-                                add_host_range(AF_INET6,
-                                               a->sin6_addr.s6_addr,
-                                               mask_prefix(mk, 16));
-                        }
-                }
-                freeifaddrs(ifs);
+        if (netpat_getifaddrs(&ifs) < 0) {
+                host_unknown = !host_read;
+                return n_host_ranges;
         }
+        n_host_ranges = 0;
+        host_read = true;
+        host_unknown = false;
+        for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+                if (!i->ifa_addr)
+                        continue;
+                int fam = i->ifa_addr->sa_family;
+                if (fam == AF_INET) {
+                        const struct sockaddr_in *a =
+                                (const void *)i->ifa_addr;
+                        const struct sockaddr_in *m =
+                                (const void *)i->ifa_netmask;
+                        uint8_t ad[4], mk[4] = {255, 255, 255, 255};
+                        memcpy(ad, &a->sin_addr, 4);
+                        if (m)
+                                memcpy(mk, &m->sin_addr, 4);
+                        add_host_range(AF_INET, ad, 32);
+                        add_host_range(AF_INET, ad,
+                                       mask_prefix(mk, 4));
+                } else if (fam == AF_INET6) {
+                        const struct sockaddr_in6 *a =
+                                (const void *)i->ifa_addr;
+                        const struct sockaddr_in6 *m =
+                                (const void *)i->ifa_netmask;
+                        uint8_t mk[16];
+                        memset(mk, 0xff, sizeof(mk));
+                        if (m)
+                                memcpy(mk, &m->sin6_addr, 16);
+                        add_host_range(AF_INET6,
+                                       a->sin6_addr.s6_addr, 128);
+                        add_host_range(AF_INET6,
+                                       a->sin6_addr.s6_addr,
+                                       mask_prefix(mk, 16));
+                }
+        }
+        freeifaddrs(ifs);
         add_gateways();
         return n_host_ranges;
 }

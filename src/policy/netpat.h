@@ -68,5 +68,10 @@ bool netpat_addr_is_internal(const struct sockaddr *sa);
 
 /* Set this host's own addresses, the networks its interfaces are on and
  * the gateways of its routes as internal too, IPv4 and IPv6, as they are
- * now (again: afresh); how many ranges that is. */
+ * now (again: afresh); how many ranges that is.  If the interfaces cannot
+ * be read, the last read stands; if none ever could, every address is
+ * internal until one can. */
 size_t netpat_internal_add_host(void);
+struct ifaddrs;
+/* getifaddrs, unless a test puts its own */
+extern int (*netpat_getifaddrs)(struct ifaddrs **);

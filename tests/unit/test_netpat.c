@@ -1,4 +1,5 @@
 #include <criterion/criterion.h>
+#include <ifaddrs.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,4 +204,30 @@ Test(netpat, premapped_names)
         p.net = POLICY_NET_OFF;
         cr_assert_eq(policy_premapped_names(&p, names), 0);
         policy_free(&p);
+}
+
+static int no_ifaddrs(struct ifaddrs **out)
+{
+        (void)out;
+        errno = EMFILE;
+        return -1;
+}
+
+/* The host's own addresses read when they cannot be: before any read,
+ * every address counts as internal (nothing is dialled that the policy
+ * does not name); after one, that read stands. */
+Test(netpat, host_ranges_that_cannot_be_read_fail_closed)
+{
+        struct sockaddr_storage out = sa("8.8.8.8", 443);
+        netpat_getifaddrs = no_ifaddrs;
+        netpat_internal_add_host();
+        cr_assert(netpat_addr_is_internal((void *)&out));
+        netpat_getifaddrs = getifaddrs;
+        netpat_internal_add_host();
+        cr_assert_not(netpat_addr_is_internal((void *)&out));
+        /* a later failure keeps the last read: 8.8.8.8 stays outside */
+        netpat_getifaddrs = no_ifaddrs;
+        netpat_internal_add_host();
+        cr_assert_not(netpat_addr_is_internal((void *)&out));
+        netpat_getifaddrs = getifaddrs;
 }
