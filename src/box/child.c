@@ -79,19 +79,19 @@ static int loopback_up(const char **why)
         int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         if (s < 0) {
                 *why = "socket for lo";
-                return errno > 0 ? -errno : -EIO;
+                return box_helper_errno();
         }
         struct ifreq ifr = {0};
         strcpy(ifr.ifr_name, "lo");
         int r = 0;
         if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
                 *why = "reading lo's flags";
-                r = errno > 0 ? -errno : -EIO;
+                r = box_helper_errno();
         } else {
                 ifr.ifr_flags |= IFF_UP;
                 if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) {
                         *why = "bringing up lo";
-                        r = errno > 0 ? -errno : -EIO;
+                        r = box_helper_errno();
                 }
         }
         close(s);
@@ -108,13 +108,13 @@ static int loopback_up(const char **why)
  * helper is ours and gone before the box's cgroup or command exist.  It
  * shares our thread's memory, errno and malloc's caches too: it makes
  * system calls only, allocates nothing, never exits the process, and
- * knows a failure by a call's return value (the errno it reads after may
- * be ours: only a hint for the message, never taken as success). */
+ * knows a failure by a call's return value (box_helper_errno). */
 struct ns_maker {
         int proc;     /* /proc, opened before the root changes */
         int net, ipc; /* the new namespaces, or -1 */
         int err;
         const char *why; /* what failed, when err */
+        uint16_t port;   /* and on which port, or 0 */
         struct box_listeners *listen; /* made in the namespace, or NULL */
         pid_t pid;
         char stack[16384] __attribute__((aligned(16)));
@@ -124,20 +124,22 @@ static int make_ns(void *arg)
 {
         struct ns_maker *m = arg;
         if (unshare(CLONE_NEWNET | CLONE_NEWIPC) < 0) {
-                m->err = errno > 0 ? errno : EIO; /* errno is shared */
+                m->err = -box_helper_errno();
                 return 1;
         }
         m->net = openat(m->proc, "thread-self/ns/net", O_RDONLY | O_CLOEXEC);
         m->ipc = openat(m->proc, "thread-self/ns/ipc", O_RDONLY | O_CLOEXEC);
         if (m->net < 0 || m->ipc < 0) {
-                m->err = errno > 0 ? errno : EIO;
+                m->err = -box_helper_errno();
                 return 1;
         }
         int r = loopback_up(&m->why);
         if (r == 0 && m->listen) {
                 r = box_net_listen(m->listen);
-                if (r < 0)
+                if (r < 0) {
                         m->why = m->listen->why;
+                        m->port = m->listen->port;
+                }
         }
         if (r < 0) {
                 m->err = -r;
@@ -163,9 +165,9 @@ static void join_ns(struct ns_maker *m)
         int ws = 0;
         if (waitpid(m->pid, &ws, 0) != m->pid)
                 box_die_errno(errno, "waiting for the box's network");
-        if (m->why && m->listen && m->why == m->listen->why)
+        if (m->why && m->port)
                 box_die_errno(m->err, "%s (port %u)", m->why,
-                              (unsigned)m->listen->port);
+                              (unsigned)m->port);
         if (m->why)
                 box_die_errno(m->err, "%s", m->why);
         if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0 || m->net < 0 ||

@@ -1,6 +1,7 @@
 /* Process-tier internals shared by the files of src/box/. */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -30,6 +31,14 @@ struct box_listeners {
 };
 /* 0, or -errno with why and port set (then none is left open). */
 int box_net_listen(struct box_listeners *l);
+/* In the helper that makes the box's network namespace (child.c), which
+ * shares errno with the box's own thread, setting it meanwhile: a call's
+ * failure is known by its return value, and errno read after is only a
+ * hint for the message.  -errno, never 0. */
+static inline int box_helper_errno(void)
+{
+        return errno > 0 ? -errno : -EIO;
+}
 /* Hand them to the supervisor on sock and close them and sock. */
 void box_net_handoff(int sock, struct box_listeners *l);
 

@@ -16,14 +16,6 @@
 #include "internal.h"
 #include "common/handoff.h"
 
-/* The helper shares its thread's errno with the box's own thread, which
- * sets it too meanwhile: what failed is known by the return value, and
- * the number read after is only a hint, never 0. */
-static int failed(void)
-{
-        return errno > 0 ? -errno : -EIO;
-}
-
 /* A socket of type bound to addr:port (listening, if a stream), or
  * -errno with what failed in *why. */
 static int bound(int type, uint32_t addr, uint16_t port, const char **why)
@@ -31,7 +23,7 @@ static int bound(int type, uint32_t addr, uint16_t port, const char **why)
         int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
         if (fd < 0) {
                 *why = "socket for the box's network";
-                return failed();
+                return box_helper_errno();
         }
         int one = 1;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -43,13 +35,13 @@ static int bound(int type, uint32_t addr, uint16_t port, const char **why)
         if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
                 *why = addr ? "binding 127.0.0.1 in the box"
                             : "binding 0.0.0.0 in the box";
-                int e = failed();
+                int e = box_helper_errno();
                 close(fd);
                 return e;
         }
         if (type == SOCK_STREAM && listen(fd, 128) < 0) {
                 *why = "listen in the box";
-                int e = failed();
+                int e = box_helper_errno();
                 close(fd);
                 return e;
         }
