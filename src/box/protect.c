@@ -408,14 +408,14 @@ int box_protect_plan_path(struct ctx *c, const char *rel, enum protect_hold how,
                         return err_set(c->err, -ENAMETOOLONG, "%s", rel);
                 memcpy(name, name_start, end - at);
                 name[end - at] = 0;
-                /* Most names at the workspace's top are missing: try the
-                 * placeholder's link first (EEXIST: there is something;
-                 * look at it below), sparing a lookup that fails. */
-                if (dir == c->ws && c->node_dir >= 0 &&
-                    (last ? how == PROTECT_HOLD_NODE : !if_parent) &&
-                    linkat(c->node_dir, c->node_name, dir, name, 0) == 0) {
-                        c->bp->made++;
-                        return box_protect_add_item(c, rel, end, OP_HELD);
+                /* Most names at the workspace's top are missing: hold
+                 * them at once (-EEXIST: there is something; look at it
+                 * below), sparing a lookup that fails. */
+                if (dir == c->ws &&
+                    (last ? how == PROTECT_HOLD_NODE : !if_parent)) {
+                        int r = hold(c, dir, name, rel, end, PROTECT_HOLD_NODE);
+                        if (r != -EEXIST)
+                                return r;
                 }
                 int fd = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
                 if (fd < 0 && errno != ENOENT)
