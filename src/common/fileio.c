@@ -102,15 +102,11 @@ int fileio_open_subdir(int dirfd, const char *name)
                       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
-char *fileio_read_small(int dirfd, const char *path, bool no_links,
-                        size_t max, size_t *len)
+char *fileio_read_fd(int fd, size_t max, size_t *len)
 {
-        int fd = fileio_open_nolinks(dirfd, path,
-                                     O_RDONLY | O_NONBLOCK | O_CLOEXEC,
-                                     no_links);
         struct stat st;
         char *buf = NULL;
-        if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
             st.st_size <= (off_t)max &&
             (buf = malloc((size_t)st.st_size + 1))) {
                 ssize_t n = read(fd, buf, (size_t)st.st_size);
@@ -122,6 +118,16 @@ char *fileio_read_small(int dirfd, const char *path, bool no_links,
                         *len = (size_t)n;
                 }
         }
+        return buf;
+}
+
+char *fileio_read_small(int dirfd, const char *path, bool no_links,
+                        size_t max, size_t *len)
+{
+        int fd = fileio_open_nolinks(dirfd, path,
+                                     O_RDONLY | O_NONBLOCK | O_CLOEXEC,
+                                     no_links);
+        char *buf = fd >= 0 ? fileio_read_fd(fd, max, len) : NULL;
         if (fd >= 0)
                 close(fd);
         return buf;

@@ -37,6 +37,8 @@ int fileio_open_subdir(int dirfd, const char *name);
  * reader) or is over max bytes. */
 char *fileio_read_small(int dirfd, const char *path, bool no_links,
                         size_t max, size_t *len);
+/* The same, from an open fd (read from where it stands). */
+char *fileio_read_fd(int fd, size_t max, size_t *len);
 
 /* mkdir -p path, each directory made with mode (existing ones are left as
  * they are).  0, or -errno for the last component. */

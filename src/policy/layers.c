@@ -192,39 +192,6 @@ static int load(struct policy_stack *s, enum policy_layer l, char *path,
 #define WORKSPACES_FILE "workspaces"
 #define WORKSPACES_MAX (64 * 1024 * 1024)
 
-/* The whole of fd from its start, NUL-terminated, after a newline at
- * buf[0] (so every line, the first too, is "\n" LINE "\n" in it when the
- * file ends in one); *len counts that newline.  NULL on error. */
-static char *read_lines(int fd, size_t *len)
-{
-        struct stat st;
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-            st.st_size > WORKSPACES_MAX)
-                return NULL;
-        size_t cap = (size_t)st.st_size + 2;
-        char *buf = malloc(cap);
-        if (!buf)
-                return NULL;
-        buf[0] = '\n';
-        size_t n = 1;
-        for (ssize_t r; n < cap - 1; n += (size_t)r) {
-                r = pread(fd, buf + n, cap - 1 - n, (off_t)(n - 1));
-                if (r < 0 && errno == EINTR) {
-                        r = 0;
-                        continue;
-                }
-                if (r < 0) {
-                        free(buf);
-                        return NULL;
-                }
-                if (r == 0)
-                        break;
-        }
-        buf[n] = 0;
-        *len = n;
-        return buf;
-}
-
 /* Was a directory strictly above dir once a box's workspace?  That box
  * could have written dir's agentbox.yaml (only a workspace's own one is a
  * protected path), so no trust: tree may vouch for it. */
@@ -239,7 +206,7 @@ static bool below_a_workspace(const char *dir)
         if (fd < 0)
                 return errno != ENOENT;
         size_t len = 0;
-        char *buf = read_lines(fd, &len);
+        char *buf = fileio_read_fd(fd, WORKSPACES_MAX, &len);
         close(fd);
         if (!buf)
                 return true;
@@ -275,22 +242,20 @@ int policy_record_workspace(const char *dir)
         }
         int r = -ENOMEM;
         size_t len = 0, n = strlen(dir);
-        char *buf = read_lines(fd, &len);
-        char *needle = malloc(n + 3);
+        char *buf = fileio_read_fd(fd, WORKSPACES_MAX, &len);
+        char *needle = malloc(n + 3); /* "\n" dir "\n" */
         if (buf && needle) {
                 needle[0] = '\n';
                 memcpy(needle + 1, dir, n);
                 needle[n + 1] = '\n';
                 needle[n + 2] = 0;
-                r = 0;
-                if (!memmem(buf, len, needle, n + 2)) {
-                        /* after a cut last line, a line of its own */
-                        const char *line = buf[len - 1] == '\n' ? needle + 1
-                                                                  : needle;
-                        size_t l = strlen(line);
-                        if (write(fd, line, l) != (ssize_t)l)
-                                r = -EIO;
-                }
+                bool known = (len > n && !memcmp(buf, needle + 1, n + 1)) ||
+                             memmem(buf, len, needle, n + 2);
+                /* after a cut last line, a line of its own */
+                const char *line = len && buf[len - 1] != '\n' ? needle
+                                                               : needle + 1;
+                size_t l = strlen(line);
+                r = known || write(fd, line, l) == (ssize_t)l ? 0 : -EIO;
         }
         free(needle);
         free(buf);
